@@ -1,0 +1,190 @@
+"""``python -m bot [run|console|ask|check] …`` — see ``--help``.
+
+Exit codes: 0 ok, 1 invalid digests (``check``), 2 a usage, config or user error. Every error is
+one line on stderr; no traceback reaches the user for anything they typed or wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.answers import MapSource, answer, parse
+from bot.config import Config, ConfigError, Secrets, config_path, load_config
+from bot.digest.library import Library, describe
+from bot.digest.load import DigestInvalid, load_digest
+from bot.platforms.console import Console, render
+
+log = logging.getLogger("bot")
+
+
+class CliError(Exception):
+    """A one-line error for stderr; exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="config file (default ./config.yaml, or $BOT_CONFIG)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="digest-bot: sourced news digests in chat. Without a subcommand: run.",
+        parents=[common],
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser(
+        "run",
+        parents=[common],
+        help="start the configured platforms (the console when no token is set)",
+        description="Start every platform whose token is in the environment "
+        "(DISCORD_TOKEN, MATRIX_ACCESS_TOKEN); with none, the console sandbox.",
+    )
+    sub.add_parser(
+        "console",
+        parents=[common],
+        help="the console sandbox: a REPL with the chat commands",
+        description="A REPL with the chat commands: /summary, /figures, /where, /sources, "
+        "/digests, /help.",
+    )
+    ask = sub.add_parser(
+        "ask",
+        parents=[common],
+        help="answer one command and exit",
+        description="Answer one command as the console would, e.g. "
+        'python -m bot ask "/where Korenevo quotes:yes". Exit 2 on a user error.',
+    )
+    ask.add_argument("line", nargs="+", help="the command line, e.g. '/figures soldiers'")
+    check = sub.add_parser(
+        "check",
+        parents=[common],
+        help="validate digest files or folders",
+        description="Validate digests (default: the configured folder). Prints one line per "
+        "problem as FILE:LINE: field: message and exits 1 when any is invalid.",
+    )
+    check.add_argument("paths", nargs="*", metavar="PATH", help="digest files or folders")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    path, required = config_path(getattr(args, "config", None))
+    return load_config(path, required=required)
+
+
+def _maps(config: Config) -> MapSource | None:
+    """The map renderer when this build has one (it is optional for the core)."""
+    try:
+        from bot.maps import MapMaker  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    maker: MapSource = MapMaker(config.cache / "maps")
+    return maker
+
+
+def _library(config: Config) -> Library:
+    library = Library(config.digests)
+    changes = library.refresh()
+    for text in describe(changes):
+        if not text.startswith("[digests] added"):
+            print(text, file=sys.stderr)
+    return library
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    config = _config(args)
+    library = _library(config)
+    reply = answer(library, parse(" ".join(args.line)), _maps(config))
+    if reply.error is not None:
+        print(render(reply), file=sys.stderr)
+        return 2
+    print(render(reply))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths] or [_config(args).digests]
+    problems: list[str] = []
+    good = 0
+    for path in paths:
+        if path.is_dir():
+            library = Library(path)
+            changes = library.refresh()
+            problems.extend(str(p) for p in changes.problems)
+            good += len(library.all())
+        elif path.is_file():
+            try:
+                load_digest(path)
+                good += 1
+            except DigestInvalid as exc:
+                problems.extend(str(p) for p in exc.problems)
+        else:
+            problems.append(f"{path}: no such file or folder")
+    for line in problems:
+        print(line, file=sys.stderr)
+    verdict = f"{good} digest{'s' if good != 1 else ''} valid"
+    print(f"{verdict}, {len(problems)} problem{'s' if len(problems) != 1 else ''}")
+    return 1 if problems else 0
+
+
+async def _console(config: Config, library: Library) -> None:
+    console = Console(library, maps=_maps(config), reload_seconds=config.reload_seconds)
+    await console.run()
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    config = _config(args)
+    _logging(config)
+    library = _library(config)
+    asyncio.run(_console(config, library))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = _config(args)
+    _logging(config)
+    secrets = Secrets.from_env()
+    library = _library(config)
+    if secrets.discord_token or secrets.matrix_access_token:
+        raise CliError(
+            "a platform token is set, but this build has no Discord or Matrix adapter yet; "
+            "unset DISCORD_TOKEN/MATRIX_ACCESS_TOKEN to use the console"
+        )
+    log.info("no platform token set: starting the console sandbox")
+    asyncio.run(_console(config, library))
+    return 0
+
+
+def _logging(config: Config) -> None:
+    logging.basicConfig(
+        level=config.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+COMMANDS = {"run": cmd_run, "console": cmd_console, "ask": cmd_ask, "check": cmd_check}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = COMMANDS[args.command or "run"]
+    try:
+        return command(args)
+    except (CliError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(BrokenPipeError):
+        sys.exit(main())

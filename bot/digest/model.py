@@ -1,0 +1,144 @@
+"""Digest schema 1 as typed, frozen values.
+
+Structural rules (types, unknown keys, ranges) live here so pydantic reports them with a path;
+rules that need the article text or several fields at once live in ``verify.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SLUG = r"^[a-z0-9][a-z0-9-]{0,79}$"
+
+Slug = Annotated[str, Field(pattern=SLUG)]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Number = int | float
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+SourceKind = Literal[
+    "publisher",
+    "government",
+    "military",
+    "official",
+    "agency",
+    "think-tank",
+    "analyst",
+    "media",
+    "social",
+    "other",
+]
+Status = Literal["reported", "estimate", "claim"]
+"""reported: stated as fact by the publisher; estimate: someone's assessment; claim: one side's."""
+Qualifier = Literal["about", "at least", "more than", "up to", "almost"]
+
+
+class Article(Frozen):
+    publisher: Text
+    headline: Text
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+    text: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Source(Frozen):
+    name: Text
+    kind: SourceKind
+    side: Text | None = None
+    """Set when the claimant is a party to the events (a belligerent): its numbers are claims."""
+    role: Text | None = None
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+
+
+class Item(Frozen):
+    source: Slug
+    quote: Text
+
+
+class SummaryPoint(Item):
+    text: Text
+
+
+class Figure(Item):
+    label: Text
+    value: Number | tuple[Number, Number]
+    qualifier: Qualifier | None = None
+    unit: Text | None = None
+    status: Status
+    note: Text | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _range_as_tuple(cls, value: object) -> object:
+        if isinstance(value, bool):
+            raise ValueError("must be a number or [low, high], not true/false")
+        if isinstance(value, list):
+            if len(value) != 2:
+                raise ValueError("a range is exactly [low, high]")
+            return tuple(value)
+        return value
+
+    @field_validator("value")
+    @classmethod
+    def _ordered(cls, value: Number | tuple[Number, Number]) -> Number | tuple[Number, Number]:
+        if isinstance(value, tuple) and not value[0] < value[1]:
+            raise ValueError(f"range low {value[0]} must be below high {value[1]}")
+        return value
+
+    @property
+    def numbers(self) -> tuple[Number, ...]:
+        return self.value if isinstance(self.value, tuple) else (self.value,)
+
+
+class Place(Item):
+    name: Text
+    region: Text | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    what: Text
+    note: Text | None = None
+    """Where the article's name is ambiguous or the coordinates are approximate, say so here."""
+
+    @field_validator("lat", "lon", mode="before")
+    @classmethod
+    def _int_ok(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        return value
+
+
+class Digest(Frozen):
+    schema_: Literal[1] = Field(alias="schema")
+    id: Slug
+    title: Text
+    published: date
+    article: Article
+    sources: dict[Slug, Source] = Field(min_length=1)
+    summary: tuple[SummaryPoint, ...] = Field(min_length=1)
+    figures: tuple[Figure, ...] = ()
+    places: tuple[Place, ...] = ()
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, populate_by_name=True)
+
+    @field_validator("summary", "figures", "places", mode="before")
+    @classmethod
+    def _list_as_tuple(cls, value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+    def claimant(self, item: Item) -> Source:
+        return self.sources[item.source]
+
+    @property
+    def counts(self) -> tuple[int, int, int]:
+        return len(self.summary), len(self.figures), len(self.places)
+
+
+def fold(name: str) -> str:
+    """Case- and punctuation-insensitive key for matching names users type."""
+    return re.sub(r"[^\w]+", "", name.casefold())

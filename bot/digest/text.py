@@ -1,0 +1,163 @@
+"""Text rules shared by the loader and the drafter: quote matching, numbers in words, debris."""
+
+from __future__ import annotations
+
+import re
+
+_TYPOGRAPHIC = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u02bc": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+    }
+)
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Fold whitespace and typographic quotes/apostrophes; nothing else (case stays)."""
+    return _SPACE.sub(" ", text.translate(_TYPOGRAPHIC)).strip()
+
+
+DEBRIS = re.compile(
+    r"click here to (view|see|watch)|view this content|enable javascript"
+    r"|^\W*(share|share this( article| story| page)?|related( articles| stories| content)?"
+    r"|read more|more on this story|advertisement|sign up( to| for)? .*newsletter.*"
+    r"|subscribe( now)?|follow us on .*)\W*$",
+    re.IGNORECASE,
+)
+
+
+def is_debris(text: str) -> bool:
+    """Scraping leftovers ("Click here to view this content.") that must never become an item."""
+    return DEBRIS.search(text) is not None
+
+
+_UNITS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+_ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "twentieth": 20,
+    "hundredth": 100,
+}
+_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+_FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3}
+_DIGITS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\d.,])\d+(?:\.\d+)?")
+_WORD = re.compile(r"[a-z]+(?:-[a-z]+)?")
+
+
+def _word_numbers(text: str) -> set[float]:
+    found: set[float] = set()
+    words = _WORD.findall(text.lower())
+    total = current = 0.0
+    in_number = False
+
+    def close() -> None:
+        nonlocal total, current, in_number
+        if in_number:
+            found.add(total + current)
+        total = current = 0.0
+        in_number = False
+
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else ""
+        tens, _, unit = word.partition("-")
+        if word in ("a", "an"):
+            close()
+            if following in _SCALES or following == "dozen":
+                current, in_number = 1.0, True
+        elif tens in _TENS and unit in _UNITS:
+            current += _TENS[tens] + _UNITS[unit]
+            in_number = True
+        elif word in _UNITS:
+            if in_number and current % 10 != 0:
+                close()
+            current += _UNITS[word]
+            in_number = True
+        elif word in _TENS:
+            if in_number and current % 100 != 0:
+                close()
+            current += _TENS[word]
+            in_number = True
+        elif word in ("dozen", "hundred") and in_number:
+            current *= 12 if word == "dozen" else 100
+        elif word in _SCALES and in_number:
+            total += current * _SCALES[word]
+            current = 0.0
+        elif word == "and" and in_number and following.partition("-")[0] in _UNITS | _TENS:
+            continue
+        else:
+            close()
+            if word in _ORDINALS:
+                found.add(float(_ORDINALS[word]))
+            elif word in _FRACTIONS:
+                found.add(_FRACTIONS[word])
+    close()
+    return found
+
+
+def numbers_in(text: str) -> set[float]:
+    """Every number a reader sees in ``text``: digits ("1,000", "3-4", "2.5 million") or words."""
+    found: set[float] = set()
+    for match in _DIGITS.finditer(text):
+        value = float(match.group().replace(",", ""))
+        found.add(value)
+        after = text[match.end() : match.end() + 10].lower().split()
+        if after and after[0].rstrip(".,;") in _SCALES:
+            found.add(value * _SCALES[after[0].rstrip(".,;")])
+    return found | _word_numbers(text)
+
+
+def has_number(text: str, number: float) -> bool:
+    return any(abs(found - number) < 1e-9 for found in numbers_in(text))

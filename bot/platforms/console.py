@@ -1,0 +1,124 @@
+"""The console sandbox: the reference renderer and a REPL with the same commands as chat.
+
+It is also the test double for the platform-neutral core: what it prints is exactly what a
+``Reply`` holds, with every item's source on the item's own line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.answers import MapSource, answer, parse
+from bot.digest.library import Library, describe
+from bot.reply import Line, Reply
+
+log = logging.getLogger(__name__)
+PROMPT = "digest-bot> "
+BANNER = (
+    "digest-bot console — the same commands as in chat: /summary, /figures, /where, /sources, "
+    "/digests, /help. Ctrl-D or /quit to leave."
+)
+QUIT = {"/quit", "/exit", "quit", "exit", "!quit"}
+
+
+def render_line(line: Line) -> str:
+    text = f"• {line.text}"
+    if line.source is not None:
+        text += f" — {line.source}"
+    if line.quote is not None:
+        text += f'\n    "{line.quote}"'
+    return text
+
+
+def render(reply: Reply) -> str:
+    if reply.error is not None:
+        return f"error: {reply.error}"
+    out = [reply.title, "=" * min(len(reply.title), 78)]
+    if reply.note:
+        out.append(reply.note)
+    for section in reply.sections:
+        if section.heading:
+            out.extend(["", section.heading])
+        out.extend(render_line(line) for line in section.lines)
+    if reply.picture is not None:
+        out.extend(["", f"{reply.picture.alt}: {reply.picture.path}"])
+    if reply.url:
+        out.extend(["", f"Article: {reply.url}"])
+    return "\n".join(out)
+
+
+class Console:
+    """A REPL over ``stdin``; lines are read in a daemon thread so Ctrl-C never hangs on input."""
+
+    def __init__(
+        self,
+        library: Library,
+        *,
+        maps: MapSource | None = None,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        reload_seconds: float = 0,
+    ) -> None:
+        self.library = library
+        self.maps = maps
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.reload_seconds = reload_seconds
+        self.interactive = self.stdin.isatty()
+
+    def say(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    def handle(self, line: str) -> str:
+        return render(answer(self.library, parse(line), self.maps))
+
+    def _reader(self, loop: asyncio.AbstractEventLoop, put: Callable[[str | None], None]) -> None:
+        for raw in self.stdin:
+            loop.call_soon_threadsafe(put, raw)
+        loop.call_soon_threadsafe(put, None)
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.reload_seconds)
+            try:
+                changes = await asyncio.to_thread(self.library.refresh)
+            except Exception:  # keep the REPL and the last good library alive
+                log.exception("refreshing digests failed")
+                continue
+            for text in describe(changes):
+                self.say(text)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        reader = threading.Thread(
+            target=self._reader, args=(loop, lines.put_nowait), name="console-stdin", daemon=True
+        )
+        reader.start()
+        if self.interactive:
+            self.say(BANNER)
+        watcher = asyncio.create_task(self._watch()) if self.reload_seconds > 0 else None
+        try:
+            while True:
+                if self.interactive:
+                    self.stdout.write(PROMPT)
+                    self.stdout.flush()
+                raw = await lines.get()
+                if raw is None:
+                    break
+                line = raw.strip()
+                if not line or line.startswith("#"):
+                    continue
+                if line.lower() in QUIT:
+                    break
+                self.say(self.handle(line))
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                await asyncio.gather(watcher, return_exceptions=True)

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.digest.text import has_number, is_debris, normalise, numbers_in
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("1,000 Ukrainian troops", 1000),
+        ("up to 945 soldiers", 945),
+        ("more than two dozen armoured vehicles", 24),
+        ("a dozen eggs", 12),
+        ("its fourth day", 4),
+        ("3-4 companies", 3),
+        ("3-4 companies", 4),
+        ("200 to 490 people", 490),
+        ("about half were killed", 0.5),
+        ("two hundred and fifty-three", 253),
+        ("2.5 million people", 2_500_000),
+        ("twenty-one guns", 21),
+    ],
+)
+def test_numbers_in_digits_and_words(text: str, number: float) -> None:
+    assert has_number(text, number)
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("several dozen jets", 12), ("1,000 troops", 1), ("945 soldiers", 94), ("someone", 1)],
+)
+def test_numbers_that_are_not_there(text: str, number: float) -> None:
+    assert not has_number(text, number), numbers_in(text)
+
+
+def test_normalise_folds_only_whitespace_and_typographic_quotes() -> None:
+    assert normalise("Moscow\u2019s  \u201crapid\n advance\u201d") == 'Moscow\'s "rapid advance"'
+    assert normalise("Kyiv") != normalise("kyiv")
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Click here to view this content.", "Share", "Related articles", "Read more", "ADVERTISEMENT"],
+)
+def test_debris(line: str) -> None:
+    assert is_debris(line)
+
+
+@pytest.mark.parametrize(
+    "line", ["Share of the column killed", "Related losses were reported", "Readers said"]
+)
+def test_not_debris(line: str) -> None:
+    assert not is_debris(line)

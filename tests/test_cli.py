@@ -1,0 +1,135 @@
+"""The CLI driven as a user would: real processes, real stdin/stdout, exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ARTICLE, ROOT, WriteDigest, base_digest, dump
+
+
+def bot(
+    *args: str, stdin: str | None = None, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISCORD_TOKEN", "BOT_CONFIG", "MATRIX_ACCESS_TOKEN")
+    }
+    full_env["PYTHONPATH"] = str(ROOT)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=60,
+    )
+
+
+def test_ask_prints_the_answer_with_sources() -> None:
+    done = bot("ask", "/figures 945 quotes:yes")
+    assert done.returncode == 0, done.stderr
+    assert "• Russia's defence ministry claims: Ukrainian soldiers lost, up to 945 soldiers" in (
+        done.stdout
+    )
+    assert "— Russia's defence ministry, via The Telegraph, 9 Aug 2024" in done.stdout
+    assert '"Ukraine had lost up to 945 soldiers and 102 pieces of equipment"' in done.stdout
+
+
+def test_ask_user_error_goes_to_stderr_with_exit_2() -> None:
+    done = bot("ask", "/where", "Kursck")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip() == "error: no place 'Kursck' — did you mean Kursk region?"
+
+
+def test_console_repl_over_real_stdin() -> None:
+    done = bot("console", stdin="/digests\n\n/where Korenevo\n/bogus\n/quit\n/summary\n")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "kursk-incursion-2024-08-09" in out
+    assert "Korenevo (Kursk oblast, Russia)" in out
+    assert "error: no command '/bogus'" in out
+    assert "Vladimir Putin rushed" not in out  # /quit stopped it before /summary
+
+
+def test_run_without_a_token_is_the_console() -> None:
+    done = bot(stdin="/summary 1\n")
+    assert done.returncode == 0, done.stderr
+    assert "1 of" in done.stdout and "— The Telegraph, 9 Aug 2024" in done.stdout
+
+
+def test_check_default_folder_passes() -> None:
+    done = bot("check")
+    assert done.returncode == 0, done.stderr
+    assert "1 digest valid, 0 problems" in done.stdout
+
+
+def test_check_reports_file_line_field(write_digest: WriteDigest, tmp_path: Path) -> None:
+    data = base_digest()
+    data["figures"][0]["value"] = 41
+    bad = write_digest(data, name="bad.yaml")
+    good = write_digest(name="good.yaml")
+    done = bot("check", str(bad), str(good))
+    assert done.returncode == 1
+    assert f"{bad}:" in done.stderr and ": figures[0].value: 41 does not appear" in done.stderr
+    assert "1 digest valid, 1 problem" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_check_missing_path() -> None:
+    done = bot("check", "no/such.yaml")
+    assert done.returncode == 1 and "no such file or folder" in done.stderr
+
+
+def test_config_paths_are_relative_to_the_config(tmp_path: Path) -> None:
+    folder = tmp_path / "elsewhere"
+    (folder / "articles").mkdir(parents=True)
+    (folder / "articles" / "storm.txt").write_text(ARTICLE, "utf-8")
+    (folder / "storm.yaml").write_text(dump(base_digest()), "utf-8")
+    config = tmp_path / "conf" / "bot.yaml"
+    config.parent.mkdir()
+    config.write_text("digests: ../elsewhere\n", "utf-8")
+    done = bot("ask", "/digests", "--config", str(config), cwd=ROOT / "bot")
+    assert done.returncode == 0, done.stderr
+    assert "storm-2024-01-08" in done.stdout
+    via_env = bot("ask", "/digests", env={"BOT_CONFIG": str(config)}, cwd=tmp_path)
+    assert "storm-2024-01-08" in via_env.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("reload_seconds: -1\n", ":1: reload_seconds: Input should be greater than or equal to 0"),
+        ("digest: x\n", ":1: digest: unknown key"),
+        ("discord_token: abc\n", "secrets are read from the environment"),
+        ("log_level: LOUD\n", ":1: log_level:"),
+        ("digests: [unclosed\n", "invalid YAML"),
+    ],
+)
+def test_bad_config_is_one_clear_line(tmp_path: Path, text: str, fragment: str) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(text, "utf-8")
+    done = bot("ask", "/digests", "--config", str(config))
+    assert done.returncode == 2
+    assert fragment in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "abc" not in done.stderr
+
+
+def test_missing_named_config() -> None:
+    done = bot("check", "--config", "nowhere.yaml")
+    assert done.returncode == 2 and "nowhere.yaml: no such config file" in done.stderr
+
+
+@pytest.mark.parametrize("sub", ["run", "console", "ask", "check"])
+def test_help_on_every_subcommand(sub: str) -> None:
+    done = bot(sub, "--help")
+    assert done.returncode == 0 and "--config" in done.stdout
