@@ -133,3 +133,38 @@ def test_missing_named_config() -> None:
 def test_help_on_every_subcommand(sub: str) -> None:
     done = bot(sub, "--help")
     assert done.returncode == 0 and "--config" in done.stdout
+
+
+def test_console_picks_up_digests_while_running(tmp_path: Path) -> None:
+    import time
+
+    folder = tmp_path / "digests"
+    (folder / "articles").mkdir(parents=True)
+    (folder / "articles" / "storm.txt").write_text(ARTICLE, "utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text("digests: digests\nreload_seconds: 0.05\n", "utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISCORD_TOKEN", "BOT_CONFIG")}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console", "--config", str(config)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write("/summary\n")
+    proc.stdin.flush()
+    time.sleep(0.5)
+    (folder / "storm.yaml").write_text(dump(base_digest()), "utf-8")
+    time.sleep(1.0)
+    (folder / "storm.yaml").write_text("schema: 1\nid: [broken\n", "utf-8")
+    time.sleep(1.0)
+    out, err = proc.communicate("/summary\n", timeout=30)
+    assert proc.returncode == 0, err
+    assert "error: no digests are loaded yet" in out
+    assert "[digests] added storm-2024-01-08" in out
+    assert "storm.yaml:3: invalid YAML" in out
+    assert "storm-2024-01-08: the file is broken; its last good version stays live" in out
+    assert out.rstrip().endswith("— The Portwell Post, 8 Jan 2024")
