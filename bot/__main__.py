@@ -19,6 +19,8 @@ from bot.config import Config, ConfigError, Secrets, config_path, load_config
 from bot.digest.library import Library, describe
 from bot.digest.load import DigestInvalid, load_digest
 from bot.platforms.console import Console, render
+from bot.schedule import Scheduler
+from bot.store import Store
 
 log = logging.getLogger("bot")
 
@@ -135,8 +137,20 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 async def _console(config: Config, library: Library) -> None:
-    console = Console(library, maps=_maps(config), reload_seconds=config.reload_seconds)
-    await console.run()
+    """The console platform with schedules: ``console`` posts are printed as they fire."""
+    store = Store(config.database_url)
+    scheduler = Scheduler(library, store, catch_up=config.catch_up)
+    console = Console(
+        library, maps=_maps(config), reload_seconds=config.reload_seconds, scheduler=scheduler
+    )
+    scheduler.attach("console", console)
+    try:
+        await scheduler.load(config.schedules)
+        await scheduler.start()
+        await console.run()
+    finally:
+        await scheduler.stop()
+        store.close()
 
 
 def cmd_console(args: argparse.Namespace) -> int:
@@ -168,6 +182,7 @@ def _logging(config: Config) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 COMMANDS = {"run": cmd_run, "console": cmd_console, "ask": cmd_ask, "check": cmd_check}

@@ -112,31 +112,30 @@ class UserError(Exception):
     """A mistake in the request: its message is shown to the user as it is."""
 
 
-_OPTION = re.compile(r"^([a-z]+):(.*)$", re.IGNORECASE)
+_WORD = re.compile(r'([A-Za-z_]+):"([^"]*)"|([A-Za-z_]+):(\S*)|"([^"]*)"|(\S+)')
 
 
 def parse(line: str) -> Request:
     """Split a typed command line: ``/where digest:x Lipetsk air base quotes:yes``.
 
-    Double quotes group words; apostrophes are ordinary letters (Oktyabr'skoe).
+    ``key:value`` words are options (``key:"two words"`` too); double quotes group words;
+    apostrophes are ordinary letters (Oktyabr'skoe). Which options a command takes is checked
+    by the command, so a misspelt option is reported rather than taken as text.
     """
-    words = [
-        m.group(1) if m.group(1) is not None else m.group(2)
-        for m in re.finditer(r'"([^"]*)"|(\S+)', line.strip())
-    ]
-    if not words:
+    matches = list(_WORD.finditer(line.strip()))
+    if not matches:
         return Request("help")
-    command = words[0].lstrip("/!").lower()
+    command = matches[0].group(0).lstrip("/!").lower()
     args: list[str] = []
     options: dict[str, str] = {}
-    spec = COMMANDS.get(command)
-    known = {o.name for o in spec.options} if spec else set()
-    for word in words[1:]:
-        match = _OPTION.match(word)
-        if match and (match.group(1).lower() in known or not args):
-            options[match.group(1).lower()] = match.group(2)
+    for match in matches[1:]:
+        quoted_key, quoted_value, key, value, quoted, word = match.groups()
+        if quoted_key is not None:
+            options[quoted_key.lower()] = quoted_value
+        elif key is not None:
+            options[key.lower()] = value
         else:
-            args.append(word)
+            args.append(quoted if quoted is not None else word)
     return Request(command, tuple(args), options)
 
 
@@ -154,7 +153,12 @@ def _line(digest: Digest, item: Item, text: str, quotes: bool) -> Line:
     return Line(text=text, source=attribution(digest, item), quote=item.quote if quotes else None)
 
 
+_FRACTION_WORDS = {0.5: "half", 0.25: "a quarter", 0.75: "three quarters"}
+
+
 def _number(value: float) -> str:
+    if value in _FRACTION_WORDS:
+        return _FRACTION_WORDS[value]
     if float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:,.2f}".rstrip("0").rstrip(".")
@@ -175,7 +179,7 @@ def figure_text(digest: Digest, figure: Figure) -> str:
     claimant = digest.sources[figure.source].name
     text = f"{figure.label}: {amount(figure)}"
     if figure.status == "claim":
-        text = f"{claimant} claims: {figure.label}, {amount(figure)}"
+        text = f"Claimed by {claimant}: {figure.label}, {amount(figure)}"
     elif figure.status == "estimate":
         text = f"{text} (estimate by {claimant})"
     if figure.note:
@@ -442,7 +446,8 @@ def _help(library: Library, request: Request) -> Reply:
     lines = [Line(f"{spec.usage} — {spec.description}") for spec in COMMANDS.values()]
     note = (
         "Every item shows who says it and where it was published. "
-        "Add quotes:yes to see the article's exact words; name options as digest:ID, place:NAME."
+        "Add quotes:yes to see the article's exact words; name options as digest:ID, place:NAME. "
+        "Admins: /schedule list | add | remove | test posts digests on a schedule."
     )
     return Reply(title="digest-bot commands", sections=(Section(None, tuple(lines)),), note=note)
 

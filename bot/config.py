@@ -7,14 +7,18 @@ working directory. A bad file is one ``ConfigError`` line naming the key, never 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.delivery import Limits
 from bot.digest.load import DigestInvalid, dotted, read_text
 from bot.digest.yamlsafe import YamlProblem, parse
+from bot.schedule import ScheduleError, ScheduleSpec, parse_duration
 
 DEFAULT_PATH = Path("config.yaml")
 SECRET_WORDS = ("token", "password", "secret")
@@ -24,6 +28,25 @@ class ConfigError(Exception):
     """One line: which file, which key, what is wrong."""
 
 
+class _Schedule(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    platform: Literal["discord", "matrix", "console"]
+    channel: str
+    cron: str
+    timezone: str = "UTC"
+    post: Literal["latest", "new"] = "latest"
+    parts: list[Literal["summary", "figures", "places"]] = ["summary"]
+
+
+class _Pacing(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    per_second: float = Field(default=48.0, gt=0, le=50)
+    channel_count: int = Field(default=5, ge=1)
+    channel_period: float = Field(default=5.0, gt=0)
+
+
 class _File(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
@@ -31,6 +54,10 @@ class _File(BaseModel):
     reload_seconds: float = Field(default=2.0, ge=0)
     cache: str = ".cache"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    database: str = "state.sqlite3"
+    catch_up: str | int = "1h"
+    schedules: list[_Schedule] = []
+    discord_pacing: _Pacing = _Pacing()
 
 
 @dataclass(frozen=True)
@@ -41,6 +68,11 @@ class Config:
     reload_seconds: float
     cache: Path
     log_level: str
+    database_url: str
+    """SQLAlchemy URL: DATABASE_URL when set, else the SQLite file named by ``database``."""
+    catch_up: timedelta
+    schedules: tuple[ScheduleSpec, ...] = ()
+    discord_limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True)
@@ -73,11 +105,12 @@ def config_path(given: str | None, env: dict[str, str] | None = None) -> tuple[P
     return DEFAULT_PATH, False
 
 
-def load_config(path: Path, *, required: bool = True) -> Config:
+def load_config(path: Path, *, required: bool = True, env: dict[str, str] | None = None) -> Config:
+    env = dict(os.environ) if env is None else env
     if not path.exists():
         if required:
             raise ConfigError(f"{path}: no such config file")
-        return _resolve(None, Path.cwd(), _File())
+        return _resolve(None, Path.cwd(), _File(), env, _no_lines)
     try:
         text = read_text(path, 256 * 1024, "config file")
         parsed = parse(text)
@@ -105,14 +138,51 @@ def load_config(path: Path, *, required: bool = True) -> Config:
             known = ", ".join(_File.model_fields)
             message = f"unknown key (known keys: {known})"
         raise ConfigError(f"{path}:{parsed.line_of(where)}: {dotted(where)}: {message}") from None
-    return _resolve(path, path.parent, model)
+    return _resolve(path, path.parent, model, env, parsed.line_of)
 
 
-def _resolve(path: Path | None, base: Path, model: _File) -> Config:
+def _no_lines(_path: tuple[str | int, ...]) -> int:
+    return 1
+
+
+def _resolve(
+    path: Path | None,
+    base: Path,
+    model: _File,
+    env: dict[str, str],
+    line_of: Callable[[tuple[str | int, ...]], int],
+) -> Config:
+    shown = path or Path("config.yaml")
+    try:
+        catch_up = parse_duration(str(model.catch_up))
+    except ScheduleError as exc:
+        raise ConfigError(f"{shown}:{line_of(('catch_up',))}: catch_up: {exc}") from None
+    specs: list[ScheduleSpec] = []
+    for index, item in enumerate(model.schedules):
+        try:
+            specs.append(
+                ScheduleSpec(
+                    platform=item.platform,
+                    channel=item.channel,
+                    cron=item.cron,
+                    timezone=item.timezone,
+                    post=item.post,
+                    parts=tuple(item.parts),
+                )
+            )
+        except ScheduleError as exc:
+            at = line_of(("schedules", index))
+            raise ConfigError(f"{shown}:{at}: schedules[{index}]: {exc}") from None
+    url = env.get("DATABASE_URL") or f"sqlite:///{(base / model.database).resolve()}"
+    pacing = model.discord_pacing
     return Config(
         path=path,
         digests=(base / model.digests).resolve(),
         reload_seconds=model.reload_seconds,
         cache=(base / model.cache).resolve(),
         log_level=model.log_level,
+        database_url=url,
+        catch_up=catch_up,
+        schedules=tuple(specs),
+        discord_limits=Limits(pacing.per_second, pacing.channel_count, pacing.channel_period),
     )

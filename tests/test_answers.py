@@ -81,7 +81,7 @@ def test_user_errors_are_one_clear_line(library: Library, line: str, fragment: s
 def test_claims_name_the_claimant_in_the_sentence(library: Library) -> None:
     reply = answer(library, parse("/figures 945"))
     line = reply.lines[0]
-    assert line.text.startswith("Russia's defence ministry claims")
+    assert line.text.startswith("Claimed by Russia's defence ministry: ")
     assert "up to 945 soldiers" in line.text
     assert line.source is not None and line.source.claimant == "Russia's defence ministry"
     assert str(line.source) == "Russia's defence ministry, via The Telegraph, 9 Aug 2024"
@@ -93,7 +93,7 @@ def test_every_claim_figure_names_its_claimant(library: Library) -> None:
     reply = answer(library, Request("figures"))
     for line, figure in zip(reply.lines, digest.figures, strict=True):
         if figure.status == "claim":
-            assert line.text.startswith(digest.sources[figure.source].name)
+            assert line.text.startswith(f"Claimed by {digest.sources[figure.source].name}: ")
 
 
 @pytest.mark.parametrize(("query", "expect"), [("miles", "Pokrovsk"), ("Unian", "490")])

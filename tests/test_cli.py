@@ -36,8 +36,9 @@ def bot(
 def test_ask_prints_the_answer_with_sources() -> None:
     done = bot("ask", "/figures 945 quotes:yes")
     assert done.returncode == 0, done.stderr
-    assert "• Russia's defence ministry claims: Ukrainian soldiers lost, up to 945 soldiers" in (
-        done.stdout
+    assert (
+        "• Claimed by Russia's defence ministry: Ukrainian soldiers lost, up to 945 soldiers"
+        in (done.stdout)
     )
     assert "— Russia's defence ministry, via The Telegraph, 9 Aug 2024" in done.stdout
     assert '"Ukraine had lost up to 945 soldiers and 102 pieces of equipment"' in done.stdout
@@ -112,6 +113,15 @@ def test_config_paths_are_relative_to_the_config(tmp_path: Path) -> None:
         ("discord_token: abc\n", "secrets are read from the environment"),
         ("log_level: LOUD\n", ":1: log_level:"),
         ("digests: [unclosed\n", "invalid YAML"),
+        (
+            "schedules:\n  - platform: console\n    channel: news\n    cron: '0 8 * * 1'\n",
+            ":2: schedules[0]: weekday '1' must use names",
+        ),
+        (
+            "schedules:\n  - {platform: discord, channel: general, cron: '0 8 * * mon'}\n",
+            ":2: schedules[0]: channel 'general' is not a Discord channel id",
+        ),
+        ("catch_up: soon\n", ":1: catch_up: duration 'soon'"),
     ],
 )
 def test_bad_config_is_one_clear_line(tmp_path: Path, text: str, fragment: str) -> None:

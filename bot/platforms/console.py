@@ -16,6 +16,7 @@ from typing import TextIO
 from bot.answers import MapSource, answer, parse
 from bot.digest.library import Library, describe
 from bot.reply import Line, Reply
+from bot.schedule import Caller, Scheduler, schedule_command
 
 log = logging.getLogger(__name__)
 PROMPT = "digest-bot> "
@@ -63,8 +64,10 @@ class Console:
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         reload_seconds: float = 0,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.library = library
+        self.scheduler = scheduler
         self.maps = maps
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
@@ -75,8 +78,19 @@ class Console:
         self.stdout.write(text + "\n")
         self.stdout.flush()
 
-    def handle(self, line: str) -> str:
-        return render(answer(self.library, parse(line), self.maps))
+    async def handle(self, line: str) -> str:
+        request = parse(line)
+        if request.command == "schedule":
+            if self.scheduler is None:
+                return render(Reply.failure("schedules need `python -m bot run` or `console`"))
+            caller = Caller("console", "console", "console", is_admin=True)
+            return render(await schedule_command(self.scheduler, request, caller))
+        return render(answer(self.library, request, self.maps))
+
+    async def post(self, channel: str, reply: Reply, nonce: str) -> str:
+        """The console's ``Poster``: scheduled posts are printed as they fire."""
+        self.say(f"[scheduled post to {channel}]\n{render(reply)}")
+        return nonce
 
     def _reader(self, loop: asyncio.AbstractEventLoop, put: Callable[[str | None], None]) -> None:
         for raw in self.stdin:
@@ -117,7 +131,7 @@ class Console:
                     continue
                 if line.lower() in QUIT:
                     break
-                self.say(self.handle(line))
+                self.say(await self.handle(line))
         finally:
             if watcher is not None:
                 watcher.cancel()

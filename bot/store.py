@@ -1,0 +1,268 @@
+"""State that must survive restarts: schedules added in chat, the delivery ledger, progress marks.
+
+SQLite file by default; any SQLAlchemy URL (PostgreSQL) when ``DATABASE_URL`` is set. Calls are
+blocking and short: async callers run them with ``asyncio.to_thread``.
+
+The ledger is what makes a post happen once: a row keyed (platform, channel, digest, slot) is
+written *before* the send and marked *after* it, so a crash between the two leaves a ``pending``
+row that the next start resumes (with the same nonce), and a ``sent`` row is never sent again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+State = Literal["pending", "sent", "failed", "skipped"]
+
+metadata = MetaData()
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("spec", Text, nullable=False),  # JSON of ScheduleSpec, so columns need no migration
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("channel", String(255), primary_key=True),
+    Column("digest_id", String(80), primary_key=True),
+    Column("slot", String(32), primary_key=True),  # UTC ISO time of the cron slot, or "test-…"
+    Column("schedule_id", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("message_id", String(64)),
+    Column("error", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+marks = Table(
+    "marks",
+    metadata,
+    Column("schedule_id", String(64), primary_key=True),
+    Column("last_slot", String(32), nullable=False),  # newest slot already handled
+)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    platform: str
+    channel: str
+    digest_id: str
+    slot: str
+    schedule_id: str
+    state: State
+    attempts: int = 0
+    message_id: str | None = None
+    error: str | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.platform, self.channel, self.digest_id, self.slot)
+
+    @property
+    def nonce(self) -> str:
+        """Deterministic per delivery: a re-sent create after a lost answer is recognised."""
+        digest = hashlib.sha256("|".join(self.key).encode()).hexdigest()
+        return digest[:25]  # Discord nonces are at most 25 characters
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        with self._lock, self.engine.begin() as conn:
+            yield conn
+
+    # -- schedules added in chat --------------------------------------------------------------
+    def save_schedule(self, schedule_id: str, spec: dict[str, Any]) -> None:
+        with self._tx() as conn:
+            conn.execute(delete(schedules).where(schedules.c.id == schedule_id))
+            conn.execute(
+                insert(schedules).values(id=schedule_id, spec=json.dumps(spec), created_at=_now())
+            )
+
+    def remove_schedule(self, schedule_id: str) -> bool:
+        with self._tx() as conn:
+            done = conn.execute(delete(schedules).where(schedules.c.id == schedule_id))
+            conn.execute(delete(marks).where(marks.c.schedule_id == schedule_id))
+            return bool(done.rowcount)
+
+    def load_schedules(self) -> list[tuple[str, dict[str, Any]]]:
+        with self._tx() as conn:
+            rows = conn.execute(select(schedules.c.id, schedules.c.spec).order_by(schedules.c.id))
+            return [(row.id, json.loads(row.spec)) for row in rows]
+
+    # -- progress marks -----------------------------------------------------------------------
+    def last_slot(self, schedule_id: str) -> str | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(marks.c.last_slot).where(marks.c.schedule_id == schedule_id)
+            ).first()
+            return row.last_slot if row else None
+
+    def set_last_slot(self, schedule_id: str, slot: str) -> None:
+        with self._tx() as conn:
+            done = conn.execute(
+                update(marks).where(marks.c.schedule_id == schedule_id).values(last_slot=slot)
+            )
+            if not done.rowcount:
+                conn.execute(insert(marks).values(schedule_id=schedule_id, last_slot=slot))
+
+    # -- the ledger ---------------------------------------------------------------------------
+    def claim(self, delivery: Delivery) -> Delivery:
+        """Write the row before sending. Returns the row as stored: an existing one wins."""
+        with self._tx() as conn:
+            try:
+                conn.execute(
+                    insert(deliveries).values(
+                        platform=delivery.platform,
+                        channel=delivery.channel,
+                        digest_id=delivery.digest_id,
+                        slot=delivery.slot,
+                        schedule_id=delivery.schedule_id,
+                        state=delivery.state,
+                        attempts=0,
+                        updated_at=_now(),
+                    )
+                )
+                return delivery
+            except IntegrityError:
+                pass
+        found = self.get(delivery.key)
+        assert found is not None
+        return found
+
+    def get(self, key: tuple[str, str, str, str]) -> Delivery | None:
+        with self._tx() as conn:
+            row = conn.execute(select(deliveries).where(*_key(key))).first()
+            return _delivery(row._mapping) if row else None
+
+    def mark(
+        self,
+        key: tuple[str, str, str, str],
+        state: State,
+        *,
+        message_id: str | None = None,
+        error: str | None = None,
+        attempted: bool = False,
+    ) -> None:
+        values: dict[str, Any] = {"state": state, "updated_at": _now(), "error": error}
+        if message_id is not None:
+            values["message_id"] = message_id
+        if attempted:
+            values["attempts"] = deliveries.c.attempts + 1
+        with self._tx() as conn:
+            conn.execute(update(deliveries).where(*_key(key)).values(**values))
+
+    def unfinished(self, platform: str | None = None) -> list[Delivery]:
+        """Rows a crash or a restart left pending: they are resumed, never dropped."""
+        query = select(deliveries).where(deliveries.c.state == "pending")
+        if platform is not None:
+            query = query.where(deliveries.c.platform == platform)
+        with self._tx() as conn:
+            rows = conn.execute(query.order_by(deliveries.c.updated_at))
+            return [_delivery(row._mapping) for row in rows]
+
+    def posted_digests(self, platform: str, channel: str) -> set[str]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(deliveries.c.digest_id).where(
+                    deliveries.c.platform == platform,
+                    deliveries.c.channel == channel,
+                    deliveries.c.state.in_(("sent", "pending")),
+                )
+            )
+            return {row.digest_id for row in rows}
+
+    def latest(self, schedule_id: str) -> Delivery | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(deliveries)
+                .where(deliveries.c.schedule_id == schedule_id)
+                .order_by(deliveries.c.updated_at.desc())
+                .limit(1)
+            ).first()
+            return _delivery(row._mapping) if row else None
+
+    def all_deliveries(self) -> list[Delivery]:
+        with self._tx() as conn:
+            rows = conn.execute(select(deliveries).order_by(deliveries.c.updated_at))
+            return [_delivery(row._mapping) for row in rows]
+
+
+def _key(key: tuple[str, str, str, str]) -> Sequence[Any]:
+    platform, channel, digest_id, slot = key
+    return (
+        deliveries.c.platform == platform,
+        deliveries.c.channel == channel,
+        deliveries.c.digest_id == digest_id,
+        deliveries.c.slot == slot,
+    )
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        platform=row["platform"],
+        channel=row["channel"],
+        digest_id=row["digest_id"],
+        slot=row["slot"],
+        schedule_id=row["schedule_id"],
+        state=row["state"],
+        attempts=row["attempts"],
+        message_id=row["message_id"],
+        error=row["error"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # a SIGKILL loses no committed row
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

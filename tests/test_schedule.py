@@ -1,0 +1,302 @@
+"""Schedules with an injected clock: slots, catch-up, exactly-once through restarts, 429s."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.answers import parse
+from bot.delivery import ChannelGone, Limits, Pacer, RateLimited
+from bot.digest.library import Library
+from bot.reply import Reply
+from bot.schedule import (
+    Caller,
+    ScheduleError,
+    Scheduler,
+    ScheduleSpec,
+    parse_duration,
+    schedule_command,
+    slots,
+    trigger,
+)
+from bot.store import Store
+from tests.conftest import KURSK
+
+KYIV_8AM_FRIDAY = datetime(2024, 8, 9, 5, 0, tzinfo=UTC)  # 08:00 in Kyiv (UTC+3)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Recorder:
+    """A Poster that remembers what it was asked to send, and can fail on demand."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+        self.failures: list[Exception] = []
+
+    async def post(self, channel: str, reply: Reply, nonce: str) -> str:
+        if self.failures:
+            raise self.failures.pop(0)
+        assert reply.lines and all(line.source for line in reply.lines)
+        self.sent.append((channel, reply.title, nonce))
+        return f"m{len(self.sent)}"
+
+
+@pytest.fixture
+def library() -> Library:
+    lib = Library(KURSK.parent)
+    lib.refresh()
+    return lib
+
+
+def weekday_8am(channel: str = "news", **extra: object) -> ScheduleSpec:
+    return ScheduleSpec("console", channel, "0 8 * * mon-fri", "Europe/Kyiv", **extra)  # type: ignore[arg-type]
+
+
+async def make(
+    library: Library, db: Path, clock: Clock, specs: list[ScheduleSpec], poster: Recorder
+) -> Scheduler:
+    scheduler = Scheduler(
+        library, Store(f"sqlite:///{db}"), catch_up=timedelta(hours=1), clock=clock
+    )
+    deliverer = scheduler.attach("console", poster, Limits(per_second=1000, channel_count=100))
+    deliverer.backoff = 0.001
+    await scheduler.load(specs)
+    await scheduler.start(run_jobs=False)
+    return scheduler
+
+
+async def settle(scheduler: Scheduler) -> None:
+    for deliverer in scheduler.deliverers.values():
+        await asyncio.wait_for(deliverer.join(), 10)
+
+
+@pytest.mark.parametrize(
+    ("cron", "zone", "fragment"),
+    [
+        ("0 8 * * 1", "UTC", "must use names"),
+        ("0 8 * * 1-5", "UTC", "must use names"),
+        ("0 8 * *", "UTC", "needs 5 fields"),
+        ("0 25 * * mon", "UTC", "bad cron"),
+        ("0 8 * * mon", "Europe/Kiev-ish", "unknown timezone"),
+    ],
+)
+def test_bad_schedules_fail_when_written(cron: str, zone: str, fragment: str) -> None:
+    with pytest.raises(ScheduleError, match=fragment):
+        trigger(cron, zone)
+
+
+def test_bad_channel_and_parts() -> None:
+    with pytest.raises(ScheduleError, match="not a Discord channel id"):
+        ScheduleSpec("discord", "#news", "0 8 * * mon")
+    with pytest.raises(ScheduleError, match="part 'maps'"):
+        ScheduleSpec("console", "news", "0 8 * * mon", parts=("maps",))
+
+
+def test_weekday_names_follow_the_calendar() -> None:
+    fridays = list(
+        slots(
+            trigger("0 8 * * fri", "Europe/Kyiv"),
+            KYIV_8AM_FRIDAY - timedelta(days=8),
+            KYIV_8AM_FRIDAY,
+        )
+    )
+    assert [s.astimezone(UTC) for s in fridays] == [
+        KYIV_8AM_FRIDAY - timedelta(days=7),
+        KYIV_8AM_FRIDAY,
+    ]
+
+
+def test_durations() -> None:
+    assert parse_duration("1h") == timedelta(hours=1)
+    assert parse_duration("90") == timedelta(seconds=90)
+    with pytest.raises(ScheduleError):
+        parse_duration("soon")
+
+
+async def test_a_slot_posts_once(library: Library, tmp_path: Path) -> None:
+    clock = Clock(KYIV_8AM_FRIDAY - timedelta(hours=1))
+    poster = Recorder()
+    scheduler = await make(library, tmp_path / "s.db", clock, [weekday_8am()], poster)
+    spec_id = weekday_8am().id
+    clock.now = KYIV_8AM_FRIDAY + timedelta(seconds=1)
+    await scheduler.tick(spec_id)
+    await scheduler.tick(spec_id)  # a second wake-up for the same slot posts nothing
+    await settle(scheduler)
+    assert [s[0] for s in poster.sent] == ["news"]
+    status = (await scheduler.statuses())[0]
+    assert status.last is not None and status.last.state == "sent"
+    assert status.next_run is not None and status.next_run.weekday() == 0  # Monday
+    await scheduler.stop()
+
+
+async def test_catch_up_after_downtime(library: Library, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    clock = Clock(KYIV_8AM_FRIDAY - timedelta(days=4))  # Monday 08:00 Kyiv
+    poster = Recorder()
+    scheduler = await make(library, db, clock, [weekday_8am()], poster)
+    await scheduler.stop()
+    # Down from Monday until Friday 08:40: Tue-Thu are too late, Friday is within the hour.
+    clock.now = KYIV_8AM_FRIDAY + timedelta(minutes=40)
+    scheduler = await make(library, db, clock, [weekday_8am()], poster)
+    await settle(scheduler)
+    assert len(poster.sent) == 1
+    rows = scheduler.store.all_deliveries()
+    assert sorted(r.state for r in rows) == ["sent", "skipped", "skipped", "skipped"]
+    assert all("missed by" in (r.error or "") for r in rows if r.state == "skipped")
+    await scheduler.stop()
+
+
+async def test_restart_mid_fan_out_loses_and_duplicates_nothing(
+    library: Library, tmp_path: Path
+) -> None:
+    db = tmp_path / "s.db"
+    specs = [weekday_8am(f"room{i}") for i in range(6)]
+    clock = Clock(KYIV_8AM_FRIDAY - timedelta(minutes=5))
+    first = Recorder()
+    scheduler = await make(library, db, clock, specs, first)
+    clock.now = KYIV_8AM_FRIDAY
+    # Stop the sender after three posts, as a crash would: the other rows stay pending.
+    deliverer = scheduler.deliverers["console"]
+    await deliverer.stop()
+    for spec in specs:
+        await scheduler.deliver(spec, "2024-08-09T05:00Z")
+    for _ in range(3):
+        await deliverer.send(deliverer.queue.get_nowait())
+    scheduler.store.close()
+
+    second = Recorder()
+    clock.now = KYIV_8AM_FRIDAY + timedelta(minutes=1)
+    restarted = await make(library, db, clock, specs, second)
+    await settle(restarted)
+    assert len(first.sent) == 3
+    delivered = [c for c, _, _ in first.sent] + [c for c, _, _ in second.sent]
+    assert sorted(delivered) == sorted(f"room{i}" for i in range(6))
+    assert {r.state for r in restarted.store.all_deliveries()} == {"sent"}
+    await restarted.stop()
+
+
+async def test_429_is_honoured_and_the_post_retried(library: Library, tmp_path: Path) -> None:
+    clock = Clock(KYIV_8AM_FRIDAY)
+    poster = Recorder()
+    poster.failures = [RateLimited(0.01), RateLimited(0.01)]
+    scheduler = await make(library, tmp_path / "s.db", clock, [], poster)
+    spec = await scheduler.add(weekday_8am())
+    await scheduler.test(spec.id)
+    await settle(scheduler)
+    assert len(poster.sent) == 1
+    assert scheduler.deliverers["console"].rate_limited == 2
+    await scheduler.stop()
+
+
+async def test_gone_channel_is_flagged_not_retried(library: Library, tmp_path: Path) -> None:
+    clock = Clock(KYIV_8AM_FRIDAY)
+    poster = Recorder()
+    poster.failures = [ChannelGone("404 Unknown Channel"), RuntimeError("must not be reached")]
+    scheduler = await make(library, tmp_path / "s.db", clock, [], poster)
+    spec = await scheduler.add(weekday_8am())
+    await scheduler.test(spec.id)
+    await settle(scheduler)
+    assert poster.sent == [] and len(poster.failures) == 1
+    reply = await schedule_command(scheduler, parse("/schedule list"), ADMIN)
+    assert "FLAGGED" in reply.lines[0].text and "404 Unknown Channel" in reply.lines[0].text
+    await scheduler.stop()
+
+
+async def test_transient_failures_retry_then_show_why(library: Library, tmp_path: Path) -> None:
+    clock = Clock(KYIV_8AM_FRIDAY)
+    poster = Recorder()
+    poster.failures = [ConnectionResetError("dropped")] * 5
+    scheduler = await make(library, tmp_path / "s.db", clock, [], poster)
+    spec = await scheduler.add(weekday_8am())
+    await scheduler.test(spec.id)
+    await settle(scheduler)
+    reply = await schedule_command(scheduler, parse("/schedule list"), ADMIN)
+    assert (
+        "failed" in reply.lines[0].text and "ConnectionResetError: dropped" in reply.lines[0].text
+    )
+    await scheduler.stop()
+
+
+async def test_post_new_sends_each_digest_once(library: Library, tmp_path: Path) -> None:
+    clock = Clock(KYIV_8AM_FRIDAY - timedelta(days=1, minutes=1))
+    poster = Recorder()
+    spec = weekday_8am(post="new")
+    scheduler = await make(library, tmp_path / "s.db", clock, [spec], poster)
+    clock.now = KYIV_8AM_FRIDAY - timedelta(days=1)
+    await scheduler.tick(spec.id)
+    clock.now = KYIV_8AM_FRIDAY
+    await scheduler.tick(spec.id)
+    await settle(scheduler)
+    assert len(poster.sent) == 1  # Friday found nothing new
+    await scheduler.stop()
+
+
+ADMIN = Caller("console", "news", "alice", is_admin=True)
+
+
+async def test_schedule_commands(library: Library, tmp_path: Path) -> None:
+    clock = Clock(KYIV_8AM_FRIDAY)
+    poster = Recorder()
+    db = tmp_path / "s.db"
+    scheduler = await make(library, db, clock, [], poster)
+    user = Caller("console", "news", "bob", is_admin=False)
+    refused = await schedule_command(scheduler, parse('/schedule add cron:"0 8 * * mon"'), user)
+    assert refused.error == "only server admins may manage schedules here"
+    bad = await schedule_command(scheduler, parse('/schedule add cron:"0 8 * * 1"'), ADMIN)
+    assert bad.error is not None and "must use names" in bad.error
+    added = await schedule_command(
+        scheduler,
+        parse('/schedule add cron:"30 7 * * sat,sun" timezone:Europe/Kyiv parts:summary,figures'),
+        ADMIN,
+    )
+    assert added.error is None and "next Sat 10 Aug 07:30" in added.lines[0].text
+    schedule_id = added.lines[0].text.split(":")[0]
+    await scheduler.stop()
+    # It survives a restart.
+    again = await make(library, db, clock, [], poster)
+    listed = await schedule_command(again, parse("/schedule list"), ADMIN)
+    assert schedule_id in listed.lines[0].text
+    tested = await schedule_command(again, parse(f"/schedule test {schedule_id}"), ADMIN)
+    assert tested.error is None
+    await settle(again)
+    assert poster.sent and poster.sent[-1][0] == "news"
+    removed = await schedule_command(again, parse(f"/schedule remove {schedule_id}"), ADMIN)
+    assert removed.error is None
+    empty = await schedule_command(again, parse("/schedule list"), ADMIN)
+    assert empty.note is not None and empty.note.startswith("No schedules")
+    unknown = await schedule_command(again, parse("/schedule frobnicate"), ADMIN)
+    assert unknown.error is not None and "no /schedule frobnicate" in unknown.error
+    await again.stop()
+
+
+async def test_pacer_keeps_every_window_under_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [0.0]
+
+    async def fake_sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    monkeypatch.setattr("bot.delivery.asyncio.sleep", fake_sleep)
+    pacer = Pacer(Limits(per_second=50, channel_count=5, channel_period=5), clock=lambda: now[0])
+    stamps: list[tuple[str, float]] = []
+    for i in range(200):
+        channel = "busy" if i % 10 == 0 else f"c{i}"
+        await pacer.acquire(channel)
+        stamps.append((channel, now[0]))
+    times = [t for _, t in stamps]
+    for t in times:
+        assert sum(1 for u in times if t <= u < t + 1) <= 50
+    busy = [t for c, t in stamps if c == "busy"]
+    for t in busy:
+        assert sum(1 for u in busy if t <= u < t + 5) <= 5
+    # Paced, not throttled: 200 requests at 50/s take about 4 s (plus the busy channel's waits).
+    assert times[-1] < 200 / 50 + 5 * 4
