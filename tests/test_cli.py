@@ -178,3 +178,41 @@ def test_console_picks_up_digests_while_running(tmp_path: Path) -> None:
     assert "storm.yaml:3: invalid YAML" in out
     assert "storm-2024-01-08: the file is broken; its last good version stays live" in out
     assert out.rstrip().endswith("— The Portwell Post, 8 Jan 2024")
+
+
+def test_interactive_console_on_a_terminal() -> None:
+    """On a real terminal the REPL greets, prompts, answers and leaves on Ctrl-D."""
+    import pty
+    import select
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISCORD_TOKEN", "BOT_CONFIG")}
+    env["PYTHONPATH"] = str(ROOT)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the bot on the terminal
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, "-m", "bot", "console"], env)
+    seen = b""
+
+    def read_until(marker: bytes, timeout: float = 20.0) -> None:
+        nonlocal seen
+        import time
+
+        end = time.monotonic() + timeout
+        while marker not in seen and time.monotonic() < end:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    seen += os.read(fd, 65536)
+                except OSError:
+                    break
+        assert marker in seen, seen.decode(errors="replace")[-2000:]
+
+    read_until(b"digest-bot> ")
+    assert b"the same commands as in chat" in seen
+    os.write(fd, b"/where Pokrovsk\n")
+    read_until(b"Pokrovsk (Donetsk oblast, Ukraine)")
+    read_until(b"digest-bot> ", 5)
+    os.write(fd, b"\x04")  # Ctrl-D
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.WEXITSTATUS(status) == 0
