@@ -82,13 +82,10 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _maps(config: Config) -> MapSource | None:
-    """The map renderer when this build has one (it is optional for the core)."""
-    try:
-        from bot.maps import MapMaker  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    maker: MapSource = MapMaker(config.cache / "maps")
-    return maker
+    """The /where map renderer (imported here so ``check`` and ``ask`` stay quick to start)."""
+    from bot.maps import MapMaker
+
+    return MapMaker(config.cache / "maps")
 
 
 def _library(config: Config) -> Library:

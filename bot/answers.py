@@ -8,6 +8,7 @@ options (Discord's app-command options, or ``key:value`` words). User mistakes c
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from typing import Literal, Protocol
 from bot.digest.library import Library
 from bot.digest.model import Digest, Figure, Item, Place, fold
 from bot.reply import Attribution, Line, Picture, Reply, Section, short_date
+
+log = logging.getLogger(__name__)
 
 OptionKind = Literal["digest", "place", "figure", "int", "text", "bool"]
 
@@ -106,6 +109,10 @@ class MapSource(Protocol):
     """Draws the /where map; the maps package implements it, tests may pass their own."""
 
     def picture(self, digest: Digest, focus: Place | None = None) -> Path: ...
+
+    def describe(self, digest: Digest, focus: Place | None = None) -> str:
+        """The picture's text alternative (alt text), naming places drawn at the edge."""
+        ...
 
 
 class UserError(Exception):
@@ -364,11 +371,16 @@ def _where(library: Library, request: Request, maps: MapSource | None) -> Reply:
             sections += (Section(f"What the digest says about {focus.name}", related),)
         title = f"{focus.name} — {digest.title}"
     picture = None
+    note = None
     if maps is not None:
-        path = maps.picture(digest, focus)
-        names = focus.name if focus else ", ".join(p.name for p in digest.places)
-        picture = Picture(path=path, alt=f"Map: {names}")
-    return Reply(title=title, sections=sections, picture=picture, url=digest.article.url)
+        try:
+            path = maps.picture(digest, focus)
+        except Exception:  # the places answer stands without its map
+            log.exception("map for %s (%s) failed", digest.id, focus.name if focus else "all")
+            note = "The map could not be drawn this time; the places are listed below."
+        else:
+            picture = Picture(path=path, alt=maps.describe(digest, focus))
+    return Reply(title=title, sections=sections, picture=picture, note=note, url=digest.article.url)
 
 
 def item_text(digest: Digest, item: Item) -> str:

@@ -127,9 +127,27 @@ def test_where_asks_the_map_source(library: Library, tmp_path: Path) -> None:
             drawn.append((digest.id, focus.name if focus else None))
             return tmp_path / "map.png"
 
+        def describe(self, digest: Digest, focus: Place | None = None) -> str:
+            return f"Map of {focus.name if focus else digest.title}"
+
     reply = answer(library, parse("/where Pokrovsk"), Maps())
     assert drawn == [(KURSK_ID, "Pokrovsk")]
     assert reply.picture is not None and reply.picture.path == tmp_path / "map.png"
+    assert reply.picture.alt == "Map of Pokrovsk"
+
+
+def test_a_failing_map_leaves_the_places_answer(library: Library) -> None:
+    class Broken:
+        def picture(self, digest: Digest, focus: Place | None = None) -> Path:
+            raise OSError("disk full")
+
+        def describe(self, digest: Digest, focus: Place | None = None) -> str:
+            return ""
+
+    reply = answer(library, parse("/where"), Broken())
+    assert reply.error is None and reply.picture is None
+    assert reply.note is not None and "could not be drawn" in reply.note
+    assert len(reply.lines) >= 6
 
 
 def test_sources_groups_items_by_claimant(library: Library) -> None:

@@ -20,7 +20,7 @@ def test_every_sourced_line_shows_its_source_and_quote() -> None:
     out = render(reply)
     assert '• text — Russia\'s defence ministry, via The Telegraph, 9 Aug 2024\n    "q"' in out
     assert "• plain\n" in out
-    assert "Map: Kursk: /tmp/m.png" in out and "Article: https://example.org/a" in out
+    assert "Map: /tmp/m.png\n    Map: Kursk" in out and "Article: https://example.org/a" in out
     assert out.index("a note") < out.index("Head")
 
 

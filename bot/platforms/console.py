@@ -47,7 +47,7 @@ def render(reply: Reply) -> str:
             out.extend(["", section.heading])
         out.extend(render_line(line) for line in section.lines)
     if reply.picture is not None:
-        out.extend(["", f"{reply.picture.alt}: {reply.picture.path}"])
+        out.extend(["", f"Map: {reply.picture.path}", f"    {reply.picture.alt}"])
     if reply.url:
         out.extend(["", f"Article: {reply.url}"])
     return "\n".join(out)
