@@ -73,6 +73,19 @@ def _parser() -> argparse.ArgumentParser:
         "problem as FILE:LINE: field: message and exits 1 when any is invalid.",
     )
     check.add_argument("paths", nargs="*", metavar="PATH", help="digest files or folders")
+    sync = sub.add_parser(
+        "sync",
+        parents=[common],
+        help="register the slash commands with Discord (needs DISCORD_TOKEN)",
+        description="Register (overwrite) the app commands globally or in one server. Run it when "
+        "the commands change, not on every start: Discord allows 200 creates a day.",
+    )
+    sync.add_argument(
+        "--guild", type=int, metavar="ID", help="only in this server (instant; for testing)"
+    )
+    sync.add_argument(
+        "--clear", action="store_true", help="remove the commands from that scope instead"
+    )
     return parser
 
 
@@ -158,18 +171,66 @@ def cmd_console(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _platforms(config: Config, library: Library, secrets: Secrets) -> None:
+    """Every platform with a token, in one process, sharing the library and the scheduler."""
+    from bot.platforms.discord_chat import DiscordPoster, build_client, serve_discord
+
+    store = Store(config.database_url)
+    scheduler = Scheduler(library, store, catch_up=config.catch_up)
+    maps = _maps(config)
+    services = []
+    if secrets.discord_token:
+        client = build_client(library, maps=maps, scheduler=scheduler)
+        scheduler.attach("discord", DiscordPoster(client), config.discord_limits)
+        services.append(serve_discord(client, secrets.discord_token))
+    try:
+        await scheduler.load(config.schedules)
+        await scheduler.start()
+        async with asyncio.TaskGroup() as group:
+            if config.reload_seconds:
+                group.create_task(library.refresh_forever(config.reload_seconds))
+            for service in services:
+                group.create_task(service)
+    finally:
+        await scheduler.stop()
+        store.close()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
     _logging(config)
     secrets = Secrets.from_env()
     library = _library(config)
-    if secrets.discord_token or secrets.matrix_access_token:
-        raise CliError(
-            "a platform token is set, but this build has no Discord or Matrix adapter yet; "
-            "unset DISCORD_TOKEN/MATRIX_ACCESS_TOKEN to use the console"
-        )
-    log.info("no platform token set: starting the console sandbox")
-    asyncio.run(_console(config, library))
+    if not secrets.discord_token:
+        log.info("no platform token set: starting the console sandbox")
+        asyncio.run(_console(config, library))
+        return 0
+    from bot.platforms.discord_chat import DiscordLoginError
+
+    try:
+        asyncio.run(_platforms(config, library, secrets))
+    except* DiscordLoginError as group:
+        raise CliError(str(group.exceptions[0])) from None
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    config = _config(args)
+    _logging(config)
+    token = Secrets.from_env().discord_token
+    if not token:
+        raise CliError("sync needs DISCORD_TOKEN in the environment")
+    from bot.platforms.discord_chat import DiscordLoginError, sync_commands
+
+    try:
+        names = asyncio.run(sync_commands(_library(config), token, args.guild, clear=args.clear))
+    except DiscordLoginError as exc:
+        raise CliError(str(exc)) from None
+    where = f"in server {args.guild}" if args.guild else "globally"
+    if args.clear:
+        print(f"removed the commands {where}")
+    else:
+        print(f"registered {', '.join('/' + n for n in names)} {where}")
     return 0
 
 
@@ -182,7 +243,13 @@ def _logging(config: Config) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-COMMANDS = {"run": cmd_run, "console": cmd_console, "ask": cmd_ask, "check": cmd_check}
+COMMANDS = {
+    "run": cmd_run,
+    "console": cmd_console,
+    "ask": cmd_ask,
+    "check": cmd_check,
+    "sync": cmd_sync,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

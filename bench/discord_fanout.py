@@ -1,0 +1,122 @@
+"""One scheduled post fanned out to N channels through the real discord.py client and the fake
+Discord (enforcing 50 requests/s globally and 5 messages per 5 s per channel).
+
+    .venv/bin/python -m bench discord_fanout [--channels 1000] [--skip-naive]
+
+Prints, for the paced delivery queue (bot.delivery: ledger rows, global + per-channel pacing)
+and for a naive ``asyncio.gather`` of ``channel.send`` as the baseline: wall time, its ratio to
+the floor N/50 s, the 429s the fake answered, channels that got nothing (lost) and extra
+messages (duplicates). Target for the paced run: ≤ 1.05 x floor, 0 429s, 0 lost, 0 duplicates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+from bot.delivery import Deliverer, Limits
+from bot.digest.library import Library
+from bot.platforms.discord_chat import DiscordPoster, build_client, render, to_embed
+from bot.schedule import compose
+from bot.store import Delivery, Store
+from tests.fakes.discord_server import FakeDiscord, RateLimits, running_fake, serve_client
+from tests.fakes.netguard import loopback_only
+
+ROOT = Path(__file__).resolve().parents[1]
+GLOBAL_PER_SECOND = 50
+
+
+def tally(fake: FakeDiscord, before: int) -> tuple[int, int, int]:
+    counts = [len(fake.messages_in(c.id)) for c in fake.channels]
+    lost = sum(1 for n in counts if n == 0)
+    duplicates = sum(n - 1 for n in counts if n > 1)
+    return fake.count_429 - before, lost, duplicates
+
+
+def report(name: str, seconds: float, n: int, hits: int, lost: int, dupes: int) -> None:
+    floor = n / GLOBAL_PER_SECOND
+    print(
+        f"{name:<28} wall {seconds:6.2f} s  floor {floor:5.2f} s  ratio {seconds / floor:5.3f}  "
+        f"429s {hits:4d}  lost {lost}  duplicates {dupes}"
+    )
+
+
+async def paced(channels: int, library: Library, digest_id: str, tmp: Path) -> None:
+    names = tuple(f"c{i}" for i in range(channels))
+    async with running_fake(channels=names, rate_limits=RateLimits()) as fake:
+        client = build_client(library, guild_id=fake.guild_id, guild_ready_timeout=0.05)
+        client.check_commands = False
+        async with serve_client(fake, client, timeout=60):
+            store = Store(f"sqlite:///{tmp / 'paced.sqlite3'}")
+            deliverer = Deliverer(
+                "discord",
+                DiscordPoster(client),
+                store,
+                lambda d: compose(library, d.digest_id, ("summary",)),
+                limits=Limits(),
+            )
+            rows = [
+                store.claim(Delivery("discord", str(c.id), digest_id, "bench", "bench", "pending"))
+                for c in fake.channels
+            ]
+            before = fake.count_429
+            deliverer.start()
+            start = time.perf_counter()
+            for row in rows:
+                deliverer.submit(row)
+            await deliverer.join()
+            seconds = time.perf_counter() - start
+            await deliverer.stop()
+            hits, lost, dupes = tally(fake, before)
+            report(f"paced queue ({Limits().per_second:g}/s)", seconds, channels, hits, lost, dupes)
+            store.close()
+
+
+async def naive(channels: int, library: Library, digest_id: str) -> None:
+    names = tuple(f"c{i}" for i in range(channels))
+    reply = compose(library, digest_id, ("summary",))
+    assert reply is not None
+    embeds = [to_embed(page) for page in render(reply).pages][:10]
+    async with running_fake(channels=names, rate_limits=RateLimits()) as fake:
+        client = build_client(library, guild_id=fake.guild_id, guild_ready_timeout=0.05)
+        client.check_commands = False
+        async with serve_client(fake, client, timeout=60):
+            before = fake.count_429
+            start = time.perf_counter()
+            results = await asyncio.gather(
+                *(client.get_partial_messageable(c.id).send(embeds=embeds) for c in fake.channels),
+                return_exceptions=True,
+            )
+            seconds = time.perf_counter() - start
+            failed = sum(1 for r in results if isinstance(r, BaseException))
+            hits, lost, dupes = tally(fake, before)
+            report("naive asyncio.gather", seconds, channels, hits, lost, dupes)
+            if failed:
+                kinds = sorted(
+                    {
+                        f"{type(r).__name__}: {r}"[:120]
+                        for r in results
+                        if isinstance(r, BaseException)
+                    }
+                )
+                print(f"  ({failed} sends raised: {'; '.join(kinds[:3])})")
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench discord_fanout")
+    parser.add_argument("--channels", type=int, default=1000)
+    parser.add_argument("--skip-naive", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    library = Library(ROOT / "digests")
+    library.refresh()
+    newest = library.newest()
+    assert newest is not None
+    with loopback_only(), tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(paced(args.channels, library, newest.id, Path(tmp)))
+        if not args.skip_naive:
+            asyncio.run(naive(args.channels, library, newest.id))
