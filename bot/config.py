@@ -47,6 +47,15 @@ class _Pacing(BaseModel):
     channel_period: float = Field(default=5.0, gt=0)
 
 
+class _Matrix(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    allowed_rooms: list[str] = []
+    msgtype: Literal["m.notice", "m.text"] = "m.notice"
+    encryption: bool = False
+    store: str = "matrix-store"
+
+
 class _File(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
@@ -58,6 +67,7 @@ class _File(BaseModel):
     catch_up: str | int = "1h"
     schedules: list[_Schedule] = []
     discord_pacing: _Pacing = _Pacing()
+    matrix: _Matrix = _Matrix()
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,11 @@ class Config:
     catch_up: timedelta
     schedules: tuple[ScheduleSpec, ...] = ()
     discord_limits: Limits = field(default_factory=Limits)
+    matrix_allowed: tuple[str, ...] = ()
+    matrix_msgtype: Literal["m.notice", "m.text"] = "m.notice"
+    matrix_encryption: bool = False
+    matrix_store: Path = Path("matrix-store")
+    """Sync position, device, login and encryption keys: kept across restarts, not a cache."""
 
 
 @dataclass(frozen=True)
@@ -185,4 +200,8 @@ def _resolve(
         catch_up=catch_up,
         schedules=tuple(specs),
         discord_limits=Limits(pacing.per_second, pacing.channel_count, pacing.channel_period),
+        matrix_allowed=tuple(model.matrix.allowed_rooms),
+        matrix_msgtype=model.matrix.msgtype,
+        matrix_encryption=model.matrix.encryption,
+        matrix_store=(base / model.matrix.store).resolve(),
     )

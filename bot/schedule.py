@@ -44,7 +44,9 @@ class ScheduleError(ValueError):
 
 _CHANNEL_RULES: Mapping[str, tuple[re.Pattern[str], str]] = {
     "discord": (re.compile(r"^\d{15,21}$"), "a Discord channel id (digits)"),
-    "matrix": (re.compile(r"^![^:\s]+:\S+$"), "a Matrix room id like !abc:example.org"),
+    # Room versions up to 11 have ids like !abc:example.org; version 12 (Synapse's default
+    # since 1.135) drops the server part.
+    "matrix": (re.compile(r"^![^\s:]+(:\S+)?$"), "a Matrix room id like !abc:example.org"),
     "console": (re.compile(r"^[\w#.-]{1,64}$"), "a name like news"),
 }
 

@@ -1,0 +1,866 @@
+"""Matrix: the chat commands in Matrix rooms, over matrix-nio (the only module that imports nio).
+
+``!summary``, ``!figures``, ``!where``, ``!sources``, ``!digests``, ``!help`` (and ``!schedule``)
+give the same answers as Discord and the console, every item with its source.
+
+* Replies are ``m.notice`` (or ``m.text``, see ``MatrixSettings.msgtype``) with a plain ``body``
+  and an escaped HTML ``formatted_body`` (``matrix_render``), sent as a reply to the command
+  (``m.relates_to`` / ``m.in_reply_to``) and inside its thread when it came from one.
+* The bot ignores its own messages, notices, edits, and everything from before it started: the
+  first sync after start-up only joins pending invites; commands are read from the next one on.
+  The sync token is kept in ``store_dir``, so a restart neither replays nor re-reads history.
+* It joins the rooms it is invited to when they pass the allow-list (room ids, or ``:server``
+  suffixes; empty = rooms on the bot's own homeserver); other invites are declined.
+* Every send goes through one queue that honours ``M_LIMIT_EXCEEDED`` (``retry_after_ms`` in the
+  body, else the ``Retry-After`` header) with a bounded number of retries of the *same*
+  transaction id (so a retry can never post twice); when the bound is reached the caller gets a
+  ``MatrixSendError`` — a post is never dropped silently.
+* ``!schedule`` needs power level 50 or more in the room (``is_admin``, which knows that room
+  version 12 gives creators unlimited power).
+* End-to-end encryption is optional (``encryption=True``, needs ``matrix-nio[e2e]``, which uses
+  vodozemac): the keys live in a persistent store in ``store_dir``; the bot shares its room keys
+  with every device in the room (it does not verify devices).
+
+Errors: ``MatrixError`` and its subclasses ``MatrixConfigError`` (settings), ``MatrixLoginError``
+(the homeserver refused the credentials) and ``MatrixSendError`` (not delivered).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import io
+import json
+import logging
+import os
+import re
+import struct
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import aiohttp
+import nio  # type: ignore[import-untyped]
+
+from bot.answers import COMMANDS, MapSource, Request, answer, parse, suggestion
+from bot.delivery import ChannelGone
+from bot.digest.library import Library
+from bot.platforms.matrix_render import message_content, render_matrix, render_parts
+from bot.reply import Picture, Reply
+from bot.schedule import Caller, Scheduler, schedule_command
+
+__all__ = [
+    "ADMIN_LEVEL",
+    "MatrixBot",
+    "MatrixConfigError",
+    "MatrixError",
+    "MatrixLoginError",
+    "MatrixSendError",
+    "MatrixSettings",
+    "power_level",
+    "render_matrix",
+    "room_allowed",
+]
+
+log = logging.getLogger(__name__)
+
+Msgtype = Literal["m.notice", "m.text"]
+AnswerFn = Callable[[Library, Request, MapSource | None], Reply]
+
+ADMIN_LEVEL = 50
+RATE_LIMIT_RETRIES = 12
+"""429s one send may meet before it gives up with ``MatrixSendError``."""
+MAX_RETRY_WAIT = 300.0
+DEFAULT_RETRY_WAIT = 5.0
+"""Seconds to wait on a 429 that says nothing about when to retry."""
+MAX_TIMEOUTS = 4
+"""Connection errors and timeouts nio retries (same transaction id) before giving up."""
+REQUEST_TIMEOUT = 60.0
+SYNC_TIMEOUT_MS = 30_000
+FIRST_SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 1}}}
+SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 50}}}
+PRIVILEGED_CREATOR_VERSIONS = frozenset({"org.matrix.hydra.11"})
+"""Room versions (besides numeric ones ≥ 12) in which creators have unlimited power."""
+CREATOR_POWER = 2**53
+SEEN_MAX = 2048
+SCHEDULE_UNAVAILABLE = "scheduling is not available yet"
+GONE_ERRCODES = frozenset({"M_FORBIDDEN", "M_NOT_FOUND"})
+"""A post to a room the bot is not (or no longer) in: the deliverer must not retry it."""
+_USER_ID = re.compile(r"^@[^:\s]+:[^\s]+$")
+
+
+class MatrixError(Exception):
+    """Base class for everything this adapter raises; the message is one line for the user."""
+
+
+class MatrixConfigError(MatrixError):
+    """Missing or inconsistent settings (environment variables, store, E2EE)."""
+
+
+class MatrixLoginError(MatrixError):
+    """The homeserver refused the access token or password."""
+
+
+class MatrixSendError(MatrixError):
+    """A request failed (after the bounded retries): the message was not sent."""
+
+    def __init__(self, message: str, errcode: str | None = None) -> None:
+        super().__init__(message)
+        self.errcode = errcode
+
+
+@dataclass(frozen=True)
+class MatrixSettings:
+    homeserver: str
+    user_id: str
+    access_token: str | None
+    password: str | None
+    store_dir: Path
+    """Sync token, device/credentials and (with E2EE) the key store; keep it across restarts."""
+    device_name: str = "digest-bot"
+    allowed: tuple[str, ...] = ()
+    """Room ids ('!abc:example.org') or server suffixes (':example.org'); empty = own server."""
+    msgtype: Msgtype = "m.notice"
+    encryption: bool = False
+
+    def __post_init__(self) -> None:
+        if not re.match(r"^https?://", self.homeserver):
+            raise MatrixConfigError(
+                f"MATRIX_HOMESERVER must be an http(s) URL, not '{self.homeserver}'"
+            )
+        if not _USER_ID.match(self.user_id):
+            raise MatrixConfigError(
+                f"MATRIX_USER_ID must look like @bot:example.org, not '{self.user_id}'"
+            )
+        if not (self.access_token or self.password):
+            raise MatrixConfigError("set MATRIX_ACCESS_TOKEN or MATRIX_PASSWORD")
+        for entry in self.allowed:
+            if not entry.startswith(("!", ":")):
+                raise MatrixConfigError(
+                    f"allowed rooms: '{entry}' is neither a room id (!…) "
+                    "nor a server (:example.org)"
+                )
+        if self.msgtype not in ("m.notice", "m.text"):
+            raise MatrixConfigError(f"msgtype must be m.notice or m.text, not '{self.msgtype}'")
+
+    def __repr__(self) -> str:
+        return (
+            f"MatrixSettings(homeserver={self.homeserver!r}, user_id={self.user_id!r}, "
+            f"access_token={'set' if self.access_token else 'unset'}, "
+            f"password={'set' if self.password else 'unset'}, store_dir={self.store_dir!r}, "
+            f"allowed={self.allowed!r}, msgtype={self.msgtype!r}, encryption={self.encryption})"
+        )
+
+    @property
+    def server_name(self) -> str:
+        return self.user_id.split(":", 1)[1]
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str],
+        store_dir: Path,
+        allowed: Iterable[str] = (),
+        msgtype: Msgtype = "m.notice",
+        encryption: bool = False,
+    ) -> MatrixSettings | None:
+        """From MATRIX_HOMESERVER, MATRIX_USER_ID and MATRIX_ACCESS_TOKEN or MATRIX_PASSWORD.
+
+        None when none of them is set; ``MatrixConfigError`` naming what is missing when only some
+        are (a half-configured bot must not quietly fall back to the console).
+        """
+        names = ("MATRIX_HOMESERVER", "MATRIX_USER_ID", "MATRIX_ACCESS_TOKEN", "MATRIX_PASSWORD")
+        values = {name: (env.get(name) or "").strip() or None for name in names}
+        if not any(values.values()):
+            return None
+        missing = [n for n in names[:2] if values[n] is None]
+        if values["MATRIX_ACCESS_TOKEN"] is None and values["MATRIX_PASSWORD"] is None:
+            missing.append("MATRIX_ACCESS_TOKEN (or MATRIX_PASSWORD)")
+        if missing:
+            raise MatrixConfigError(f"Matrix is half configured: set {', '.join(missing)}")
+        return cls(
+            homeserver=str(values["MATRIX_HOMESERVER"]).rstrip("/"),
+            user_id=str(values["MATRIX_USER_ID"]),
+            access_token=values["MATRIX_ACCESS_TOKEN"],
+            password=values["MATRIX_PASSWORD"],
+            store_dir=store_dir,
+            device_name=(env.get("MATRIX_DEVICE_NAME") or "").strip() or "digest-bot",
+            allowed=tuple(allowed),
+            msgtype=msgtype,
+            encryption=encryption,
+        )
+
+
+# -- pure helpers (tested without a homeserver) ---------------------------------------------
+
+
+def server_of(identifier: str) -> str | None:
+    """'@bot:example.org' / '!room:example.org' → 'example.org'; None for v12 room ids."""
+    return identifier.split(":", 1)[1] if ":" in identifier else None
+
+
+def room_allowed(
+    room_id: str, allowed: Iterable[str], own_server: str, room_server: str | None = None
+) -> bool:
+    """Whether the bot may join or answer in a room.
+
+    ``room_server`` is where the room lives: the server part of its id, or (room version 12 ids
+    have none) the server of its creator or inviter.
+    """
+    entries = tuple(allowed)
+    if room_id in entries:
+        return True
+    servers = {e[1:] for e in entries if e.startswith(":")}
+    if not entries:
+        servers = {own_server}
+    server = server_of(room_id) or room_server
+    return server is not None and server in servers
+
+
+def _version_has_creator_power(version: str) -> bool:
+    if version in PRIVILEGED_CREATOR_VERSIONS:
+        return True
+    return version.isdigit() and int(version) >= 12
+
+
+def power_level(state: Iterable[Mapping[str, Any]], user_id: str) -> int:
+    """A user's power level from a room's state events, as the spec's auth rules define it.
+
+    Room version 12 creators (``m.room.create`` sender and ``additional_creators``) have unlimited
+    power and are not listed in ``m.room.power_levels``; without a power-levels event the creator
+    has 100 and everyone else 0.
+    """
+    create: Mapping[str, Any] | None = None
+    levels: Mapping[str, Any] | None = None
+    for event in state:
+        if event.get("state_key", "") != "":
+            continue
+        if event.get("type") == "m.room.create":
+            create = event
+        elif event.get("type") == "m.room.power_levels":
+            levels = event
+    create_content: Mapping[str, Any] = (create or {}).get("content") or {}
+    version = str(create_content.get("room_version", "1"))
+    creator = (create or {}).get("sender")
+    if _version_has_creator_power(version):
+        extra = create_content.get("additional_creators") or []
+        if user_id == creator or user_id in extra:
+            return CREATOR_POWER
+    if levels is not None:
+        content: Mapping[str, Any] = levels.get("content") or {}
+        users: Mapping[str, Any] = content.get("users") or {}
+        raw = users.get(user_id, content.get("users_default", 0))
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            return 0
+    if version in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10"):
+        creator = create_content.get("creator", creator)
+    return 100 if user_id == creator else 0
+
+
+def retry_after_header(value: str | None, now: float | None = None) -> int | None:
+    """A ``Retry-After`` header (seconds or an HTTP date) in milliseconds, or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return int(float(value) * 1000)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    now = time.time() if now is None else now
+    return max(0, int((when.timestamp() - now) * 1000))
+
+
+def strip_reply_fallback(body: str) -> str:
+    """Drop the '> <@user> quoted' lines older clients put before the text of a reply."""
+    lines = body.splitlines()
+    if not lines or not lines[0].startswith("> "):
+        return body
+    while lines and lines[0].startswith(">"):
+        lines.pop(0)
+    return "\n".join(lines).lstrip("\n")
+
+
+def is_command(text: str) -> bool:
+    """'!summary …' and friends; an unknown '!word' only when it is close to a command."""
+    if not text.startswith("!") or len(text) < 2 or text[1].isspace():
+        return False
+    word = text[1:].split(maxsplit=1)[0].lower()
+    if word in COMMANDS or word == "schedule":
+        return True
+    return bool(suggestion(word, [*COMMANDS, "schedule"]))
+
+
+def reply_relation(event_id: str, content: Mapping[str, Any]) -> dict[str, Any]:
+    """``m.relates_to`` for an answer to ``event_id``: a reply, in its thread if it has one."""
+    relates = content.get("m.relates_to")
+    if isinstance(relates, Mapping) and relates.get("rel_type") == "m.thread":
+        return {
+            "rel_type": "m.thread",
+            "event_id": relates.get("event_id"),
+            "is_falling_back": False,
+            "m.in_reply_to": {"event_id": event_id},
+        }
+    return {"m.in_reply_to": {"event_id": event_id}}
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    if len(data) >= 24 and data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        width, height = struct.unpack(">II", data[16:24])
+        return int(width), int(height)
+    return None
+
+
+# -- nio ------------------------------------------------------------------------------------
+
+
+class _Client(nio.AsyncClient):  # type: ignore[misc]
+    """nio's client, plus what it leaves out: a 429's ``Retry-After`` header."""
+
+    async def create_matrix_response(
+        self,
+        response_class: Any,
+        transport_response: Any,
+        data: Any = None,
+        save_to: Any = None,
+    ) -> Any:
+        resp = await super().create_matrix_response(
+            response_class, transport_response, data, save_to
+        )
+        if transport_response.status == 429 and isinstance(resp, nio.ErrorResponse):
+            resp.http_429 = True
+            if resp.retry_after_ms is None:
+                resp.retry_after_ms = retry_after_header(
+                    transport_response.headers.get("Retry-After")
+                )
+        return resp
+
+
+def _rate_limited(resp: Any) -> bool:
+    return isinstance(resp, nio.ErrorResponse) and (
+        getattr(resp, "http_429", False) or resp.status_code == "M_LIMIT_EXCEEDED"
+    )
+
+
+def _retry_wait(resp: Any) -> float:
+    ms = getattr(resp, "retry_after_ms", None)
+    seconds = DEFAULT_RETRY_WAIT if ms is None else ms / 1000
+    return min(max(seconds, 0.05), MAX_RETRY_WAIT)
+
+
+@dataclass
+class SendStats:
+    """What the send path has done since start: for logs and the benchmark."""
+
+    sent: int = 0
+    rate_limited: int = 0
+    waited: float = 0.0
+    failed: int = 0
+
+
+@dataclass
+class _State:
+    """What survives a restart, in ``store_dir/state.json``."""
+
+    next_batch: str | None = None
+    device_id: str | None = None
+    access_token: str | None = None
+    """Only for password logins (so a restart does not create a new device); file mode 0600."""
+    user_id: str | None = None
+    homeserver: str | None = None
+
+
+class MatrixBot:
+    """The bot in Matrix rooms: ``start()`` (login, first sync), ``run()`` until cancelled,
+    ``close()``; ``post()`` for scheduled posts (the scheduler's ``Poster``), ``is_admin()``."""
+
+    def __init__(
+        self,
+        library: Library,
+        settings: MatrixSettings,
+        maps: MapSource | None = None,
+        *,
+        scheduler: Scheduler | None = None,
+        answer_fn: AnswerFn = answer,
+    ) -> None:
+        self.library = library
+        self.settings = settings
+        self.maps = maps
+        self.scheduler = scheduler
+        self.answer_fn = answer_fn
+        self.user_id = settings.user_id
+        self.stats = SendStats()
+        self.client: Any = None
+        self._state = _State()
+        self._send_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._seen: deque[str] = deque(maxlen=SEEN_MAX)
+        self._seen_set: set[str] = set()
+        self._room_servers: dict[str, str] = {}
+        self._started = False
+
+    # -- life cycle -----------------------------------------------------------------------
+    @property
+    def _state_path(self) -> Path:
+        return self.settings.store_dir / "state.json"
+
+    def _load_state(self) -> _State:
+        try:
+            data = json.loads(self._state_path.read_text("utf-8"))
+        except FileNotFoundError:
+            return _State()
+        except (OSError, ValueError) as exc:
+            log.warning("matrix: ignoring unreadable %s (%s)", self._state_path, exc)
+            return _State()
+        if not isinstance(data, dict):
+            log.warning("matrix: ignoring %s: not a JSON object", self._state_path)
+            return _State()
+        state = _State(
+            **{k: data.get(k) for k in ("next_batch", "device_id", "access_token", "user_id")}
+        )
+        state.homeserver = data.get("homeserver")
+        if state.user_id != self.settings.user_id or state.homeserver != self.settings.homeserver:
+            return _State()  # another account's store: start afresh
+        return state
+
+    def _save_state(self) -> None:
+        data = {
+            "next_batch": self._state.next_batch,
+            "device_id": self._state.device_id,
+            "access_token": self._state.access_token,
+            "user_id": self.settings.user_id,
+            "homeserver": self.settings.homeserver,
+        }
+        tmp = self._state_path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out)
+        os.replace(tmp, self._state_path)
+
+    async def start(self) -> None:
+        """Log in, then one sync whose messages are ignored (they predate us); join invites."""
+        if self._started:
+            return
+        settings = self.settings
+        if settings.encryption and not nio.crypto.ENCRYPTION_ENABLED:
+            raise MatrixConfigError(
+                "encryption is on but matrix-nio[e2e] is not installed: "
+                "pip install 'matrix-nio[e2e]' (it uses vodozemac; no system libolm needed)"
+            )
+        settings.store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._state = self._load_state()
+        config = nio.AsyncClientConfig(
+            max_limit_exceeded=0,  # 429s come back to us: _request honours and bounds them
+            max_timeouts=MAX_TIMEOUTS,
+            request_timeout=REQUEST_TIMEOUT,
+            encryption_enabled=settings.encryption,
+            store_sync_tokens=False,
+        )
+        self.client = _Client(
+            settings.homeserver,
+            settings.user_id,
+            device_id=self._state.device_id or "",
+            store_path=str(settings.store_dir),
+            config=config,
+        )
+        try:
+            await self._login()
+            await self._first_sync()
+        except (aiohttp.ClientError, OSError) as exc:
+            await self.client.close()
+            raise MatrixLoginError(f"cannot reach {settings.homeserver}: {exc}") from exc
+        except BaseException:
+            await self.client.close()
+            raise
+        self._started = True
+        log.info(
+            "matrix: logged in as %s (device %s) on %s; %d room(s)%s",
+            self.user_id,
+            self.client.device_id,
+            settings.homeserver,
+            len(self.client.rooms),
+            ", end-to-end encryption on" if settings.encryption else "",
+        )
+
+    async def _login(self) -> None:
+        client, settings = self.client, self.settings
+        token = settings.access_token or self._state.access_token
+        if token:
+            client.access_token = token
+            who = await client.whoami()
+            if isinstance(who, nio.WhoamiResponse):
+                if who.user_id != settings.user_id:
+                    raise MatrixConfigError(
+                        f"the access token belongs to {who.user_id}, "
+                        f"not to MATRIX_USER_ID {settings.user_id}"
+                    )
+                self._restore(who.device_id or "", token)
+                return
+            if settings.access_token or not settings.password:
+                raise MatrixLoginError(
+                    f"{settings.homeserver} refused MATRIX_ACCESS_TOKEN: {who.message}"
+                )
+            log.info("matrix: the saved login was refused (%s); logging in again", who.message)
+            client.access_token = ""
+        resp = await client.login(settings.password, device_name=settings.device_name)
+        if not isinstance(resp, nio.LoginResponse):
+            raise MatrixLoginError(f"{settings.homeserver} refused the login: {resp.message}")
+        self._state.access_token = resp.access_token
+        self._state.device_id = resp.device_id
+        self._save_state()
+
+    def _restore(self, device_id: str, token: str) -> None:
+        client = self.client
+        if self.settings.encryption and not device_id:
+            raise MatrixConfigError(
+                "end-to-end encryption needs an access token bound to a device "
+                "(log in with MATRIX_PASSWORD, or make the token with a login)"
+            )
+        if device_id:
+            client.restore_login(self.settings.user_id, device_id, token)
+        else:
+            client.user_id, client.access_token = self.settings.user_id, token
+        if self._state.device_id != device_id:
+            self._state.device_id = device_id
+            self._save_state()
+
+    async def _first_sync(self) -> None:
+        since = self._state.next_batch
+        resp = await self.client.sync(
+            timeout=0, sync_filter=FIRST_SYNC_FILTER, since=since, full_state=True
+        )
+        if isinstance(resp, nio.SyncError) and since is not None:
+            self._check_auth(resp)
+            log.warning("matrix: the saved sync token was refused (%s); syncing afresh", resp)
+            resp = await self.client.sync(timeout=0, sync_filter=FIRST_SYNC_FILTER, full_state=True)
+        if isinstance(resp, nio.SyncError):
+            self._check_auth(resp)
+            raise MatrixError(f"the first sync with {self.settings.homeserver} failed: {resp}")
+        await self._crypto_upkeep()
+        self._learn_rooms(resp)
+        await self._handle_invites(resp)
+        self._state.next_batch = resp.next_batch
+        self._save_state()
+
+    def _check_auth(self, resp: Any) -> None:
+        if getattr(resp, "status_code", None) in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
+            raise MatrixLoginError(f"{self.settings.homeserver} refused the login: {resp.message}")
+
+    async def run(self) -> None:
+        """Answer commands until cancelled. Sync failures back off and retry; a refused login
+        raises ``MatrixLoginError``."""
+        await self.start()
+        backoff = 1.0
+        while True:
+            try:
+                resp = await self.client.sync(
+                    timeout=SYNC_TIMEOUT_MS,
+                    sync_filter=SYNC_FILTER,
+                    since=self._state.next_batch,
+                )
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                resp = exc
+            if not isinstance(resp, nio.SyncResponse):
+                self._check_auth(resp)
+                log.warning("matrix: sync failed (%s); retrying in %.0f s", resp, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            backoff = 1.0
+            await self._crypto_upkeep()
+            self._learn_rooms(resp)
+            await self._handle_invites(resp)
+            self._dispatch(resp)
+            self._state.next_batch = resp.next_batch
+            self._save_state()
+
+    async def close(self) -> None:
+        """Let answers in flight finish (briefly), then close the connection."""
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=10)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self.client is not None:
+            await self.client.close()
+        self._started = False
+
+    async def __aenter__(self) -> MatrixBot:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _crypto_upkeep(self) -> None:
+        """What nio's sync_forever does between syncs for end-to-end encryption."""
+        client = self.client
+        if client.olm is None:
+            return
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+        await client.send_to_device_messages()
+
+    # -- rooms ------------------------------------------------------------------------------
+    def _learn_rooms(self, resp: Any) -> None:
+        """Remember each room's creator server (room v12 ids carry no server)."""
+        for room_id, info in resp.rooms.join.items():
+            if room_id in self._room_servers:
+                continue
+            for event in [*info.state, *info.timeline.events]:
+                source = getattr(event, "source", None) or {}
+                if source.get("type") == "m.room.create" and source.get("sender"):
+                    self._room_servers[room_id] = server_of(source["sender"]) or ""
+
+    def _allowed(self, room_id: str, room_server: str | None = None) -> bool:
+        return room_allowed(
+            room_id,
+            self.settings.allowed,
+            self.settings.server_name,
+            room_server or self._room_servers.get(room_id),
+        )
+
+    async def _handle_invites(self, resp: Any) -> None:
+        for room_id, info in resp.rooms.invite.items():
+            inviter = creator = None
+            for event in info.invite_state:
+                source = getattr(event, "source", None) or {}
+                if source.get("type") == "m.room.create":
+                    creator = source.get("sender")
+                elif (
+                    source.get("type") == "m.room.member"
+                    and source.get("state_key") == self.user_id
+                ):
+                    inviter = source.get("sender")
+            where = server_of(creator or "") or server_of(inviter or "")
+            if not self._allowed(room_id, where):
+                log.info("matrix: declining the invite to %s from %s", room_id, inviter)
+                with contextlib.suppress(MatrixError):
+                    await self._request("declining an invite", self._leave(room_id))
+                continue
+            try:
+                await self._request("joining", self._join(room_id))
+            except MatrixError as exc:
+                log.warning("matrix: could not join %s: %s", room_id, exc)
+                continue
+            if where:
+                self._room_servers.setdefault(room_id, where)
+            log.info("matrix: joined %s (invited by %s)", room_id, inviter)
+
+    def _join(self, room_id: str) -> Callable[[], Awaitable[Any]]:
+        async def call() -> Any:
+            resp = await self.client.join(room_id)
+            return resp if isinstance(resp, nio.ErrorResponse) else None
+
+        return call
+
+    def _leave(self, room_id: str) -> Callable[[], Awaitable[Any]]:
+        async def call() -> Any:
+            resp = await self.client.room_leave(room_id)
+            return resp if isinstance(resp, nio.ErrorResponse) else None
+
+        return call
+
+    async def is_admin(self, room_id: str, user_id: str) -> bool:
+        """Power level ≥ 50 in the room, read from the server (room v12 creators included)."""
+
+        async def call() -> Any:
+            return await self.client.room_get_state(room_id)
+
+        resp = await self._request("reading the room's power levels", call)
+        return power_level(resp.events, user_id) >= ADMIN_LEVEL
+
+    # -- commands ---------------------------------------------------------------------------
+    def _dispatch(self, resp: Any) -> None:
+        for room_id, info in resp.rooms.join.items():
+            for event in info.timeline.events:
+                self._consider(room_id, event)
+
+    def _consider(self, room_id: str, event: Any) -> None:
+        if isinstance(event, nio.MegolmEvent):
+            log.warning(
+                "matrix: could not decrypt %s in %s (no room key yet)", event.event_id, room_id
+            )
+            return
+        if not isinstance(event, nio.RoomMessageText) or event.sender == self.user_id:
+            return
+        if event.event_id in self._seen_set:
+            return
+        content = event.source.get("content") or {}
+        relates = content.get("m.relates_to") or {}
+        if relates.get("rel_type") == "m.replace" or "m.new_content" in content:
+            return  # an edit: answering it again would answer twice
+        text = strip_reply_fallback(event.body or "").strip()
+        if not is_command(text) or not self._allowed(room_id):
+            return
+        if len(self._seen) == self._seen.maxlen:
+            self._seen_set.discard(self._seen[0])
+        self._seen.append(event.event_id)
+        self._seen_set.add(event.event_id)
+        relation = reply_relation(event.event_id, content)
+        self._spawn(self._answer(room_id, event.sender, text, relation), room_id, relation)
+
+    def _spawn(self, work: Awaitable[None], room_id: str, relation: dict[str, Any] | None) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the one error handler for answers: log it, tell the user
+                log.exception("matrix: answering in %s failed", room_id)
+                with contextlib.suppress(Exception):
+                    failure = Reply.failure("sorry, that failed — the details are in the bot's log")
+                    await self._send_reply(room_id, failure, relation)
+
+        task = asyncio.create_task(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, room_id: str, sender: str, text: str, relation: dict[str, Any]) -> None:
+        request = parse(text)
+        if request.command == "schedule":
+            reply = await self._schedule(room_id, sender, request)
+        else:
+            reply = await asyncio.to_thread(self.answer_fn, self.library, request, self.maps)
+        await self._send_reply(room_id, reply, relation)
+
+    async def _schedule(self, room_id: str, sender: str, request: Request) -> Reply:
+        if not await self.is_admin(room_id, sender):
+            return Reply.failure(
+                f"!schedule needs power level {ADMIN_LEVEL} or more in this room "
+                "(ask a room admin or moderator)"
+            )
+        if self.scheduler is None:
+            return Reply.failure(SCHEDULE_UNAVAILABLE)
+        caller = Caller("matrix", room_id, sender, is_admin=True)
+        return await schedule_command(self.scheduler, request, caller)
+
+    # -- sending ----------------------------------------------------------------------------
+    async def post(self, room_id: str, reply: Reply, nonce: str | None = None) -> str:
+        """Post ``reply`` as a new message (not a reply); returns the first event's id.
+
+        The scheduler's ``Poster``. ``nonce`` (the delivery's ledger nonce) makes the transaction
+        ids stable, so a repeat of the same post (after a crash, or a retry by the deliverer) is
+        deduplicated by the homeserver. 429s are waited out here (bounded); a room the bot is
+        not in raises ``ChannelGone``; anything else that stops delivery ``MatrixSendError``.
+        """
+        try:
+            ids = await self._send_reply(room_id, reply, None, key=nonce)
+        except MatrixSendError as exc:
+            if exc.errcode in GONE_ERRCODES:
+                raise ChannelGone(str(exc)) from exc
+            raise
+        return ids[0]
+
+    async def _send_reply(
+        self,
+        room_id: str,
+        reply: Reply,
+        relation: dict[str, Any] | None,
+        *,
+        key: str | None = None,
+    ) -> list[str]:
+        ids: list[str] = []
+        for number, (body, html) in enumerate(render_parts(reply)):
+            content = message_content(body, html, self.settings.msgtype, relation)
+            txn = f"{key}.{number}" if key else None
+            ids.append(await self.send_event(room_id, content, txn=txn))
+        if reply.picture is not None:
+            txn = f"{key}.picture" if key else None
+            ids.append(await self._send_picture(room_id, reply.picture, relation, txn))
+        return ids
+
+    async def send_event(
+        self,
+        room_id: str,
+        content: dict[str, Any],
+        event_type: str = "m.room.message",
+        *,
+        txn: str | None = None,
+    ) -> str:
+        """Send one event through the rate-limit-honouring queue; returns its event id."""
+        txn_id = txn or uuid.uuid4().hex
+
+        async def call() -> Any:
+            return await self.client.room_send(
+                room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True
+            )
+
+        async with self._send_lock:  # one send at a time: a 429 pauses the whole queue
+            resp = await self._request(f"sending to {room_id}", call)
+        self.stats.sent += 1
+        return str(resp.event_id)
+
+    async def _request(self, what: str, call: Callable[[], Awaitable[Any]]) -> Any:
+        """Call until it is not rate limited (at most RATE_LIMIT_RETRIES waits).
+
+        A successful response (or None) is returned; any other error raises ``MatrixSendError``.
+        """
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            try:
+                resp = await call()
+            except nio.LocalProtocolError as exc:  # e.g. an encrypted room nio does not know
+                self.stats.failed += 1
+                raise MatrixSendError(f"{what}: {exc}", "M_NOT_FOUND") from exc
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                self.stats.failed += 1
+                raise MatrixSendError(f"{what}: {type(exc).__name__}: {exc}") from exc
+            if not isinstance(resp, nio.ErrorResponse):
+                return resp
+            if not _rate_limited(resp) or attempt == RATE_LIMIT_RETRIES:
+                self.stats.failed += 1
+                raise MatrixSendError(f"{what}: {resp}", resp.status_code)
+            wait = _retry_wait(resp)
+            self.stats.rate_limited += 1
+            self.stats.waited += wait
+            log.info("matrix: rate limited %s; retrying in %.2f s", what, wait)
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _encrypted(self, room_id: str) -> bool:
+        room = self.client.rooms.get(room_id)
+        return bool(self.client.olm is not None and room is not None and room.encrypted)
+
+    async def _send_picture(
+        self, room_id: str, picture: Picture, relation: dict[str, Any] | None, txn: str | None
+    ) -> str:
+        data = await asyncio.to_thread(picture.path.read_bytes)
+        encrypt = self._encrypted(room_id)
+        keys: dict[str, Any] | None = None
+
+        async def call() -> Any:
+            nonlocal keys
+            resp, keys = await self.client.upload(
+                io.BytesIO(data),
+                content_type="image/png",
+                filename=picture.path.name,
+                encrypt=encrypt,
+                filesize=len(data),
+            )
+            return resp
+
+        upload = await self._request("uploading a picture", call)
+        info: dict[str, Any] = {"mimetype": "image/png", "size": len(data)}
+        size = png_size(data)
+        if size is not None:
+            info["w"], info["h"] = size
+        content: dict[str, Any] = {"msgtype": "m.image", "body": picture.alt, "info": info}
+        if encrypt and keys:
+            content["file"] = {"url": upload.content_uri, "mimetype": "image/png", **keys}
+        else:
+            content["url"] = upload.content_uri
+        if relation:
+            content["m.relates_to"] = relation
+        return await self.send_event(room_id, content, txn=txn)

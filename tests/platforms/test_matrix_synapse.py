@@ -1,0 +1,482 @@
+"""The Matrix adapter end to end: the real matrix-nio client against a real Synapse on loopback.
+
+Synapse runs once per session (tests/synapse); each test registers its own bot and people, so
+tests share nothing but the server. What arrives is read back from the server, as a person's
+client would see it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from PIL import Image
+
+from bot.answers import answer, parse
+from bot.digest.library import Library
+from bot.digest.model import Digest, Place
+from bot.platforms.matrix_chat import SCHEDULE_UNAVAILABLE, MatrixBot, MatrixSettings
+from bot.platforms.matrix_render import render_parts
+from bot.reply import Attribution, Line, Reply, Section
+from tests.conftest import ARTICLE, KURSK, base_digest, dump
+from tests.synapse.harness import Account, MatrixUser, Synapse
+from tests.synapse.plugin import in_ci, synapse, synapse_limited  # noqa: F401 (fixtures)
+
+TRAP_ID = "storm-2024-01-08"
+TRAP_TEXT = 'Harbour <script>alert("x")</script> closed; @room see <b>this</b>.'
+
+
+def make_library(folder: Path) -> Library:
+    """The Kursk digest plus a small one whose summary tries to inject HTML and ping @room."""
+    (folder / "articles").mkdir(parents=True)
+    shutil.copy(KURSK, folder / KURSK.name)
+    for article in (KURSK.parent / "articles").glob("*.txt"):
+        shutil.copy(article, folder / "articles" / article.name)
+    (folder / "articles" / "storm.txt").write_text(ARTICLE, "utf-8")
+    trap = base_digest()
+    trap["summary"][0]["text"] = TRAP_TEXT
+    (folder / "storm.yaml").write_text(dump(trap), "utf-8")
+    library = Library(folder)
+    changes = library.refresh()
+    assert not changes.problems, changes.problems
+    return library
+
+
+class PngMaps:
+    """A MapSource that draws a small PNG (the real maps are tested elsewhere)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def picture(self, digest: Digest, focus: Place | None = None) -> Path:
+        path = self.folder / f"{digest.id}-{focus.name if focus else 'all'}.png"
+        Image.new("RGB", (64, 48), (200, 30, 30)).save(path)
+        return path
+
+    def describe(self, digest: Digest, focus: Place | None = None) -> str:
+        return f"Map: {focus.name if focus else 'all places'}"
+
+
+@dataclass
+class Matrix:
+    server: Synapse
+    library: Library
+    tmp: Path
+    alice: MatrixUser
+    bot_account: Account
+    running: list[tuple[MatrixBot, asyncio.Task[None]]] = field(default_factory=list)
+
+    def settings(self, account: Account | None = None, **options: Any) -> MatrixSettings:
+        account = account or self.bot_account
+        values: dict[str, Any] = {
+            "homeserver": self.server.base_url,
+            "user_id": account.user_id,
+            "access_token": account.access_token,
+            "password": None,
+            "store_dir": self.tmp / "store",
+        }
+        values.update(options)
+        return MatrixSettings(**values)
+
+    async def start_bot(self, **options: Any) -> MatrixBot:
+        maps = options.pop("maps", None)
+        bot = MatrixBot(self.library, self.settings(**options), maps)
+        await bot.start()
+        task = asyncio.create_task(bot.run())
+        self.running.append((bot, task))
+        return bot
+
+    async def stop_bot(self, bot: MatrixBot) -> None:
+        for entry in list(self.running):
+            if entry[0] is bot:
+                self.running.remove(entry)
+                entry[1].cancel()
+                await asyncio.gather(entry[1], return_exceptions=True)
+                await bot.close()
+
+    def person(self) -> MatrixUser:
+        return MatrixUser(self.server, self.server.register())
+
+    async def room_with_bot(self, bot: MatrixBot, **options: Any) -> str:
+        room = await self.alice.create_room(invite=[bot.user_id], **options)
+        await self.alice.wait_joined(room, bot.user_id)
+        return room
+
+
+@pytest.fixture
+async def matrix(synapse: Synapse, tmp_path: Path) -> AsyncIterator[Matrix]:  # noqa: F811
+    alice = MatrixUser(synapse, synapse.register())
+    harness = Matrix(
+        synapse, make_library(tmp_path / "digests"), tmp_path, alice, synapse.register()
+    )
+    yield harness
+    for bot, _ in list(harness.running):
+        await harness.stop_bot(bot)
+    await alice.close()
+
+
+def in_reply_to(event: dict[str, Any]) -> str | None:
+    relates = event["content"].get("m.relates_to") or {}
+    target = relates.get("m.in_reply_to") or {}
+    return target.get("event_id")
+
+
+async def answers(
+    user: MatrixUser, room: str, bot: MatrixBot, commands: dict[str, str], parts: int
+) -> dict[str, list[dict[str, Any]]]:
+    """The bot's messages in ``room``, grouped by the command event they reply to."""
+    events = await user.wait_replies(room, bot.user_id, parts)
+    grouped: dict[str, list[dict[str, Any]]] = {event_id: [] for event_id in commands}
+    for event in events:
+        target = in_reply_to(event)
+        assert target in grouped, f"a message that answers no command: {event['content']}"
+        grouped[target].append(event)
+    return grouped
+
+
+async def quiet(check: Callable[[], Awaitable[int]], expected: int, seconds: float = 1.5) -> None:
+    """Nothing more arrives for a while (the bot had every chance to answer again)."""
+    await asyncio.sleep(seconds)
+    assert await check() == expected
+
+
+async def test_every_command_is_answered_with_each_item_and_its_source(matrix: Matrix) -> None:
+    bot = await matrix.start_bot()
+    room = await matrix.room_with_bot(bot)
+    lines = [
+        "!summary",
+        "!summary 2 quotes:yes",
+        "!figures",
+        "!figures soldiers",
+        "!where",
+        "!where Korenevo quotes:yes",
+        "!sources",
+        "!sources quotes:yes",
+        "!digests",
+        "!help",
+        "!help where",
+        "!where Atlantis",
+        "!sumary",
+        "!schedule list",
+    ]
+    expected = {}
+    commands = {}
+    for line in lines:
+        commands[await matrix.alice.say(room, line)] = line
+        if line.startswith("!schedule"):
+            expected[line] = [(f"error: {SCHEDULE_UNAVAILABLE}", "")]
+        else:
+            expected[line] = render_parts(answer(matrix.library, parse(line)))
+    total = sum(len(parts) for parts in expected.values())
+    grouped = await answers(matrix.alice, room, bot, commands, total)
+    for event_id, line in commands.items():
+        got = grouped[event_id]
+        assert [e["content"]["body"] for e in got] == [b for b, _ in expected[line]], line
+        for event in got:
+            content = event["content"]
+            assert content["msgtype"] == "m.notice"
+            assert content["format"] == "org.matrix.custom.html"
+            assert content["m.mentions"] == {}
+            assert content["m.relates_to"] == {"m.in_reply_to": {"event_id": event_id}}
+        if not line.startswith("!schedule"):
+            formatted = [e["content"]["formatted_body"] for e in got]
+            assert formatted == [h for _, h in expected[line]], line
+        reply = answer(matrix.library, parse(line))
+        body = "\n".join(e["content"]["body"] for e in got)
+        for item in reply.lines:
+            if item.source is not None:
+                assert f"{item.text} \u2014 {item.source}" in body
+    assert len(expected["!sources quotes:yes"]) > 1  # split, and every part arrived
+
+
+async def test_a_command_in_a_thread_is_answered_in_the_thread(matrix: Matrix) -> None:
+    bot = await matrix.start_bot()
+    room = await matrix.room_with_bot(bot)
+    root = await matrix.alice.say(room, "What do we know about Kursk?")
+    thread = {"m.relates_to": {"rel_type": "m.thread", "event_id": root}}
+    command = await matrix.alice.say(room, "!figures soldiers", **thread)
+    (event,) = await matrix.alice.wait_replies(room, bot.user_id)
+    assert event["content"]["m.relates_to"] == {
+        "rel_type": "m.thread",
+        "event_id": root,
+        "is_falling_back": False,
+        "m.in_reply_to": {"event_id": command},
+    }
+    assert event["content"]["body"].startswith("Ukraine's Kursk incursion")
+
+
+async def test_digest_html_and_room_pings_arrive_inert(matrix: Matrix) -> None:
+    bot = await matrix.start_bot(msgtype="m.text")  # m.notice would never notify anyway
+    room = await matrix.room_with_bot(bot)
+    await matrix.alice.set_power(room, bot.user_id, 50)  # enough to notify @room, if it tried
+    await matrix.alice.say(room, f"!summary {TRAP_ID}")
+    (event,) = await matrix.alice.wait_replies(room, bot.user_id)
+    content = event["content"]
+    assert content["msgtype"] == "m.text"
+    assert TRAP_TEXT in content["body"]
+    formatted = content["formatted_body"]
+    assert "<script" not in formatted and "<b>" not in formatted
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in formatted
+    assert content["m.mentions"] == {}
+    # The control: the same words without m.mentions do ping @room — so the check can fail.
+    control = await bot.send_event(room, {"msgtype": "m.text", "body": "@room control"})
+
+    async def highlights() -> list[str]:
+        data = await matrix.alice.call("GET", "/notifications", params={"only": "highlight"})
+        return [n["event"]["event_id"] for n in data["notifications"]]
+
+    pinged = await matrix.alice.wait_for(highlights, what="the control to notify @room")
+    assert control in pinged
+    assert event["event_id"] not in pinged
+
+
+async def test_ignores_its_own_messages_notices_and_what_came_before_it(matrix: Matrix) -> None:
+    bot = await matrix.start_bot()
+    room = await matrix.room_with_bot(bot)
+    await matrix.stop_bot(bot)
+    await matrix.alice.say(room, "!help")  # while the bot is away: from before it started
+    bot = await matrix.start_bot()
+    await matrix.alice.send(room, {"msgtype": "m.notice", "body": "!figures"})
+    await bot.send_event(room, {"msgtype": "m.text", "body": "!digests"})
+    await matrix.alice.send(room, {"msgtype": "m.emote", "body": "!where"})
+    sentinel = await matrix.alice.say(room, "!sources")
+    replies = await matrix.alice.wait_replies(room, bot.user_id, 2)  # its own !digests + answer
+    assert [in_reply_to(e) for e in replies] == [None, sentinel]
+
+    async def count() -> int:
+        return len(await matrix.alice.from_user(room, bot.user_id))
+
+    await quiet(count, 2)
+
+
+async def test_a_restart_replays_nothing_and_keeps_its_device(matrix: Matrix) -> None:
+    options = {"access_token": None, "password": matrix.bot_account.password}
+    bot = await matrix.start_bot(**options)
+    device = bot.client.device_id
+    room = await matrix.room_with_bot(bot)
+    first = await matrix.alice.say(room, "!help")
+    await matrix.alice.wait_replies(room, bot.user_id, 1)
+    await matrix.stop_bot(bot)
+    assert (matrix.tmp / "store" / "state.json").stat().st_mode & 0o077 == 0  # holds a token
+
+    bot = await matrix.start_bot(**options)
+    assert bot.client.device_id == device  # no new device (and no new login) per restart
+    second = await matrix.alice.say(room, "!digests")
+    replies = await matrix.alice.wait_replies(room, bot.user_id, 2)
+    assert [in_reply_to(e) for e in replies] == [first, second]
+
+    async def count() -> int:
+        return len(await matrix.alice.from_user(room, bot.user_id))
+
+    await quiet(count, 2)
+    devices = await MatrixUser(matrix.server, matrix.bot_account).call("GET", "/devices")
+    assert len(devices["devices"]) == 2  # the registration's and the bot's one login
+
+
+async def test_schedule_needs_power_level_50(matrix: Matrix) -> None:
+    bot = await matrix.start_bot()
+    room = await matrix.room_with_bot(bot)
+    bob = matrix.person()
+    await matrix.alice.invite(room, bob.user_id)
+    await bob.join(room)
+    refused = await bob.say(room, '!schedule add cron:"0 8 * * mon-fri"')
+    (event,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
+    assert in_reply_to(event) == refused
+    assert event["content"]["body"].startswith("error: !schedule needs power level 50")
+    allowed = await matrix.alice.say(room, "!schedule list")  # alice created the room
+    events = await matrix.alice.wait_replies(room, bot.user_id, 2)
+    assert in_reply_to(events[1]) == allowed
+    assert events[1]["content"]["body"] == f"error: {SCHEDULE_UNAVAILABLE}"
+    await bob.close()
+
+
+async def test_is_admin_reads_power_levels_from_the_server(matrix: Matrix) -> None:
+    bot = await matrix.start_bot()
+    bob = matrix.person()
+    for version in ("12", "10"):
+        room = await matrix.room_with_bot(bot, room_version=version)
+        await matrix.alice.invite(room, bob.user_id)
+        await bob.join(room)
+        assert await bot.is_admin(room, matrix.alice.user_id), version  # the creator
+        assert not await bot.is_admin(room, bob.user_id), version
+        assert not await bot.is_admin(room, bot.user_id), version
+        await matrix.alice.set_power(room, bob.user_id, 50)
+        assert await bot.is_admin(room, bob.user_id), version
+    await bob.close()
+
+
+async def test_post_sends_a_notice_to_each_room(matrix: Matrix) -> None:
+    bot = await matrix.start_bot()
+    rooms = [await matrix.room_with_bot(bot) for _ in range(2)]
+    reply = answer(matrix.library, parse("!summary"))
+    ids = [await bot.post(room, reply) for room in rooms]
+    ((body, formatted),) = render_parts(reply)
+    for room, event_id in zip(rooms, ids, strict=True):
+        (event,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
+        assert event["event_id"] == event_id
+        content = event["content"]
+        assert content["msgtype"] == "m.notice"
+        assert "m.relates_to" not in content  # a post, not a reply
+        assert (content["body"], content["formatted_body"]) == (body, formatted)
+
+
+async def test_a_post_too_big_for_one_event_arrives_whole_in_parts(matrix: Matrix) -> None:
+    bot = await matrix.start_bot()
+    room = await matrix.room_with_bot(bot)
+    source = Attribution("The coastguard", "The Portwell Post", date(2024, 1, 8))
+    items = tuple(Line(f"Item {i:03d}: " + "w\u00f6rd " * 60, source) for i in range(400))
+    reply = Reply("A very long digest", (Section(None, items),))
+    parts = render_parts(reply)
+    assert len(parts) >= 3
+    await bot.post(room, reply)
+    events = await matrix.alice.wait_replies(room, bot.user_id, len(parts))
+    assert [e["content"]["body"] for e in events] == [b for b, _ in parts]
+
+
+async def test_a_map_is_uploaded_and_sent_as_an_image_after_the_text(matrix: Matrix) -> None:
+    bot = await matrix.start_bot(maps=PngMaps(matrix.tmp / "maps"))
+    room = await matrix.room_with_bot(bot)
+    command = await matrix.alice.say(room, "!where Korenevo")
+    text, image = await matrix.alice.wait_replies(room, bot.user_id, 2)
+    assert text["content"]["msgtype"] == "m.notice"
+    content = image["content"]
+    assert content["msgtype"] == "m.image"
+    assert content["body"] == "Map: Korenevo"
+    assert content["info"] == {
+        "mimetype": "image/png",
+        "size": content["info"]["size"],
+        "w": 64,
+        "h": 48,
+    }
+    assert in_reply_to(image) == command
+    server, media = content["url"].removeprefix("mxc://").split("/")
+    data = await download(matrix, server, media)
+    assert data == (matrix.tmp / "maps" / "kursk-incursion-2024-08-09-Korenevo.png").read_bytes()
+
+
+async def download(matrix: Matrix, server: str, media: str) -> bytes:
+    url = f"{matrix.server.base_url}/_matrix/client/v1/media/download/{server}/{media}"
+    headers = {"Authorization": f"Bearer {matrix.alice.account.access_token}"}
+    async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
+        assert response.status == 200
+        return await response.read()
+
+
+async def test_invites_outside_the_allow_list_are_declined(matrix: Matrix) -> None:
+    bot = await matrix.start_bot(allowed=("!somewhere-else:localhost",))
+    room = await matrix.alice.create_room(invite=[bot.user_id])
+
+    async def declined() -> bool:
+        return (await matrix.alice.members(room)).get(bot.user_id) == "leave"
+
+    await matrix.alice.wait_for(declined, what="the bot to decline the invite")
+    await matrix.stop_bot(bot)
+    listed = await matrix.start_bot(allowed=(":localhost",))
+    await matrix.room_with_bot(listed)  # a listed server: joins
+
+
+async def test_nothing_is_lost_under_the_default_rc_message(
+    synapse_limited: Synapse,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Synapse's default rc_message (0.2/s, burst 10): 12 posts at once, all arrive, once."""
+    server = synapse_limited
+    account = server.register()
+    admin = MatrixUser(server, server.admin)  # exempt from rate limits; sets up the rooms
+    rooms = [await admin.create_room() for _ in range(12)]
+    for room in rooms:
+        server.force_join(room, account.user_id)  # costs the bot no rate budget
+    settings = MatrixSettings(
+        homeserver=server.base_url,
+        user_id=account.user_id,
+        access_token=account.access_token,
+        password=None,
+        store_dir=tmp_path / "store",
+    )
+    bot = MatrixBot(make_library(tmp_path / "digests"), settings)
+    await bot.start()
+    try:
+        reply = answer(bot.library, parse("!figures"))
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        ids = await asyncio.gather(*(bot.post(room, reply) for room in rooms))
+        elapsed = loop.time() - start
+    finally:
+        await bot.close()
+    assert bot.stats.rate_limited >= 1  # Synapse did refuse some: the limit was really in force
+    assert elapsed >= 5 * (12 - 10) - 1.5
+    for room, event_id in zip(rooms, ids, strict=True):
+        events = await admin.from_user(room, account.user_id)
+        assert [e["event_id"] for e in events] == [event_id]  # exactly once: none lost, none twice
+    await admin.close()
+
+
+async def decrypted_answer(nio: Any, alice: Any, room: str, bot: str, command: str) -> Any:
+    """Sync alice's E2EE client until the bot's answer to ``command`` arrives decrypted."""
+    for _ in range(100):
+        response = await alice.sync(timeout=300)
+        await alice.send_to_device_messages()
+        if alice.should_query_keys:
+            await alice.keys_query()
+        joined = response.rooms.join.get(room)
+        for event in joined.timeline.events if joined else ():
+            if isinstance(event, nio.MegolmEvent) and event.sender == bot:
+                raise AssertionError(f"alice could not decrypt the bot's {event.event_id}")
+            if (
+                isinstance(event, nio.RoomMessageNotice)
+                and event.sender == bot
+                and event.source["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == command
+            ):
+                return event
+    raise AssertionError("no answer from the bot")
+
+
+async def test_an_encrypted_room(matrix: Matrix) -> None:
+    """E2EE on (matrix-nio[e2e], vodozemac): alice's own nio client encrypts the commands and
+    decrypts the answers; the server only ever sees m.room.encrypted; the bot's keys survive a
+    restart (same device, persistent store)."""
+    nio = pytest.importorskip("nio")
+    if not nio.crypto.ENCRYPTION_ENABLED:
+        unavailable_e2ee = "matrix-nio[e2e] is not installed (pip install 'matrix-nio[e2e]')"
+        if in_ci():
+            pytest.fail(unavailable_e2ee)
+        pytest.skip(unavailable_e2ee)
+    bot = await matrix.start_bot(encryption=True)
+    assert list((matrix.tmp / "store").glob("*.db")), "no persistent key store"
+    account = matrix.alice.account
+    config = nio.AsyncClientConfig(encryption_enabled=True, store_sync_tokens=True)
+    alice = nio.AsyncClient(
+        matrix.server.base_url, account.user_id, store_path=str(matrix.tmp), config=config
+    )
+    alice.restore_login(account.user_id, account.device_id, account.access_token)
+    try:
+        await alice.keys_upload()
+        room = await matrix.room_with_bot(bot, encrypted=True)
+        await alice.sync(timeout=0, full_state=True)
+        for restart, line in enumerate(["!figures soldiers", "!digests"]):
+            if restart:
+                device = bot.client.device_id
+                await matrix.stop_bot(bot)
+                bot = await matrix.start_bot(encryption=True)
+                assert bot.client.device_id == device
+            content = {"msgtype": "m.text", "body": line}
+            command = await alice.room_send(
+                room, "m.room.message", content, ignore_unverified_devices=True
+            )
+            assert isinstance(command, nio.RoomSendResponse), command
+            event = await decrypted_answer(nio, alice, room, bot.user_id, command.event_id)
+            ((body, formatted),) = render_parts(answer(matrix.library, parse(line)))
+            assert (event.body, event.formatted_body) == (body, formatted)
+        raw = await matrix.alice.from_user(room, bot.user_id, kind="m.room.encrypted")
+        assert len(raw) == 2
+        assert await matrix.alice.from_user(room, bot.user_id) == []  # nothing in the clear
+    finally:
+        await alice.close()
