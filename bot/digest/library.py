@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 Stamp = tuple[tuple[int, int], ...]
 
 
+def is_draft(path: Path) -> bool:
+    """``*.draft.yaml`` files are editors' work in progress: ``check`` them, never serve them."""
+    return path.name.endswith((".draft.yaml", ".draft.yml"))
+
+
 def _stamp(*paths: Path) -> Stamp:
     out: list[tuple[int, int]] = []
     for path in paths:
@@ -100,7 +105,7 @@ class Library:
             path
             for pattern in ("*.yaml", "*.yml")
             for path in self.folder.glob(pattern)
-            if path.is_file()
+            if path.is_file() and not is_draft(path)
         )
         old_ids = dict(self._by_id)
         entries: dict[Path, _Entry] = {}

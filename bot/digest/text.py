@@ -139,9 +139,10 @@ def _word_numbers(text: str) -> set[float]:
             continue
         else:
             close()
+            # "third" is both an ordinal (3) and a fraction ("a third": 1/3): accept either.
             if word in _ORDINALS:
                 found.add(float(_ORDINALS[word]))
-            elif word in _FRACTIONS:
+            if word in _FRACTIONS:
                 found.add(_FRACTIONS[word])
     close()
     return found

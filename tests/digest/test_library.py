@@ -119,3 +119,9 @@ async def test_refresh_forever_runs_off_the_loop(write_digest: WriteDigest, tmp_
     with pytest.raises(asyncio.CancelledError):
         await task
     assert library.get("storm-2024-01-08") is not None
+
+
+def test_drafts_are_never_served(write_digest: WriteDigest, tmp_path: Path) -> None:
+    write_digest(name="storm.draft.yaml")
+    library = Library(tmp_path)
+    assert not library.refresh() and library.all() == []

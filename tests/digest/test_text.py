@@ -20,6 +20,8 @@ from bot.digest.text import has_number, is_debris, normalise, numbers_in
         ("two hundred and fifty-three", 253),
         ("2.5 million people", 2_500_000),
         ("twenty-one guns", 21),
+        ("a third of the staff", 1 / 3),
+        ("the third day", 3),
     ],
 )
 def test_numbers_in_digits_and_words(text: str, number: float) -> None:

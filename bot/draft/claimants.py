@@ -1,0 +1,392 @@
+"""Who says what: the claimant of every sentence, and the digest's ``sources``.
+
+Attribution comes from the sentence itself ("X said", "according to X", "X claimed that",
+"…," X wrote", "…, X, Ukraine's president, said", "described by X as"), from an open quotation
+(a quote's later sentences and paragraphs keep its speaker), or, failing those, is the publisher.
+"the ministry", "its analysts", "they" and "Mr Zelensky" resolve to a claimant named before.
+
+A claimant from a country that is a party to the article's conflict gets ``side``; its figures
+are then claims.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from bot.digest.model import SourceKind
+from bot.draft.geo import countries_in, short_country
+from bot.draft.text import Article, Sentence, Span, wordlist
+
+VERBS = (
+    r"said|says|say|claimed|claims|claim|wrote|writes|reported|reports|told|tells|added|adds"
+    r"|warned|warns|stated|states|announced|announces|estimated|estimates|insisted|insists"
+    r"|confirmed|confirms|alleged|alleges|argued|argues|noted|notes|explained|explains"
+    r"|acknowledged|admitted|denied|predicted|revealed|suggested"
+)
+_LEADING = re.compile(
+    r"^(?:(?:on|by|in|at|late|early|earlier|later|last|this|yesterday|today|tonight|overnight"
+    r"|meanwhile|however|separately|elsewhere|still|now|but|and|also|then|since|after|before"
+    r"|during|speaking|writing|asked|in a statement|in a post)\b[^,\u201c\u201d\"]{0,40},\s+)+",
+    re.IGNORECASE,
+)
+_HEAD = re.compile(
+    r"^(?P<subj>[^\u201c\u201d\"]{2,200}?)\s+(?:(?:has|have|had)\s+)?(?:also\s+|previously\s+|later\s+)?"
+    rf"(?P<verb>{VERBS})\b",
+    re.IGNORECASE,
+)
+_TAIL = re.compile(
+    r"(?:,|[\u201d\"])\s*(?P<subj>[^,\u201c\u201d\"]{2,100}(?:,\s*[^,\u201c\u201d\"]{2,100})?),?\s+"
+    rf"(?:(?:has|have)\s+)?(?P<verb>{VERBS})(?P<rest>(?:\s+[^\s,;:]+){{0,6}})$",
+    re.IGNORECASE,
+)
+_INVERTED = re.compile(
+    r"(?:,[\u201d\"]|[\u201d\"],?)\s*(?:said|added|wrote|says|adds)\s+"
+    r"(?P<subj>[^,\u201c\u201d\"]{2,80}(?:,\s*[^,\u201c\u201d\"]{2,80})?)$",
+    re.IGNORECASE,
+)
+_ACCORDING = re.compile(r"\baccording to (?P<subj>[^,.;:\u201c\u201d\"()]{2,100})", re.IGNORECASE)
+_BY = re.compile(
+    r"\b(?:described|reported|claimed|estimated|confirmed|announced)\s+by\s+"
+    r"(?P<subj>[^,.;:\u201c\u201d\"()]{2,80}?)(?=\s+as\b|\s*[,.;:]|$)",
+    re.IGNORECASE,
+)
+_ADVERBIAL_REST = re.compile(
+    r"^\s*(?:on|in|at|of|to|about|after|before|during|from|via|yesterday|today|tonight|last"
+    r"|this|earlier|later|late|previously|recently|overnight|afterwards|online)\b",
+    re.IGNORECASE,
+)
+_NOT_IN_SUBJECT = frozenset(
+    wordlist(
+        "what which that who whom whose when where if because was were is are been be being had "
+        "have has could would should will can may might did do does not there it's as than"
+    )
+)
+PRONOUNS = frozenset(wordlist("he she they it"))
+_CLAIMANT_NOUNS = frozenset(
+    wordlist(
+        "official officials analyst analysts expert experts ministry police spokesman "
+        "spokeswoman spokesperson council government authorities authority residents witnesses "
+        "sources source blogger bloggers channel agency media army military staff service "
+        "statement report researchers researcher economists economist company firm union "
+        "committee office department commission board court judge minister president governor "
+        "mayor chief head leader director manager chairman chair secretary coach captain "
+        "forecasters forecaster meteorologists scientists scientist doctors doctor organisers "
+        "organizers campaigners group institute think-tank observers monitors prosecutors "
+        "prosecutor investigators lawyers lawyer watchdog regulator bank kremlin pentagon "
+        "coastguard paramedics firefighters "
+        "adviser advisers aide aides officer officers commander councillor councillors "
+        "inspectors operator operators airline spokesmen charity"
+    )
+)
+_TITLES = ("mr ", "mrs ", "ms ", "dr ", "prof ", "professor ", "sir ", "dame ", "lord ")
+_DETERMINERS = ("the ", "a ", "an ")
+
+_KIND_WORDS: tuple[tuple[SourceKind, str], ...] = (
+    ("think-tank", "think-tank|think tank|institute for|institute of"),
+    ("agency", "news agency|wire service|agency"),
+    ("social", "telegram|blogger|twitter|social media|facebook|tiktok|x account"),
+    ("media", "state media|newspaper|broadcaster|television|tv|media|radio"),
+    ("analyst", "analyst|expert|economist|researcher|professor|consultancy"),
+    (
+        "military",
+        "general staff|army|armed forces|military|navy|air force|commander|"
+        "security service|defence forces|defense forces|forces",
+    ),
+    (
+        "government",
+        "ministry|government|council|department|kremlin|pentagon|authorities|"
+        "authority|white house|downing street|office|commission|police|"
+        "regulator|administration",
+    ),
+    (
+        "official",
+        "president|minister|adviser|official|spokesman|spokeswoman|spokesperson|"
+        "mayor|governor|councillor|chancellor|secretary|aide|leader|chief|"
+        "prime minister",
+    ),
+)
+_KINDS = tuple((kind, tuple(phrases.split("|"))) for kind, phrases in _KIND_WORDS)
+_CONFLICT = re.compile(
+    r"\b(war|troops|soldiers|attack|attacks|strike|strikes|missile|missiles|invasion|incursion"
+    r"|offensive|shelling|drone|drones|battalion|brigades?|front lines?|ceasefire|airstrikes?"
+    r"|militants?|hostages?|rockets?)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Claimant:
+    key: str
+    name: str
+    kind: SourceKind
+    side: str | None = None
+    role: str | None = None
+    sentences: list[int] = field(default_factory=list)
+
+    def source(self) -> dict[str, str]:
+        out = {"name": self.name, "kind": self.kind}
+        if self.side:
+            out["side"] = self.side
+        if self.role:
+            out["role"] = self.role
+        return out
+
+
+@dataclass(frozen=True)
+class Attribution:
+    key: str
+    span: Span | None
+    """The words naming the claimant in the sentence (kept in a figure's quote when near)."""
+    explicit: bool
+
+
+@dataclass
+class Claimants:
+    publisher: Claimant
+    by_key: dict[str, Claimant]
+    per_sentence: list[Attribution]
+    belligerents: tuple[str, ...]
+
+    def of(self, sentence: Sentence) -> Claimant:
+        return self.by_key[self.per_sentence[sentence.index].key]
+
+
+def slug(text: str, limit: int = 40) -> str:
+    base = re.sub(r"['\u2019]s\b", "", text.casefold())
+    base = re.sub(r"[^a-z0-9]+", "-", base).strip("-")
+    words = [w for w in base.split("-") if w not in ("the", "a", "an")]
+    out = ""
+    for word in words:
+        if len(out) + len(word) + 1 > limit:
+            break
+        out = f"{out}-{word}" if out else word
+    return out
+
+
+def _person(name: str) -> bool:
+    words = name.split()
+    return 2 <= len(words) <= 4 and all(re.fullmatch(r"[A-Z][\w\u2019'.-]+", w) for w in words)
+
+
+def _kind(phrase: str) -> SourceKind:
+    low = f" {phrase.casefold()} "
+    for kind, words in _KINDS:
+        if any(re.search(rf"(?<![\w-]){re.escape(w)}s?(?![\w-])", low) for w in words):
+            return kind
+    return "other"
+
+
+def _strip_determiner(text: str) -> str:
+    low = text.casefold()
+    for det in _DETERMINERS:
+        if low.startswith(det):
+            return text[len(det) :]
+    return text
+
+
+def plausible_subject(phrase: str) -> bool:
+    """Could ``phrase`` name who says something (not "Another image showed what officials")?"""
+    words = re.findall(r"[\w\u2019'-]+", phrase)
+    if not words or len(words) > 14:
+        return False
+    low = [w.casefold() for w in words]
+    if any(w in _NOT_IN_SUBJECT for w in low):
+        return False
+    if low[0] in PRONOUNS and len(low) == 1:
+        return True
+    if low[0] in ("its", "their", "his", "her") and len(low) <= 3:
+        return True
+    if any(w.isdigit() for w in words):
+        return False
+    if any(w in _CLAIMANT_NOUNS or w.rstrip("s") in _CLAIMANT_NOUNS for w in low):
+        return True
+    # otherwise a proper name: every word capitalised but the small ones ("Unite", "Kathy Hochul")
+    small = {"the", "a", "an", "of", "for", "and", "at", "de", "van", "von", "al"}
+    return all(w[:1].isupper() or w.casefold() in small for w in words) and words[0] not in small
+
+
+_ROLE_NOUNS = frozenset(
+    wordlist(
+        "coach manager minister executive president secretary chief director spokesman "
+        "spokeswoman spokesperson leader governor mayor analyst economist professor adviser "
+        "commander chairman chairwoman chair captain officer councillor inspector ambassador "
+        "senator official striker midfielder defender goalkeeper founder owner editor"
+    )
+)
+
+
+def _title_before_name(phrase: str) -> tuple[str, str | None]:
+    """ "Interior minister Ali Yerlikaya" → ("Ali Yerlikaya", "Interior minister")."""
+    words = phrase.split()
+    cut = len(words)
+    while cut > 0 and re.fullmatch(r"[A-Z][\w\u2019'.-]+", words[cut - 1]):
+        cut -= 1
+    if 2 <= len(words) - cut <= 3 and cut > 0 and words[cut - 1].casefold() in _ROLE_NOUNS:
+        return " ".join(words[cut:]), _strip_determiner(" ".join(words[:cut]))
+    return phrase, None
+
+
+def _split_role(phrase: str) -> tuple[str, str | None]:
+    parts = [p.strip() for p in phrase.split(",") if p.strip()]
+    if len(parts) == 2 and _person(parts[1]) and not _person(parts[0]):
+        return parts[1], re.sub(r"^(?:its|their|his|her|the|a|an)\s+", "", parts[0], flags=re.I)
+    if len(parts) >= 2:
+        return parts[0], _strip_determiner(", ".join(parts[1:]))
+    return phrase.strip(), None
+
+
+def find_attribution(text: str) -> tuple[str, Span] | None:
+    """The claimant phrase a sentence names and where it stands, if it names one."""
+    body = text.rstrip()
+    trimmed = body.rstrip('.!?\u201d"\u2019 ')
+    for pattern in (_TAIL, _INVERTED):
+        match = pattern.search(trimmed)
+        if match is None:
+            continue
+        subj = match.group("subj").strip()
+        rest = match.groupdict().get("rest") or ""
+        verb = (match.groupdict().get("verb") or "").casefold()
+        if rest.strip() and verb != "told" and not _ADVERBIAL_REST.match(rest):
+            continue
+        parts = [p.strip() for p in subj.split(",")]
+        if len(parts) == 2 and not (
+            (_person(parts[0]) and parts[1][:1].islower())
+            or "\u2019s" in parts[1]
+            or "'s" in parts[1]
+        ):
+            subj = parts[1]
+        name, _role = _split_role(subj)
+        if plausible_subject(name):
+            start = match.start("subj") + match.group("subj").find(subj)
+            return subj, Span(start, match.end())
+    lead = _LEADING.match(body)
+    offset = lead.end() if lead else 0
+    match = _HEAD.match(body[offset:])
+    if match is not None:
+        subj = match.group("subj").strip().rstrip(",")
+        name, _role = _split_role(subj)
+        if plausible_subject(name) and (len(subj.split()) <= 16):
+            return subj, Span(offset + match.start("subj"), offset + match.end("verb"))
+    for pattern in (_ACCORDING, _BY):
+        match = pattern.search(body)
+        if match is not None:
+            subj = re.split(r"\s+(?:on|in|at)\s+(?:a|an|the)\s", match.group("subj"))[0].strip()
+            if plausible_subject(subj):
+                return subj, Span(match.start(), match.start("subj") + len(subj))
+    return None
+
+
+def belligerents(article: Article) -> tuple[str, ...]:
+    """The two countries most named in an article about armed conflict (else none)."""
+    if len(_CONFLICT.findall(article.text)) < 3:
+        return ()
+    counts = Counter(countries_in(article.text))
+    top = [code for code, n in counts.most_common(2) if n >= 3]
+    return tuple(top) if len(top) == 2 else ()
+
+
+class _Registry:
+    def __init__(self, publisher: Claimant, sides: tuple[str, ...]) -> None:
+        self.publisher = publisher
+        self.by_key: dict[str, Claimant] = {publisher.key: publisher}
+        self.recent: list[str] = []
+        self.sides = sides
+
+    def resolve(self, phrase: str) -> Claimant | None:
+        name, role = _split_role(phrase)
+        low = name.casefold().strip()
+        words = low.split()
+        if low in PRONOUNS or (words and words[0] in ("its", "their", "his", "her")):
+            return self.by_key[self.recent[-1]] if self.recent else None
+        bare = _strip_determiner(name).strip()
+        if low.startswith(_TITLES) or (len(words) == 1 and name[:1].isupper()):
+            surname = bare.split()[-1].casefold() if bare.split() else ""
+            for key in reversed(self.recent):
+                if self.by_key[key].name.casefold().split()[-1:] == [surname]:
+                    return self.by_key[key]
+        if low.startswith("the ") and len(words) <= 3:
+            head = words[-1]
+            for key in reversed(self.recent):
+                claimant = self.by_key[key]
+                if head in f"{claimant.name} {claimant.role or ''}".casefold():
+                    return claimant
+        if bare.casefold() == self.publisher.name.casefold() or phrase.casefold() == (
+            self.publisher.name.casefold()
+        ):
+            return self.publisher
+        for claimant in self.by_key.values():
+            if claimant.name.casefold() == bare.casefold():
+                return claimant
+        return self._new(bare, role)
+
+    def _new(self, name: str, role: str | None) -> Claimant:
+        name = name[:200]
+        if role is None:
+            name, role = _title_before_name(name)
+        key = slug(name.split()[-1]) if _person(name) else slug(name)
+        if not key or not re.match(r"[a-z0-9]", key):
+            key = "source"
+        base, number = key, 2
+        while key in self.by_key:
+            key = f"{base}-{number}"
+            number += 1
+        phrase = f"{name} {role or ''}"
+        side = None
+        for code in countries_in(phrase):
+            if code in self.sides:
+                side = short_country(code)
+                break
+        claimant = Claimant(key, name, _kind(phrase), side, role[:200] if role else None)
+        self.by_key[key] = claimant
+        return claimant
+
+    def use(self, claimant: Claimant) -> None:
+        if claimant is not self.publisher:
+            if claimant.key in self.recent:
+                self.recent.remove(claimant.key)
+            self.recent.append(claimant.key)
+
+
+def attribute(article: Article, publisher: str) -> Claimants:
+    """The claimant of every sentence of ``article``."""
+    sides = belligerents(article)
+    owner = Claimant(slug(publisher) or "publisher", publisher, "publisher")
+    registry = _Registry(owner, sides)
+    found: list[Attribution | None] = []
+    for sentence in article.sentences:
+        hit = find_attribution(sentence.text)
+        claimant = registry.resolve(hit[0]) if hit else None
+        if claimant is None:
+            found.append(None)
+            continue
+        registry.use(claimant)
+        found.append(Attribution(claimant.key, hit[1] if hit else None, True))
+    # a quote's opening sentences take the speaker named at its end (""…. …," X wrote")
+    for sentence in reversed(article.sentences):
+        after = sentence.index + 1
+        if (
+            found[sentence.index] is None
+            and after < len(found)
+            and article.sentences[after].inside_quote
+            and article.sentences[after].paragraph == sentence.paragraph
+            and found[after] is not None
+        ):
+            speaker = found[after]
+            assert speaker is not None
+            found[sentence.index] = Attribution(speaker.key, None, False)
+    out: list[Attribution] = []
+    for sentence in article.sentences:
+        current = found[sentence.index]
+        if current is None and out:
+            previous = out[-1]
+            opens_quote = sentence.first_in_paragraph and sentence.text[:1] in '\u201c"'
+            if (sentence.inside_quote or opens_quote) and previous.key != owner.key:
+                before = article.paragraphs[article.sentences[sentence.index - 1].paragraph]
+                if sentence.inside_quote or any(q in before.text for q in '\u201c\u201d"'):
+                    current = Attribution(previous.key, None, False)
+        current = current or Attribution(owner.key, None, False)
+        registry.by_key[current.key].sentences.append(sentence.index)
+        out.append(current)
+    return Claimants(owner, registry.by_key, out, sides)

@@ -1,0 +1,524 @@
+"""Figures: each quantity with its unit, a label from the surrounding phrase, its claimant.
+
+"Ukraine had lost up to 945 soldiers and 102 pieces of equipment" gives two figures:
+945 soldiers (qualifier "up to", label "soldiers lost") and 102 pieces of equipment (label
+"pieces of equipment lost", the verb carried over the "and").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.digest.model import Number
+from bot.digest.text import has_number
+from bot.draft.claimants import Claimant, Claimants
+from bot.draft.numbers import (
+    CURRENCIES,
+    SHORT_SCALES,
+    Mention,
+    Token,
+    find_numbers,
+    lossy_qualifier,
+    tokens,
+)
+from bot.draft.text import Article, Sentence, Span, tidy, window, wordlist
+
+_MEASURES: tuple[tuple[str, ...], ...] = (
+    ("square", "kilometres"),
+    ("square", "kilometers"),
+    ("square", "miles"),
+    ("square", "metres"),
+    ("square", "meters"),
+    ("square", "feet"),
+    ("sq", "km"),
+    ("sq", "miles"),
+    ("cubic", "metres"),
+    ("per", "cent"),
+    ("km",),
+    ("kilometres",),
+    ("kilometers",),
+    ("miles",),
+    ("mile",),
+    ("metres",),
+    ("meters",),
+    ("feet",),
+    ("ft",),
+    ("inches",),
+    ("yards",),
+    ("cm",),
+    ("mm",),
+    ("hectares",),
+    ("acres",),
+    ("tonnes",),
+    ("tons",),
+    ("kg",),
+    ("kilograms",),
+    ("litres",),
+    ("liters",),
+    ("gallons",),
+    ("barrels",),
+    ("percent",),
+    ("degrees",),
+    ("c",),
+    ("mph",),
+    ("knots",),
+)
+_DISTANCE = frozenset(wordlist("km kilometres kilometers miles mile metres meters feet ft yards"))
+_PARTITIVE = frozenset(
+    wordlist(
+        "pieces piece units items tonnes tons litres liters barrels gallons kg kilograms "
+        "hectares acres cases rounds sets bottles boxes loads hours days"
+    )
+)
+_STOP = frozenset(
+    wordlist(
+        "a an the this that these those and or but nor to in on at by for from with without "
+        "into onto over under about after before during since until than then as per via within "
+        "across along against among around near beyond toward towards up down off out through "
+        "while who whom whose which what where when why how if because of so such being been be "
+        "is are was were am had has have having will would could should can may might must do "
+        "does did not no more less others other another additional further each every some any "
+        "all both either neither its their his her our my your it they them he she we you i "
+        "also only just still even there here than said says claimed wrote reported told later "
+        "earlier ago old long late early last next behind ahead overnight today tonight "
+        "yesterday now yet again"
+    )
+)
+_PARTICIPLES = {
+    "lost": "lost",
+    "lose": "lost",
+    "losing": "lost",
+    "killed": "killed",
+    "killing": "killed",
+    "kill": "killed",
+    "injured": "injured",
+    "injuring": "injured",
+    "wounded": "wounded",
+    "wounding": "wounded",
+    "destroyed": "destroyed",
+    "destroying": "destroyed",
+    "damaged": "damaged",
+    "damaging": "damaged",
+    "captured": "captured",
+    "capturing": "captured",
+    "seized": "seized",
+    "seizing": "seized",
+    "displaced": "displaced",
+    "displacing": "displaced",
+    "evacuated": "evacuated",
+    "evacuating": "evacuated",
+    "arrested": "arrested",
+    "arresting": "arrested",
+    "detained": "detained",
+    "deployed": "deployed",
+    "deploying": "deployed",
+    "cut": "cut",
+    "cutting": "cut",
+    "raised": "raised",
+    "raising": "raised",
+    "spent": "spent",
+    "spending": "spent",
+    "saved": "saved",
+    "saving": "saved",
+    "built": "built",
+    "building": "built",
+    "sold": "sold",
+    "selling": "sold",
+    "hired": "hired",
+    "hiring": "hired",
+    "shed": "shed",
+    "shedding": "shed",
+    "rescued": "rescued",
+    "affected": "affected",
+    "dead": "dead",
+    "missing": "missing",
+    "evacuate": "evacuated",
+    "closed": "closed",
+    "closing": "closed",
+    "cancelled": "cancelled",
+    "cancelling": "cancelled",
+    "delayed": "delayed",
+    "stranded": "stranded",
+    "created": "created",
+    "creating": "created",
+    "died": "died",
+}
+_HEDGES = re.compile(
+    r"\b(estimated|estimates?|likely|probably|believed|thought to|reportedly|could|may have"
+    r"|might|assessed|projected|forecasts?|expected|predicted|appears?)\b",
+    re.IGNORECASE,
+)
+_SKIP_BACK = frozenset(
+    wordlist(
+        "had has have been be could would may might up to as many much far more than at least "
+        "minus about around almost nearly some over within"
+    )
+)
+_TRAILING_WORDS = frozenset(wordlist("more others extra additional further"))
+_VERBS_AFTER = frozenset(
+    [*_PARTICIPLES, "died", "fell", "rose", "went", "came", "joined", "remain", "remained"]
+)
+_CLAUSE_WORDS = frozenset(wordlist("while and but as after because that which who when where or"))
+
+
+@dataclass
+class FigureDraft:
+    label: str
+    values: tuple[Number, ...]
+    qualifier: str | None
+    unit: str | None
+    status: str
+    source: str
+    quote: str
+    comments: list[str] = field(default_factory=list)
+    sentence: int = 0
+
+    def value(self) -> Number | list[Number]:
+        return self.values[0] if len(self.values) == 1 else list(self.values)
+
+
+@dataclass
+class _Phrase:
+    unit: str | None = None
+    noun_phrase: str = ""
+    material: str = ""
+    target: str = ""
+    distance: bool = False
+    participle: str | None = None
+    end: int = 0
+    """Character index (in the sentence) where the unit phrase ends."""
+    bare: bool = False
+    """Nothing names what is counted ("injuring 44 more"): take the unit of the figure before."""
+
+
+def _measure(toks: list[Token], j: int, hint: str | None) -> tuple[str | None, int]:
+    if hint == "%":
+        return "%", j
+    if j < len(toks) and toks[j].low == "p" and j > 0 and toks[j].start == toks[j - 1].end:
+        return "pence", j + 1
+    if hint and hint[0] in CURRENCIES:
+        scale = SHORT_SCALES.get(hint[1:], "")  # "£3m" → "million pounds"
+        return f"{scale} {CURRENCIES[hint[0]]}".strip(), j
+    for phrase in _MEASURES:
+        words = [t.low for t in toks[j : j + len(phrase)]]
+        if tuple(words) == phrase and all(t.kind == "word" for t in toks[j : j + len(phrase)]):
+            written = " ".join(t.text for t in toks[j : j + len(phrase)])
+            unit = "°C" if phrase == ("c",) else written.lower()
+            if phrase == ("c",) and not (j > 0 and toks[j].start == toks[j - 1].end):
+                return None, j
+            return unit, j + len(phrase)
+    return None, j
+
+
+def _noun_phrase(toks: list[Token], j: int, limit: int = 4) -> tuple[list[Token], int]:
+    words: list[Token] = []
+    k = j
+    while k < len(toks) and len(words) < limit:
+        tok = toks[k]
+        if tok.kind != "word" or tok.low in _STOP or (words and tok.low in _VERBS_AFTER):
+            break
+        words.append(tok)
+        k += 1
+    return words, k
+
+
+def _phrase(toks: list[Token], mention: Mention, text: str) -> _Phrase:
+    out = _Phrase(end=mention.end)
+    j = mention.after
+    if (
+        j + 1 < len(toks)
+        and toks[j].text == "-"
+        and toks[j].start == toks[j - 1].end
+        and toks[j + 1].kind == "word"
+        and toks[j + 1].start == toks[j].end
+    ):
+        # "a 130-mile stretch of the Thruway": the unit, then what it measures
+        unit, k = _measure(toks, j + 1, None)
+        unit = unit or toks[j + 1].low
+        k = max(k, j + 2)
+        np, k = _noun_phrase(toks, k)
+        out.unit = unit
+        out.end = toks[k - 1].end
+        if np:
+            out.noun_phrase = text[np[0].start : np[-1].end]
+            if k + 1 < len(toks) and toks[k].low == "of":
+                more, _k = _noun_phrase(toks, k + 1 + (toks[k + 1].low == "the"))
+                if more:
+                    out.noun_phrase = text[np[0].start : more[-1].end]
+                    out.end = more[-1].end
+        return out
+    unit, j = _measure(toks, j, mention.unit_hint)
+    if unit is not None:
+        out.unit = unit
+        out.end = toks[j - 1].end if j > 0 else mention.end
+        out.distance = unit in _DISTANCE
+        if j < len(toks) and toks[j].low in ("of", "from", "away", "to") and out.distance:
+            if toks[j].low == "away":
+                out.target = "away"
+                out.end = toks[j].end
+            else:
+                np, k = _noun_phrase(
+                    toks, j + 1 + (toks[j + 1].low == "the" if j + 1 < len(toks) else 0)
+                )
+                if np:
+                    first = toks[j + 1]
+                    out.target = f"from {text[first.start : np[-1].end]}"
+                    out.end = np[-1].end
+                    k2 = k
+                    if (
+                        k2 + 1 < len(toks)
+                        and toks[k2].low == "with"
+                        and toks[k2 + 1].kind == "word"
+                    ):
+                        more, _ = _noun_phrase(toks, k2 + 1, 2)
+                        if more:
+                            out.target = f"from {text[first.start : more[-1].end]}"
+                            out.end = more[-1].end
+        elif j < len(toks) and toks[j].low == "of":
+            np, _k = _noun_phrase(toks, j + 1)
+            if np:
+                out.material = text[np[0].start : np[-1].end]
+                out.end = np[-1].end
+        elif not out.distance:
+            np, k = _noun_phrase(toks, j, 2)  # "a 4% rise in European sales"
+            if np:
+                out.noun_phrase = text[np[0].start : np[-1].end]
+                out.end = np[-1].end
+                if k + 1 < len(toks) and toks[k].low == "in":
+                    more, _k = _noun_phrase(toks, k + 1, 3)
+                    if more:
+                        out.noun_phrase = text[np[0].start : more[-1].end]
+                        out.end = more[-1].end
+        return out
+    np, k = _noun_phrase(toks, j)
+    if np and np[-1].low.endswith(("ed", "ing")):
+        # "12 people killed", "31,204 watched": a verb after what is counted, not part of it
+        trailing = np.pop()
+        out.participle = _PARTICIPLES.get(trailing.low)
+    if np and np[0].low in _TRAILING_WORDS:
+        np = []
+    plural = [n for n, t in enumerate(np) if _plural(t.low)]
+    if plural and plural[-1] < len(np) - 1 and mention.values != (1,):
+        np = np[: plural[-1] + 1]  # "four points clear": the count is of points
+    if np:
+        out.noun_phrase = text[np[0].start : np[-1].end]
+        out.unit = np[-1].low if np[-1].text[:1].islower() else None
+        out.end = np[-1].end
+        head = np[-1].low
+        if head in _PARTITIVE and k + 1 < len(toks) and toks[k].low == "of":
+            more, _k2 = _noun_phrase(toks, k + 1, 3)
+            if more:
+                out.unit = text[np[-1].start : more[-1].end].lower()
+                out.noun_phrase = text[np[0].start : more[-1].end]
+                out.end = more[-1].end
+    elif j < len(toks) and toks[j].low in _TRAILING_WORDS:
+        out.end = toks[j].end
+        out.bare = True
+    # "half were killed", "12 people were injured", "30,000 customers lost power"
+    k = mention.after if not np else k
+    if np and k < len(toks) and toks[k].low in _PARTICIPLES:
+        out.participle = _PARTICIPLES[toks[k].low]
+    if k + 1 < len(toks) and toks[k].low in ("were", "was", "are", "is", "had", "have"):
+        nxt = toks[k + 1].low
+        if nxt == "been" and k + 2 < len(toks):
+            nxt = toks[k + 2].low
+        if nxt in _PARTICIPLES:
+            out.participle = _PARTICIPLES[nxt]
+            out.end = toks[k + 1 + (toks[k + 1].low == "been")].end
+    return out
+
+
+def _plural(word: str) -> bool:
+    return word in ("people", "men", "women", "children", "police", "staff", "cattle") or (
+        word.endswith("s") and not word.endswith(("ss", "us", "is"))
+    )
+
+
+def _participle_before(toks: list[Token], before: int) -> str | None:
+    k = before
+    while k >= 0 and (toks[k].kind == "sym" or toks[k].low in _SKIP_BACK):
+        k -= 1
+    if k < 0:
+        return None
+    verb = _PARTICIPLES.get(toks[k].low)
+    if verb and k >= 2 and toks[k - 1].low in ("or", "and") and toks[k - 2].low in _PARTICIPLES:
+        return f"{_PARTICIPLES[toks[k - 2].low]} {toks[k - 1].low} {verb}"
+    return verb
+
+
+_ORDINAL_SUBJECT = re.compile(
+    r"\b(?:the|its|their)\s+((?:[\w\u2019'-]+\s+){0,2}[\w\u2019'-]+)\s+(?:entered|reached|marked|began"
+    r"|started|passed|went into|moved into|is in|was in)\s+(?:its|their|the|a)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _label(
+    phrase: _Phrase, verb: str | None, mention: Mention, before: str, context: str = ""
+) -> str:
+    if phrase.distance:
+        target = phrase.target
+        if target == "away":
+            place = _place_before(before)
+            label = f"distance to {place}" if place else "distance away"
+        else:
+            label = f"distance {target}".strip()
+    else:
+        words = phrase.material or phrase.noun_phrase
+        if mention.ordinal:
+            subject = _ORDINAL_SUBJECT.search(before)
+            if subject:
+                words = f"{words} of the {subject.group(1)}"
+        if mention.fraction and not words:
+            words = "share"
+        if not words and context:
+            words = context
+            verb = None if verb and verb.split()[-1] in context.lower() else verb
+        label = " ".join(w for w in (words, verb) if w) or (phrase.unit or "")
+    return label[:1].upper() + label[1:] if label else ""
+
+
+def _context(toks: list[Token], before: int) -> str:
+    """Up to four content words before a number, within its clause ("raising council tax")."""
+    words: list[str] = []
+    k = before
+    while k >= 0 and len(words) < 4:
+        tok = toks[k]
+        if tok.kind == "sym" and tok.text in ",;:()\u2013\u2014":
+            break
+        if tok.kind == "word" and tok.low in _CLAUSE_WORDS:
+            break
+        if tok.kind == "word" and tok.low not in _STOP and tok.low not in _SKIP_BACK:
+            words.append(tok.text)
+        k -= 1
+    return " ".join(reversed(words))
+
+
+def _status(claimant: Claimant, quote: str, conflict: bool) -> str:
+    if claimant.side:
+        return "claim"
+    if claimant.kind in ("analyst", "think-tank") or _HEDGES.search(quote):
+        return "estimate"
+    if claimant.kind == "publisher" or not conflict:
+        return "reported"
+    return "estimate"
+
+
+def _place_before(text: str) -> str:
+    names = re.findall(r"\b([A-Z][\w\u2019'-]+)\b(?=[^A-Z]*$)", text)
+    return names[-1] if names else ""
+
+
+def sentence_figures(
+    sentence: Sentence, claimant: Claimant, attribution: Span | None, conflict: bool
+) -> list[FigureDraft]:
+    text = sentence.text
+    toks = tokens(text)
+    out: list[FigureDraft] = []
+    previous: tuple[_Phrase, str | None, int] | None = None
+    mentions = find_numbers(text)
+    for index, mention in enumerate(mentions):
+        phrase = _phrase(toks, mention, text)
+        verb = phrase.participle or _participle_before(toks, mention.before)
+        comments: list[str] = []
+        joiner = toks[mention.before].low if mention.before >= 0 else ""
+        adjacent = previous is not None and previous[2] + 1 == mention.before
+        if previous is not None and adjacent and joiner in ("and", "or"):
+            verb = verb or previous[1]
+        inherit = (joiner in ("and", "or") or (adjacent and joiner == "to")) or phrase.bare
+        if previous is not None and inherit and not phrase.unit and not phrase.noun_phrase:
+            prev_phrase = previous[0]
+            if prev_phrase.unit:
+                phrase.unit, phrase.noun_phrase = prev_phrase.unit, prev_phrase.noun_phrase
+                comments.append("review: unit carried over from the figure before it")
+        if not phrase.unit and not phrase.noun_phrase and index + 1 < len(mentions):
+            # "three of the city's 34 libraries": the unit of the number that follows
+            ahead = mentions[index + 1]
+            gap = [t for t in toks if mention.end <= t.start < ahead.start]
+            if gap and gap[0].low == "of" and len(gap) <= 4:
+                later = _phrase(toks, ahead, text)
+                if later.unit and not later.distance:
+                    phrase.unit, phrase.noun_phrase = later.unit, later.noun_phrase
+                    comments.append("review: unit taken from the figure after it")
+        label = _label(phrase, verb, mention, text[: mention.start], _context(toks, mention.before))
+        previous = (phrase, verb, _token_at(toks, phrase.end))
+        if not label or not (
+            phrase.unit or mention.unit_hint or verb or mention.fraction or mention.ordinal
+        ):
+            continue
+        start = mention.start
+        if 0 <= mention.qualifier_start < len(toks):
+            start = min(start, toks[mention.qualifier_start].start)
+        quote = _quote(sentence, Span(start, max(phrase.end, mention.end)), attribution)
+        if not all(has_number(quote, v) for v in mention.values):
+            quote = tidy(text)[:2000]
+            if not all(has_number(quote, v) for v in mention.values):
+                continue
+        if mention.qualifier_words and lossy_qualifier(mention.qualifier_words):
+            comments.append(
+                f"review: the article says \u201c{mention.qualifier_words}\u201d; "
+                f"qualifier set to \u201c{mention.qualifier}\u201d"
+            )
+        status = _status(claimant, quote, conflict)
+        if status == "claim":
+            comments.append(
+                f"claim: by {claimant.name}, on one side of the conflict ({claimant.side})"
+            )
+        unit = phrase.unit
+        if mention.below_zero:
+            unit = f"{unit or 'degrees'} below zero"
+        if mention.scale:
+            unit = f"{mention.scale} {unit}" if unit else mention.scale
+        out.append(
+            FigureDraft(
+                label=label[:200],
+                values=mention.values,
+                qualifier=mention.qualifier,
+                unit=unit[:100] if unit else None,
+                status=status,
+                source=claimant.key,
+                quote=quote,
+                comments=comments,
+                sentence=sentence.index,
+            )
+        )
+    return out
+
+
+def _token_at(toks: list[Token], end: int) -> int:
+    for n, tok in enumerate(toks):
+        if tok.end >= end:
+            return n
+    return len(toks) - 1
+
+
+def _quote(sentence: Sentence, figure: Span, attribution: Span | None) -> str:
+    """The words around a figure, with the claimant's words when they stand close by."""
+    text = sentence.text
+    span = window(sentence, figure.start, figure.end)
+    if attribution is not None and attribution.start >= span.end:
+        wider = Span(span.start, attribution.end)  # "…, Volodymyr Zelensky, …, said"
+        if len(text[wider.start : wider.end].split()) <= 24:
+            span = wider
+    elif attribution is not None and attribution.start < span.start:
+        wider = Span(attribution.start, span.end)  # "Russia's defence ministry said … 1,000"
+        if len(text[wider.start : wider.end].split()) <= 14:
+            span = wider
+    return tidy(text[span.start : span.end])[:2000]
+
+
+def find_figures(article: Article, claimants: Claimants) -> list[FigureDraft]:
+    conflict = bool(claimants.belligerents)
+    out: list[FigureDraft] = []
+    seen: set[tuple[tuple[Number, ...], str | None, str]] = set()
+    for sentence in article.sentences:
+        attribution = claimants.per_sentence[sentence.index]
+        claimant = claimants.by_key[attribution.key]
+        for figure in sentence_figures(sentence, claimant, attribution.span, conflict):
+            key = (figure.values, figure.unit, figure.source)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(figure)
+    return out
