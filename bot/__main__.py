@@ -10,17 +10,24 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bot.answers import MapSource, answer, parse
 from bot.config import Config, ConfigError, Secrets, config_path, load_config
+from bot.delivery import Limits
 from bot.digest.library import Library, describe
 from bot.digest.load import DigestInvalid, load_digest
+from bot.draft import cli as draft_cli
 from bot.platforms.console import Console, render
 from bot.schedule import Scheduler
 from bot.store import Store
+
+if TYPE_CHECKING:  # the chat SDKs load only when a platform runs: `ask` and `check` stay quick
+    from bot.platforms.matrix_chat import MatrixSettings
 
 log = logging.getLogger("bot")
 
@@ -73,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
         "problem as FILE:LINE: field: message and exits 1 when any is invalid.",
     )
     check.add_argument("paths", nargs="*", metavar="PATH", help="digest files or folders")
+    draft = sub.add_parser(
+        "draft",
+        parents=[common],
+        help="draft a digest from an article's text",
+        description="Draft a digest (YAML) from a saved article: figures, places, claimants and "
+        "summary candidates, each with a verbatim quote. Review it, then `check` it. Save it as "
+        "NAME.draft.yaml: drafts are never served until renamed.",
+    )
+    draft_cli.add_arguments(draft)
     sync = sub.add_parser(
         "sync",
         parents=[common],
@@ -131,6 +147,14 @@ def cmd_check(args: argparse.Namespace) -> int:
             changes = library.refresh()
             problems.extend(str(p) for p in changes.problems)
             good += len(library.all())
+            # Drafts are never served, but `check` of the folder checks them too.
+            drafts = [p for pattern in ("*.draft.yaml", "*.draft.yml") for p in path.glob(pattern)]
+            for draft in sorted(drafts):
+                try:
+                    load_digest(draft)
+                    good += 1
+                except DigestInvalid as exc:
+                    problems.extend(str(p) for p in exc.problems)
         elif path.is_file():
             try:
                 load_digest(path)
@@ -171,19 +195,34 @@ def cmd_console(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _platforms(config: Config, library: Library, secrets: Secrets) -> None:
-    """Every platform with a token, in one process, sharing the library and the scheduler."""
-    from bot.platforms.discord_chat import DiscordPoster, build_client, serve_discord
+MATRIX_LIMITS = Limits(per_second=10.0, channel_count=10, channel_period=1.0)
+"""Synapse's limits vary per server and are not advertised: the Matrix adapter waits out each
+M_LIMIT_EXCEEDED exactly (no post dropped), so this pacer only spreads bursts."""
+
+
+async def _platforms(
+    config: Config, library: Library, secrets: Secrets, matrix: MatrixSettings | None
+) -> None:
+    """Every configured platform in one process, sharing the library and the scheduler."""
+    from bot.platforms.matrix_chat import MatrixBot
 
     store = Store(config.database_url)
     scheduler = Scheduler(library, store, catch_up=config.catch_up)
     maps = _maps(config)
-    services = []
-    if secrets.discord_token:
-        client = build_client(library, maps=maps, scheduler=scheduler)
-        scheduler.attach("discord", DiscordPoster(client), config.discord_limits)
-        services.append(serve_discord(client, secrets.discord_token))
+    services: list[Coroutine[Any, Any, None]] = []
+    matrix_bot: MatrixBot | None = None
     try:
+        if matrix is not None:
+            matrix_bot = MatrixBot(library, matrix, maps, scheduler=scheduler)
+            await matrix_bot.start()  # login and first sync: fails fast with a MatrixError
+            scheduler.attach("matrix", matrix_bot, MATRIX_LIMITS)
+            services.append(matrix_bot.run())
+        if secrets.discord_token:
+            from bot.platforms.discord_chat import DiscordPoster, build_client, serve_discord
+
+            client = build_client(library, maps=maps, scheduler=scheduler)
+            scheduler.attach("discord", DiscordPoster(client), config.discord_limits)
+            services.append(serve_discord(client, secrets.discord_token))
         await scheduler.load(config.schedules)
         await scheduler.start()
         async with asyncio.TaskGroup() as group:
@@ -192,7 +231,11 @@ async def _platforms(config: Config, library: Library, secrets: Secrets) -> None
             for service in services:
                 group.create_task(service)
     finally:
+        for service in services:
+            service.close()  # never awaited when start-up failed: no "never awaited" warning
         await scheduler.stop()
+        if matrix_bot is not None:
+            await matrix_bot.close()
         store.close()
 
 
@@ -200,17 +243,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
     _logging(config)
     secrets = Secrets.from_env()
+    from bot.platforms.matrix_chat import MatrixError, MatrixSettings
+
+    try:
+        matrix = MatrixSettings.from_env(
+            os.environ,
+            config.matrix_store,
+            config.matrix_allowed,
+            config.matrix_msgtype,
+            config.matrix_encryption,
+        )
+    except MatrixError as exc:
+        raise CliError(str(exc)) from None
     library = _library(config)
-    if not secrets.discord_token:
+    if matrix is None and not secrets.discord_token:
         log.info("no platform token set: starting the console sandbox")
         asyncio.run(_console(config, library))
         return 0
     from bot.platforms.discord_chat import DiscordLoginError
 
     try:
-        asyncio.run(_platforms(config, library, secrets))
-    except* DiscordLoginError as group:
-        raise CliError(str(group.exceptions[0])) from None
+        asyncio.run(_platforms(config, library, secrets, matrix))
+    except* (DiscordLoginError, MatrixError) as group:
+        raise CliError(" / ".join(str(e) for e in group.exceptions)) from None
     return 0
 
 
@@ -249,6 +304,7 @@ COMMANDS = {
     "ask": cmd_ask,
     "check": cmd_check,
     "sync": cmd_sync,
+    "draft": draft_cli.run,
 }
 
 

@@ -85,6 +85,36 @@ def test_check_reports_file_line_field(write_digest: WriteDigest, tmp_path: Path
     assert "Traceback" not in done.stderr
 
 
+def test_check_of_a_folder_checks_its_drafts_too(write_digest: WriteDigest, tmp_path: Path) -> None:
+    data = base_digest()
+    data["figures"][0]["value"] = 41
+    write_digest(data, name="new.draft.yaml")
+    done = bot("check", str(tmp_path))
+    assert done.returncode == 1
+    assert "new.draft.yaml:" in done.stderr and "41 does not appear" in done.stderr
+
+
+def test_draft_of_the_kursk_article_passes_check(tmp_path: Path) -> None:
+    (tmp_path / "articles").mkdir()
+    article = tmp_path / "articles" / "kursk.txt"
+    article.write_text((ROOT / "digests/articles/kursk-2024-08-09.txt").read_text(), "utf-8")
+    out = tmp_path / "kursk.draft.yaml"
+    done = bot(
+        "draft",
+        str(article),
+        "--publisher",
+        "The Telegraph",
+        "--published",
+        "2024-08-09",
+        "-o",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    checked = bot("check", str(out))
+    assert checked.returncode == 0, checked.stderr
+    assert "text: articles/kursk.txt" in out.read_text()
+
+
 def test_check_missing_path() -> None:
     done = bot("check", "no/such.yaml")
     assert done.returncode == 1 and "no such file or folder" in done.stderr
@@ -139,7 +169,7 @@ def test_missing_named_config() -> None:
     assert done.returncode == 2 and "nowhere.yaml: no such config file" in done.stderr
 
 
-@pytest.mark.parametrize("sub", ["run", "console", "ask", "check"])
+@pytest.mark.parametrize("sub", ["run", "console", "ask", "check", "draft", "sync"])
 def test_help_on_every_subcommand(sub: str) -> None:
     done = bot(sub, "--help")
     assert done.returncode == 0 and "--config" in done.stdout
