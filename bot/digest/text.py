@@ -43,7 +43,7 @@ def is_debris(text: str) -> bool:
     return DEBRIS.search(text) is not None
 
 
-_UNITS = {
+UNITS = {
     "zero": 0,
     "one": 1,
     "two": 2,
@@ -65,7 +65,7 @@ _UNITS = {
     "eighteen": 18,
     "nineteen": 19,
 }
-_ORDINALS = {
+ORDINALS = {
     "first": 1,
     "second": 2,
     "third": 3,
@@ -81,7 +81,7 @@ _ORDINALS = {
     "twentieth": 20,
     "hundredth": 100,
 }
-_TENS = {
+TENS = {
     "twenty": 20,
     "thirty": 30,
     "forty": 40,
@@ -91,8 +91,8 @@ _TENS = {
     "eighty": 80,
     "ninety": 90,
 }
-_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
-_FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3}
+SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3}
 _DIGITS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\d.,])\d+(?:\.\d+)?")
 _WORD = re.compile(r"[a-z]+(?:-[a-z]+)?")
 
@@ -115,35 +115,35 @@ def _word_numbers(text: str) -> set[float]:
         tens, _, unit = word.partition("-")
         if word in ("a", "an"):
             close()
-            if following in _SCALES or following == "dozen":
+            if following in SCALES or following == "dozen":
                 current, in_number = 1.0, True
-        elif tens in _TENS and unit in _UNITS:
-            current += _TENS[tens] + _UNITS[unit]
+        elif tens in TENS and unit in UNITS:
+            current += TENS[tens] + UNITS[unit]
             in_number = True
-        elif word in _UNITS:
+        elif word in UNITS:
             if in_number and current % 10 != 0:
                 close()
-            current += _UNITS[word]
+            current += UNITS[word]
             in_number = True
-        elif word in _TENS:
+        elif word in TENS:
             if in_number and current % 100 != 0:
                 close()
-            current += _TENS[word]
+            current += TENS[word]
             in_number = True
         elif word in ("dozen", "hundred") and in_number:
             current *= 12 if word == "dozen" else 100
-        elif word in _SCALES and in_number:
-            total += current * _SCALES[word]
+        elif word in SCALES and in_number:
+            total += current * SCALES[word]
             current = 0.0
-        elif word == "and" and in_number and following.partition("-")[0] in _UNITS | _TENS:
+        elif word == "and" and in_number and following.partition("-")[0] in UNITS | TENS:
             continue
         else:
             close()
             # "third" is both an ordinal (3) and a fraction ("a third": 1/3): accept either.
-            if word in _ORDINALS:
-                found.add(float(_ORDINALS[word]))
-            if word in _FRACTIONS:
-                found.add(_FRACTIONS[word])
+            if word in ORDINALS:
+                found.add(float(ORDINALS[word]))
+            if word in FRACTIONS:
+                found.add(FRACTIONS[word])
     close()
     return found
 
@@ -155,8 +155,8 @@ def numbers_in(text: str) -> set[float]:
         value = float(match.group().replace(",", ""))
         found.add(value)
         after = text[match.end() : match.end() + 10].lower().split()
-        if after and after[0].rstrip(".,;") in _SCALES:
-            found.add(value * _SCALES[after[0].rstrip(".,;")])
+        if after and after[0].rstrip(".,;") in SCALES:
+            found.add(value * SCALES[after[0].rstrip(".,;")])
     return found | _word_numbers(text)
 
 

@@ -11,44 +11,15 @@ import re
 from dataclasses import dataclass
 
 from bot.digest.model import Number, Qualifier
+from bot.digest.text import SCALES, TENS, UNITS
 from bot.draft.text import wordlist
 
 TOKEN = re.compile(
     r"(?P<num>\d+(?:[.,]\d+)*)|(?P<word>[^\W\d_]+(?:['\u2019-][^\W\d_]+)*)|(?P<sym>[^\w\s])",
 )
 
-UNITS = {
-    "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-TENS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
+# UNITS, TENS and SCALES are the loader's (bot.digest.text), so a draft reads number words as
+# `check` does. These ordinals leave out "first": "the first invasion" is no figure.
 ORDINALS = {
     "second": 2,
     "third": 3,
@@ -63,7 +34,6 @@ ORDINALS = {
     "twelfth": 12,
     "twentieth": 20,
 }
-SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 SHORT_SCALES = {"k": "thousand", "m": "million", "bn": "billion", "b": "billion", "tn": "trillion"}
 CURRENCIES = {"£": "pounds", "$": "dollars", "€": "euros"}
 MONTHS = frozenset(

@@ -552,28 +552,10 @@ class DigestBot(discord.Client):
             log.warning("/%s: could not tell the user about the failure: %s", name, exc)
 
 
-def build_client(
-    library: Library,
-    *,
-    maps: MapSource | None = None,
-    answer_fn: AnswerFn = answer,
-    defer_after: float = DEFER_AFTER,
-    page_timeout: float = PAGE_TIMEOUT,
-    guild_id: int | None = None,
-    scheduler: Scheduler | None = None,
-    **options: Any,
-) -> DigestBot:
-    """The Discord client; ``options`` go to ``discord.Client`` (e.g. ``guild_ready_timeout``)."""
-    return DigestBot(
-        library,
-        maps=maps,
-        answer_fn=answer_fn,
-        defer_after=defer_after,
-        page_timeout=page_timeout,
-        guild_id=guild_id,
-        scheduler=scheduler,
-        **options,
-    )
+def build_client(library: Library, **options: Any) -> DigestBot:
+    """The Discord client: ``DigestBot``'s options, then ``discord.Client``'s (e.g.
+    ``guild_ready_timeout``)."""
+    return DigestBot(library, **options)
 
 
 async def _login(client: DigestBot, token: str) -> None:

@@ -18,15 +18,15 @@ import html
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from bot.platforms.console import render_line
 from bot.reply import Line, Reply
 
 PART_LIMIT = 24_000
 """Bytes of JSON (``body`` + ``formatted_body``, non-ASCII escaped) per event, under 64 KiB."""
 HTML_FORMAT = "org.matrix.custom.html"
-BULLET = "\u2022"
 DASH = "\u2014"
 
 _COMMAND_WORD = re.compile(
@@ -69,13 +69,8 @@ def _source_html(line: Line) -> str:
 
 
 def line_plain(line: Line) -> str:
-    text = line.text if line.source is not None else bang(line.text)
-    out = f"{BULLET} {text}"
-    if line.source is not None:
-        out += f" {DASH} {line.source}"
-    if line.quote is not None:
-        out += f'\n    "{line.quote}"'
-    return out
+    """The console's line (the reference rendering), with commands typed the Matrix way."""
+    return render_line(line if line.source is not None else replace(line, text=bang(line.text)))
 
 
 def line_html(line: Line) -> str:
