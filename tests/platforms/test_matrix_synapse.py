@@ -480,3 +480,42 @@ async def test_an_encrypted_room(matrix: Matrix) -> None:
         assert await matrix.alice.from_user(room, bot.user_id) == []  # nothing in the clear
     finally:
         await alice.close()
+
+
+async def test_a_scheduled_post_reaches_two_rooms_once(matrix: Matrix, tmp_path: Path) -> None:
+    """The scheduler's slot, the ledger and the Matrix sender together, on a real Synapse."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.delivery import Limits
+    from bot.schedule import Scheduler, ScheduleSpec
+    from bot.store import Store
+
+    slot = datetime(2024, 8, 9, 5, 0, tzinfo=UTC)  # Friday 08:00 in Kyiv
+    now = [slot - timedelta(minutes=1)]
+    store = Store(f"sqlite:///{tmp_path / 'schedule.sqlite3'}")
+    scheduler = Scheduler(matrix.library, store, clock=lambda: now[0])
+    bot = MatrixBot(matrix.library, matrix.settings(), None, scheduler=scheduler)
+    await bot.start()
+    matrix.running.append((bot, asyncio.create_task(bot.run())))
+    rooms = [await matrix.room_with_bot(bot) for _ in range(2)]
+    specs = [ScheduleSpec("matrix", room, "0 8 * * mon-fri", "Europe/Kyiv") for room in rooms]
+    await scheduler.load(specs)
+    scheduler.attach("matrix", bot, Limits(per_second=10, channel_count=10, channel_period=1))
+    await scheduler.start(run_jobs=False)  # marks the schedules as starting before the slot
+    now[0] = slot + timedelta(seconds=3)
+    for spec in specs:
+        await scheduler.tick(spec.id)
+        await scheduler.tick(spec.id)  # a second wake-up in the same slot posts nothing
+    await scheduler.deliverers["matrix"].join()
+    for room in rooms:
+        (event,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
+        content = event["content"]
+        assert content["msgtype"] == "m.notice" and "m.relates_to" not in content
+        items = [line for line in content["body"].splitlines() if line.startswith("\u2022 ")]
+        assert items and all(" \u2014 " in line for line in items)  # each with its source
+    listed = await matrix.alice.say(rooms[0], "!schedule list")
+    events = await matrix.alice.wait_replies(rooms[0], bot.user_id, 2)
+    assert in_reply_to(events[1]) == listed and "last: posted" in events[1]["content"]["body"]
+    assert [r.state for r in store.all_deliveries()] == ["sent", "sent"]
+    await scheduler.stop()
+    store.close()
