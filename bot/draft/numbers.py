@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.digest.model import Number, Qualifier
+from bot.digest.text import ORDINALS as LOADER_ORDINALS
 from bot.digest.text import SCALES, TENS, UNITS
 from bot.draft.text import wordlist
 
@@ -18,22 +19,9 @@ TOKEN = re.compile(
     r"(?P<num>\d+(?:[.,]\d+)*)|(?P<word>[^\W\d_]+(?:['\u2019-][^\W\d_]+)*)|(?P<sym>[^\w\s])",
 )
 
-# UNITS, TENS and SCALES are the loader's (bot.digest.text), so a draft reads number words as
-# `check` does. These ordinals leave out "first": "the first invasion" is no figure.
-ORDINALS = {
-    "second": 2,
-    "third": 3,
-    "fourth": 4,
-    "fifth": 5,
-    "sixth": 6,
-    "seventh": 7,
-    "eighth": 8,
-    "ninth": 9,
-    "tenth": 10,
-    "eleventh": 11,
-    "twelfth": 12,
-    "twentieth": 20,
-}
+# The number words are the loader's (bot.digest.text), so a draft reads them as `check` does;
+# its ordinals leave out "first" ("the first invasion" is no figure) and "hundredth".
+ORDINALS = {word: n for word, n in LOADER_ORDINALS.items() if word not in ("first", "hundredth")}
 SHORT_SCALES = {"k": "thousand", "m": "million", "bn": "billion", "b": "billion", "tn": "trillion"}
 CURRENCIES = {"£": "pounds", "$": "dollars", "€": "euros"}
 MONTHS = frozenset(
