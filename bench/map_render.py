@@ -15,23 +15,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 from bot.digest.model import Digest
 from bot.maps import MapMaker
 from bot.maps.geodata import geodata
-
-KURSK_LIKE = [
-    ("Kursk region", "Kursk oblast, Russia", 51.7304, 36.1926),
-    ("Oktyabr'skoe", "Kursk oblast, Russia", 51.58, 34.82),
-    ("Korenevo", "Kursk oblast, Russia", 51.41, 34.91),
-    ("Pokrovsk", "Donetsk oblast, Ukraine", 48.2822, 37.1758),
-    ("Kostyantynivka", "Donetsk oblast, Ukraine", 48.5277, 37.7069),
-    ("Lipetsk air base", "Lipetsk oblast, Russia", 52.634, 39.445),
-    ("Kharkiv oblast", "Ukraine", 49.9935, 36.2304),
-    ("Donetsk oblast", "Ukraine", 48.7389, 37.5844),
-]
+from tests.maps.sample import KURSK_LIKE, make_digest
 
 FIRST_IN_PROCESS = """
 import time
@@ -48,28 +37,9 @@ print(f"{(time.perf_counter() - t1) * 1000:.1f} {(t1 - t0) * 1000:.1f}")
 
 
 def kursk_digest() -> Digest:
-    return Digest.model_validate(
-        {
-            "schema": 1,
-            "id": "kursk-incursion-2024-08-09",
-            "title": "Ukraine's Kursk incursion, day four",
-            "published": date(2024, 8, 9),
-            "article": {"publisher": "The Telegraph", "headline": "H", "text": "a.txt"},
-            "sources": {"telegraph": {"name": "The Telegraph", "kind": "publisher"}},
-            "summary": [{"text": "S.", "source": "telegraph", "quote": "S"}],
-            "places": [
-                {
-                    "name": name,
-                    "region": region,
-                    "lat": lat,
-                    "lon": lon,
-                    "what": "w",
-                    "source": "telegraph",
-                    "quote": name,
-                }
-                for name, region, lat, lon in KURSK_LIKE
-            ],
-        }
+    """The Kursk digest's places, built directly: the benchmark times the map, not the loader."""
+    return make_digest(
+        KURSK_LIKE, "kursk-incursion-2024-08-09", "Ukraine's Kursk incursion, day four"
     )
 
 

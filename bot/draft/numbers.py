@@ -106,6 +106,29 @@ class Mention:
     """Written after "minus": the value is the number as written, the unit says below zero."""
 
 
+def _fraction(
+    start: int,
+    end: int,
+    value: float,
+    i: int,
+    q_start: int,
+    qualifier: Qualifier | None,
+    words: str | None,
+) -> Mention:
+    """ "half", "a quarter of": a fraction mention ending at token ``i``."""
+    return Mention(
+        start,
+        end,
+        (value,),
+        after=i + 1,
+        before=q_start - 1,
+        qualifier=qualifier,
+        qualifier_words=words,
+        qualifier_start=q_start,
+        fraction=True,
+    )
+
+
 def tokens(text: str) -> list[Token]:
     return [
         Token(m.group(), m.start(), m.end(), m.lastgroup or "sym") for m in TOKEN.finditer(text)
@@ -280,35 +303,15 @@ def _mention(toks: list[Token], i: int) -> Mention | None:
             qualifier or nxt in ("of", "were", "was", "had", "have", "are", "is")
         ):
             return None  # "in the first half", "half-time"
-        return Mention(
-            tok.start,
-            tok.end,
-            (0.5,),
-            after=i + 1,
-            before=q_start - 1,
-            qualifier=qualifier,
-            qualifier_words=words,
-            qualifier_start=q_start,
-            fraction=True,
-        )
+        return _fraction(tok.start, tok.end, 0.5, i, q_start, qualifier, words)
     if (
         tok.kind == "word"
-        and tok.low == "quarter"  # not "a third": the loader reads "third" as the ordinal 3
+        and tok.low == "quarter"  # not "a third": 1/3 has no exact decimal for the YAML
         and prev in ("a", "one")
         and nxt == "of"
     ):
         qualifier, words, q_start = _qualifier(toks, i - 1)
-        return Mention(
-            toks[i - 1].start,
-            tok.end,
-            (0.25,),
-            after=i + 1,
-            before=q_start - 1,
-            qualifier=qualifier,
-            qualifier_words=words,
-            qualifier_start=q_start,
-            fraction=True,
-        )
+        return _fraction(toks[i - 1].start, tok.end, 0.25, i, q_start, qualifier, words)
     parsed = _parse_one(toks, i)
     if parsed is None:
         return None
