@@ -6,10 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import COMMANDS, Request, answer, parse, suggest
+from bot.commands.base import Request, parse
+from bot.commands.registry import Commands
 from bot.digest.library import Library
 from bot.digest.model import Digest, Place
-from tests.conftest import KURSK
+from tests.helpers import KURSK, answer, reading_commands
+
+COMMANDS = reading_commands()
+
+
+def suggest(library: Library, kind: str, partial: str, digest_id: str | None = None) -> list[str]:
+    return Commands(library).suggest(kind, partial, digest_id)
+
 
 KURSK_ID = "kursk-incursion-2024-08-09"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTICLE, ROOT, WriteDigest, base_digest, dump
+from tests.helpers import ARTICLE, ROOT, WriteDigest, base_digest, dump
 
 
 def bot(
@@ -193,15 +193,18 @@ def test_console_picks_up_digests_while_running(tmp_path: Path) -> None:
         text=True,
         env=env,
     )
-    assert proc.stdin is not None
+    assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write("/summary\n")
     proc.stdin.flush()
-    time.sleep(0.5)
+    # The first answer comes before the digest is written (under load, start-up alone can
+    # take longer than any fixed sleep).
+    first = proc.stdout.readline()
     (folder / "storm.yaml").write_text(dump(base_digest()), "utf-8")
     time.sleep(1.0)
     (folder / "storm.yaml").write_text("schema: 1\nid: [broken\n", "utf-8")
     time.sleep(1.0)
     out, err = proc.communicate("/summary\n", timeout=30)
+    out = first + out
     assert proc.returncode == 0, err
     assert "error: no digests are loaded yet" in out
     assert "[digests] added storm-2024-01-08" in out

@@ -4,8 +4,8 @@ from datetime import date
 from pathlib import Path
 
 from bot.config import Secrets
-from bot.platforms.console import render
 from bot.reply import Attribution, Line, Picture, Reply, Section
+from bot.reply import plain as render
 
 
 def test_every_sourced_line_shows_its_source_and_quote() -> None:

@@ -8,22 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import parse
-from bot.delivery import ChannelGone, Limits, Pacer, RateLimited
+from bot.commands.base import Caller, Request, parse
+from bot.commands.registry import Commands
 from bot.digest.library import Library
 from bot.reply import Reply
-from bot.schedule import (
-    Caller,
-    ScheduleError,
-    Scheduler,
-    ScheduleSpec,
-    parse_duration,
-    schedule_command,
-    slots,
-    trigger,
-)
-from bot.store import Store
-from tests.conftest import KURSK
+from bot.schedules.delivery import ChannelGone, Limits, Pacer, RateLimited
+from bot.schedules.scheduler import Scheduler
+from bot.schedules.spec import ScheduleError, ScheduleSpec, parse_duration, slots, trigger
+from bot.schedules.store import Store
+from tests.helpers import KURSK
 
 KYIV_8AM_FRIDAY = datetime(2024, 8, 9, 5, 0, tzinfo=UTC)  # 08:00 in Kyiv (UTC+3)
 
@@ -73,6 +66,11 @@ async def make(
     await scheduler.load(specs)
     await scheduler.start(run_jobs=False)
     return scheduler
+
+
+async def schedule_command(scheduler: Scheduler, request: Request, caller: Caller) -> Reply:
+    """/schedule as every platform runs it: through ``Commands.answer``."""
+    return await Commands(scheduler.library, scheduler=scheduler).answer(request, caller)
 
 
 async def settle(scheduler: Scheduler) -> None:
@@ -171,7 +169,7 @@ async def test_restart_mid_fan_out_loses_and_duplicates_nothing(
     for spec in specs:
         await scheduler.deliver(spec, "2024-08-09T05:00Z")
     for _ in range(3):
-        await deliverer.send(deliverer.queue.get_nowait())
+        await deliverer.send(*deliverer.queue.get_nowait())
     scheduler.store.close()
 
     second = Recorder()
@@ -285,7 +283,7 @@ async def test_pacer_keeps_every_window_under_its_limit(monkeypatch: pytest.Monk
     async def fake_sleep(seconds: float) -> None:
         now[0] += seconds
 
-    monkeypatch.setattr("bot.delivery.asyncio.sleep", fake_sleep)
+    monkeypatch.setattr("bot.schedules.delivery.asyncio.sleep", fake_sleep)
     pacer = Pacer(Limits(per_second=50, channel_count=5, channel_period=5), clock=lambda: now[0])
     stamps: list[tuple[str, float]] = []
     for i in range(200):

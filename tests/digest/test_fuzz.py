@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.digest.load import DigestInvalid, Loaded, load_digest
-from tests.conftest import ARTICLE, base_digest, dump
+from tests.helpers import ARTICLE, base_digest, dump
 
 PROBLEM = re.compile(r"^.+:\d+: .+$")
 

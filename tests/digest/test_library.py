@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.digest.library import Library, describe
-from tests.conftest import WriteDigest, base_digest, dump
+from tests.helpers import WriteDigest, base_digest, dump
 
 
 def bump(path: Path) -> None:

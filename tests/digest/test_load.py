@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.digest.load import MAX_DIGEST_BYTES, DigestInvalid, load_digest
-from tests.conftest import KURSK, WriteDigest, base_digest
+from tests.helpers import KURSK, WriteDigest, base_digest
 
 LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?:(?P<field>[\w.\[\]-]+): )?(?P<msg>.+)$")
 

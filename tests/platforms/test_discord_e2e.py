@@ -12,7 +12,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +20,14 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from bot.answers import COMMANDS, MapSource, Request, answer
+from bot.app import App, DiscordRun, sync_discord
+from bot.commands.base import CONSOLE, Caller, Request
+from bot.commands.registry import Commands
 from bot.digest.library import Library
 from bot.digest.model import Digest, Place
-from bot.platforms import discord_chat
-from bot.platforms.discord_chat import (
-    DiscordLoginError,
-    build_client,
-    option_text,
-    run_discord,
-    sync_commands,
-)
-from bot.platforms.discord_render import (
+from bot.platforms.discord import pages
+from bot.platforms.discord.client import DigestBot, DiscordLoginError
+from bot.platforms.discord.render import (
     BULLET,
     DASH,
     DESCRIPTION_MAX,
@@ -48,19 +44,19 @@ from tests.fakes.discord_server import (
     InteractionRecord,
 )
 from tests.fakes.sample_digests import BRIDGE_ID, KURSK_ID
+from tests.helpers import RunBot, answer, config_for, reading_commands
 
 pytestmark = pytest.mark.usefixtures("no_network")
 
 Options = Mapping[str, str | int | bool]
-RunBot = Callable[..., Awaitable[discord_chat.DigestBot]]
+COMMANDS = reading_commands()
 
 
 # -- helpers --------------------------------------------------------------------------------
 
 
 def expected(library: Library, command: str, options: Options) -> Reply:
-    request = Request(command, (), {k: option_text(v) for k, v in options.items()})
-    return answer(library, request)
+    return answer(library, Request(command, (), dict(options)))
 
 
 def item_lines(reply: Reply) -> list[str]:
@@ -106,13 +102,15 @@ def assert_within_limits(embed: dict[str, Any]) -> None:
     assert embed_length(embed) <= 6000
 
 
-def slow(seconds: float, then: Any = answer) -> Any:
-    def answer_slowly(library: Library, request: Request, maps: MapSource | None) -> Reply:
-        time.sleep(seconds)
-        result: Reply = then(library, request, maps)
-        return result
+def slow(seconds: float) -> type[Commands]:
+    """Commands whose every answer takes ``seconds`` longer (blocking, as a map render does)."""
 
-    return answer_slowly
+    class Slow(Commands):
+        async def answer(self, request: Request, caller: Caller = CONSOLE) -> Reply:
+            await asyncio.to_thread(time.sleep, seconds)
+            return await super().answer(request, caller)
+
+    return Slow
 
 
 # -- registration ---------------------------------------------------------------------------
@@ -121,7 +119,7 @@ def slow(seconds: float, then: Any = answer) -> Any:
 async def test_sync_registers_every_command_with_its_options(
     fake: FakeDiscord, library: Library
 ) -> None:
-    names = await sync_commands(library, fake.token, None)
+    names = await sync_discord(library, fake.token, None)
     assert names == [*COMMANDS, "schedule"]
     registered = {c["name"]: c for c in fake.commands(None)}
     assert list(registered) == [*COMMANDS, "schedule"]
@@ -143,7 +141,7 @@ async def test_sync_registers_every_command_with_its_options(
 
 
 async def test_sync_to_one_guild(fake: FakeDiscord, library: Library) -> None:
-    names = await sync_commands(library, fake.token, fake.guild_id)
+    names = await sync_discord(library, fake.token, fake.guild_id)
     assert names == [*COMMANDS, "schedule"]
     assert [c["name"] for c in fake.commands(fake.guild_id)] == [*COMMANDS, "schedule"]
     assert fake.commands(None) == []
@@ -151,9 +149,9 @@ async def test_sync_to_one_guild(fake: FakeDiscord, library: Library) -> None:
 
 
 async def test_sync_clear_removes_the_guild_copy(fake: FakeDiscord, library: Library) -> None:
-    await sync_commands(library, fake.token, fake.guild_id)
-    await sync_commands(library, fake.token, None)
-    assert await sync_commands(library, fake.token, fake.guild_id, clear=True) == []
+    await sync_discord(library, fake.token, fake.guild_id)
+    await sync_discord(library, fake.token, None)
+    assert await sync_discord(library, fake.token, fake.guild_id, clear=True) == []
     assert fake.commands(fake.guild_id) == []
     assert [c["name"] for c in fake.commands(None)] == [*COMMANDS, "schedule"]
 
@@ -166,22 +164,23 @@ async def test_starting_the_bot_registers_nothing(fake: FakeDiscord, run_bot: Ru
 
 
 async def test_stale_registration_is_logged_at_start(
-    fake: FakeDiscord, library: Library, caplog: pytest.LogCaptureFixture
+    fake: FakeDiscord, library: Library, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    from tests.fakes.discord_server import serve_client
-
-    caplog.set_level(logging.WARNING, logger="bot.platforms.discord_chat")
-    client = build_client(library, guild_ready_timeout=0.05)
-    async with serve_client(fake, client):
-        pass
+    caplog.set_level(logging.WARNING, logger="bot.platforms.discord.client")
+    run = DiscordRun(fake.token, {"guild_ready_timeout": 0.05})
+    async with App(config_for(library.folder, tmp_path), library, discord=run) as app:
+        await app.discord.ready()
     assert "python -m bot sync" in caplog.text
 
 
-async def test_a_bad_token_is_one_clear_error(fake: FakeDiscord, library: Library) -> None:
+async def test_a_bad_token_is_one_clear_error(
+    fake: FakeDiscord, library: Library, tmp_path: Path
+) -> None:
     with pytest.raises(DiscordLoginError, match="DISCORD_TOKEN"):
-        await sync_commands(library, "not-the-token", None)
+        await sync_discord(library, "not-the-token", None)
+    config = config_for(library.folder, tmp_path)
     with pytest.raises(DiscordLoginError, match="DISCORD_TOKEN"):
-        await run_discord(library, "not-the-token")
+        await App(config, library, discord=DiscordRun("not-the-token")).run()
     assert all(r.status == 401 for r in fake.requests)
 
 
@@ -204,7 +203,7 @@ CASES: list[tuple[str, Options]] = [
 
 @pytest.mark.parametrize(("command", "options"), CASES, ids=lambda c: str(c))
 async def test_each_command_shows_the_source_next_to_every_item(
-    fake: FakeDiscord, bot: discord_chat.DigestBot, library: Library, command: str, options: Options
+    fake: FakeDiscord, bot: DigestBot, library: Library, command: str, options: Options
 ) -> None:
     record = await fake.interact(command, options)
 
@@ -235,7 +234,7 @@ async def test_each_command_shows_the_source_next_to_every_item(
         assert sourced and len(sourced) == len(reply.lines)
 
 
-async def test_a_claim_names_its_claimant(fake: FakeDiscord, bot: discord_chat.DigestBot) -> None:
+async def test_a_claim_names_its_claimant(fake: FakeDiscord, bot: DigestBot) -> None:
     record = await fake.interact("figures", {"digest": KURSK_ID, "query": "soldiers"})
     assert record.reply is not None
     lines = [line for line in record.reply.text().split("\n") if "945" in line]
@@ -272,7 +271,7 @@ async def test_a_picture_is_attached_and_shown_in_the_embed(
 # -- autocomplete -------------------------------------------------------------------------------
 
 
-async def test_autocomplete_digest_ids(fake: FakeDiscord, bot: discord_chat.DigestBot) -> None:
+async def test_autocomplete_digest_ids(fake: FakeDiscord, bot: DigestBot) -> None:
     assert await fake.autocomplete("summary", "digest", "kur") == [
         {"name": KURSK_ID, "value": KURSK_ID}
     ]
@@ -281,7 +280,7 @@ async def test_autocomplete_digest_ids(fake: FakeDiscord, bot: discord_chat.Dige
 
 
 async def test_autocomplete_places_follow_the_chosen_digest(
-    fake: FakeDiscord, bot: discord_chat.DigestBot
+    fake: FakeDiscord, bot: DigestBot
 ) -> None:
     kursk = await fake.autocomplete("where", "place", "kor", {"digest": KURSK_ID})
     assert {"name": "Korenevo", "value": "Korenevo"} in kursk
@@ -291,7 +290,7 @@ async def test_autocomplete_places_follow_the_chosen_digest(
 
 
 async def test_autocomplete_figure_queries(
-    fake: FakeDiscord, bot: discord_chat.DigestBot, library: Library
+    fake: FakeDiscord, bot: DigestBot, library: Library
 ) -> None:
     choices = await fake.autocomplete("figures", "query", "ukr", {"digest": KURSK_ID})
     labels = [f.label for f in library.get(KURSK_ID).figures]  # type: ignore[union-attr]
@@ -300,10 +299,10 @@ async def test_autocomplete_figure_queries(
 
 
 async def test_autocomplete_is_trimmed_to_discords_limits(
-    fake: FakeDiscord, bot: discord_chat.DigestBot, monkeypatch: pytest.MonkeyPatch
+    fake: FakeDiscord, bot: DigestBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     many = [f"{n:02d} {'x' * 150}" for n in range(40)] + ["", "short"]
-    monkeypatch.setattr(discord_chat, "suggest", lambda *args: many)
+    monkeypatch.setattr(bot.commands, "suggest", lambda *args: many)
     choices = await fake.autocomplete("where", "place", "x")
     assert len(choices) == 25
     assert all(1 <= len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in choices)
@@ -313,20 +312,20 @@ async def test_autocomplete_is_trimmed_to_discords_limits(
 
 async def test_autocomplete_failure_offers_nothing_and_is_logged(
     fake: FakeDiscord,
-    bot: discord_chat.DigestBot,
+    bot: DigestBot,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     def broken(*args: object) -> list[str]:
         raise RuntimeError("suggest broke")
 
-    monkeypatch.setattr(discord_chat, "suggest", broken)
+    monkeypatch.setattr(bot.commands, "suggest", broken)
     assert await fake.autocomplete("summary", "digest", "k") == []
     assert "suggest broke" in caplog.text
 
 
 async def test_a_value_not_from_autocomplete_is_checked_again(
-    fake: FakeDiscord, bot: discord_chat.DigestBot
+    fake: FakeDiscord, bot: DigestBot
 ) -> None:
     record = await fake.interact("where", {"digest": KURSK_ID, "place": "Atlantis"})
     assert record.reply is not None and record.reply.ephemeral
@@ -340,7 +339,7 @@ async def test_a_value_not_from_autocomplete_is_checked_again(
 
 
 async def test_a_long_answer_pages_and_only_the_asker_may_turn_pages(
-    fake: FakeDiscord, bot: discord_chat.DigestBot, library: Library
+    fake: FakeDiscord, bot: DigestBot, library: Library
 ) -> None:
     options = {"digest": KURSK_ID, "quotes": True}
     record = await fake.interact("sources", options)
@@ -419,7 +418,7 @@ def write_oversized_digest(folder: Path) -> str:
 
 
 async def test_an_oversized_answer_is_paged_within_limits_and_nothing_is_lost(
-    fake: FakeDiscord, bot: discord_chat.DigestBot, library: Library
+    fake: FakeDiscord, bot: DigestBot, library: Library
 ) -> None:
     digest_id = write_oversized_digest(library.folder)
     changes = library.refresh()
@@ -448,7 +447,7 @@ async def test_an_oversized_answer_is_paged_within_limits_and_nothing_is_lost(
 
 
 async def test_a_slow_answer_is_deferred_then_edited_in(fake: FakeDiscord, run_bot: RunBot) -> None:
-    await run_bot(defer_after=0.05, answer_fn=slow(0.4))
+    await run_bot(defer_after=0.05, commands=slow(0.4))
     record = await fake.interact("summary", {"digest": KURSK_ID})
     assert record.response_type == DEFERRED_CHANNEL_MESSAGE
     assert record.latency is not None and record.latency < 1.0
@@ -461,7 +460,7 @@ async def test_a_slow_answer_is_deferred_then_edited_in(fake: FakeDiscord, run_b
 async def test_a_slow_error_replaces_the_thinking_message_with_an_ephemeral_one(
     fake: FakeDiscord, run_bot: RunBot
 ) -> None:
-    await run_bot(defer_after=0.05, answer_fn=slow(0.3))
+    await run_bot(defer_after=0.05, commands=slow(0.3))
     record = await fake.interact("summary", {"digest": "nope"})
     await fake.wait_for(lambda: record.original is not None and record.original.deleted)
     [followup] = record.followups
@@ -473,7 +472,7 @@ async def test_the_fake_refuses_an_answer_after_the_deadline(
     fake: FakeDiscord, run_bot: RunBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The control for the deferral: a bot that does not defer in time is refused (10062)."""
-    await run_bot(defer_after=5.0, answer_fn=slow(0.6))
+    await run_bot(defer_after=5.0, commands=slow(0.6))
     record = await fake.interact("summary", {"digest": KURSK_ID}, wait=False)
     await fake.wait_for(lambda: len(record.rejected) >= 1, timeout=5.0)
     assert record.rejected[0][1].code == 10062
@@ -483,15 +482,13 @@ async def test_the_fake_refuses_an_answer_after_the_deadline(
 
 @pytest.mark.fake_discord(interaction_deadline=0.5)
 async def test_deferring_beats_a_short_deadline(fake: FakeDiscord, run_bot: RunBot) -> None:
-    await run_bot(defer_after=0.1, answer_fn=slow(0.8))
+    await run_bot(defer_after=0.1, commands=slow(0.8))
     record = await fake.interact("figures", {"digest": KURSK_ID})
     assert record.response_type == DEFERRED_CHANNEL_MESSAGE and not record.failed_to_respond
     assert record.original is not None and record.original.embeds
 
 
-async def test_a_user_error_is_a_short_ephemeral_message(
-    fake: FakeDiscord, bot: discord_chat.DigestBot
-) -> None:
+async def test_a_user_error_is_a_short_ephemeral_message(fake: FakeDiscord, bot: DigestBot) -> None:
     record = await fake.interact("summary", {"digest": "nope", "points": 0})
     message = record.reply
     assert message is not None and message.ephemeral and message.embeds == []
@@ -501,12 +498,13 @@ async def test_a_user_error_is_a_short_ephemeral_message(
 async def test_a_crash_becomes_a_short_ephemeral_message_and_a_log_entry(
     fake: FakeDiscord, run_bot: RunBot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def crash(library: Library, request: Request, maps: MapSource | None) -> Reply:
-        if request.command == "figures":
-            raise RuntimeError("the answer exploded")
-        return answer(library, request, maps)
+    class Crash(Commands):
+        async def answer(self, request: Request, caller: Caller = CONSOLE) -> Reply:
+            if request.command == "figures":
+                raise RuntimeError("the answer exploded")
+            return await super().answer(request, caller)
 
-    await run_bot(answer_fn=crash)
+    await run_bot(commands=Crash)
     record = await fake.interact("figures", {"digest": KURSK_ID})
     message = record.reply
     assert message is not None and message.ephemeral
@@ -523,7 +521,7 @@ async def test_a_crash_becomes_a_short_ephemeral_message_and_a_log_entry(
 
 
 async def test_an_error_while_paging_is_reported_ephemerally(
-    fake: FakeDiscord, bot: discord_chat.DigestBot, monkeypatch: pytest.MonkeyPatch
+    fake: FakeDiscord, bot: DigestBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     record = await fake.interact("sources", {"digest": KURSK_ID, "quotes": True})
     assert record.reply is not None
@@ -531,14 +529,14 @@ async def test_an_error_while_paging_is_reported_ephemerally(
     async def broken(self: Any, interaction: Any, index: int) -> None:
         raise RuntimeError("page turner broke")
 
-    monkeypatch.setattr(discord_chat.PageTurner, "show", broken)
+    monkeypatch.setattr(pages.PageTurner, "show", broken)
     click = await fake.click(record.reply, button(record.reply, "Next")["custom_id"])
     assert click.reply is not None and click.reply.ephemeral
     assert click.reply.content.startswith("Sorry — That failed on our side.")
 
 
 async def test_a_stale_registered_command_gets_a_clear_message(
-    fake: FakeDiscord, bot: discord_chat.DigestBot, caplog: pytest.LogCaptureFixture
+    fake: FakeDiscord, bot: DigestBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = f"{fake.base_url}/applications/{fake.application_id}/guilds/{fake.guild_id}/commands"
     headers = {"Authorization": f"Bot {fake.token}"}
@@ -557,9 +555,7 @@ async def test_a_stale_registered_command_gets_a_clear_message(
 # -- mention safety -----------------------------------------------------------------------------
 
 
-async def test_a_digest_cannot_ping_or_format(
-    fake: FakeDiscord, bot: discord_chat.DigestBot
-) -> None:
+async def test_a_digest_cannot_ping_or_format(fake: FakeDiscord, bot: DigestBot) -> None:
     for command in ("summary", "figures", "where", "sources"):
         record = await fake.interact(command, {"digest": BRIDGE_ID, "quotes": True})
         message = record.reply
@@ -578,9 +574,7 @@ async def test_a_digest_cannot_ping_or_format(
     assert "\\*\\*nobody\\*\\*" in text and "\\`engineer\\`" in text
 
 
-async def test_a_source_name_cannot_become_a_link(
-    fake: FakeDiscord, bot: discord_chat.DigestBot
-) -> None:
+async def test_a_source_name_cannot_become_a_link(fake: FakeDiscord, bot: DigestBot) -> None:
     record = await fake.interact("figures", {"digest": BRIDGE_ID, "query": "petition"})
     text = record.reply.text()  # type: ignore[union-attr]
     assert "\\[Save the Bridge\\](http://example.invalid/evil)" in text
@@ -588,7 +582,7 @@ async def test_a_source_name_cannot_become_a_link(
 
 
 async def test_an_echoed_mention_in_an_error_pings_nobody(
-    fake: FakeDiscord, bot: discord_chat.DigestBot
+    fake: FakeDiscord, bot: DigestBot
 ) -> None:
     record = await fake.interact("where", {"digest": BRIDGE_ID, "place": "@everyone <@&123>"})
     message = record.reply
@@ -602,7 +596,7 @@ async def test_an_echoed_mention_in_an_error_pings_nobody(
 
 
 async def test_commands_still_work_after_reconnect_and_resume(
-    fake: FakeDiscord, bot: discord_chat.DigestBot
+    fake: FakeDiscord, bot: DigestBot
 ) -> None:
     before = await fake.interact("summary", {"digest": KURSK_ID, "points": 1})
     assert before.reply is not None
@@ -621,7 +615,7 @@ async def test_commands_still_work_after_reconnect_and_resume(
 
 
 async def test_an_interaction_sent_during_reconnect_is_replayed_and_answered(
-    fake: FakeDiscord, bot: discord_chat.DigestBot
+    fake: FakeDiscord, bot: DigestBot
 ) -> None:
     reconnect = asyncio.create_task(fake.force_reconnect())
     await asyncio.sleep(0)  # op 7 is on its way; this interaction races the reconnect
@@ -632,13 +626,13 @@ async def test_an_interaction_sent_during_reconnect_is_replayed_and_answered(
     assert len([r for r in fake.interactions.values() if r.responded]) == 1
 
 
-async def test_run_discord_serves_and_reloads_until_cancelled(
-    fake: FakeDiscord, library: Library
+async def test_the_app_serves_and_reloads_until_cancelled(
+    fake: FakeDiscord, library: Library, tmp_path: Path
 ) -> None:
-    await sync_commands(library, fake.token, fake.guild_id)
-    runner = asyncio.create_task(
-        run_discord(library, fake.token, guild_id=fake.guild_id, reload_seconds=0.05)
-    )
+    await sync_discord(library, fake.token, fake.guild_id)
+    config = config_for(library.folder, tmp_path, reload_seconds=0.05)
+    run = DiscordRun(fake.token, {"guild_id": fake.guild_id})
+    runner = asyncio.create_task(App(config, library, discord=run, use_maps=False).run())
     try:
         await fake.wait_until_connected()
         await fake.wait_for(lambda: len(fake.gateway_log) >= 2, what="the guild to load")

@@ -9,7 +9,7 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.platforms.discord_render import (
+from bot.platforms.discord.render import (
     CONTENT_MAX,
     DESCRIPTION_MAX,
     EMBED_TOTAL_MAX,

@@ -8,43 +8,30 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.delivery import Limits
+from bot.app import App, sync_discord
 from bot.digest.library import Library
-from bot.platforms.discord_chat import DigestBot, DiscordPoster
-from bot.schedule import Scheduler, ScheduleSpec, slot_key
-from bot.store import Store
+from bot.schedules.scheduler import Scheduler
+from bot.schedules.spec import ScheduleSpec, slot_key
+from bot.schedules.store import Store
 from tests.fakes.discord_server import FakeDiscord
-from tests.platforms.conftest import RunBot
+from tests.helpers import RunBot
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-async def scheduler(library: Library, tmp_path: Path) -> AsyncIterator[Scheduler]:
-    store = Store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
-    scheduler = Scheduler(library, store)
-    yield scheduler
-    await scheduler.stop()
-    store.close()
+async def scheduler(run_bot: RunBot) -> Scheduler:
+    """The scheduler of a started bot (through ``App``, as in production)."""
+    app: App = await run_bot()
+    return app.scheduler
 
 
-async def started(run_bot: RunBot, scheduler: Scheduler, limits: Limits | None = None) -> DigestBot:
-    bot = await run_bot(scheduler=scheduler)
-    scheduler.attach("discord", DiscordPoster(bot), limits)
-    await scheduler.start(run_jobs=False)
-    return bot
-
-
-async def test_schedule_needs_manage_server(
-    fake: FakeDiscord, run_bot: RunBot, scheduler: Scheduler
-) -> None:
-    await started(run_bot, scheduler)
+async def test_schedule_needs_manage_server(fake: FakeDiscord, scheduler: Scheduler) -> None:
     refused = await fake.interact(
         "schedule", {"action": "add", "cron": "0 8 * * mon-fri"}, user=fake.alice
     )
@@ -56,9 +43,8 @@ async def test_schedule_needs_manage_server(
 
 
 async def test_an_admin_adds_tests_and_removes_a_schedule(
-    fake: FakeDiscord, run_bot: RunBot, scheduler: Scheduler
+    fake: FakeDiscord, scheduler: Scheduler
 ) -> None:
-    await started(run_bot, scheduler)
     news = fake.channel_id("news")
     bad = await fake.interact(
         "schedule", {"action": "add", "cron": "0 8 * * 1"}, user=fake.owner, channel_id=news
@@ -98,42 +84,39 @@ async def test_an_admin_adds_tests_and_removes_a_schedule(
 async def test_fan_out_posts_once_per_channel_even_after_a_lost_answer(
     fake: FakeDiscord, run_bot: RunBot, library: Library, tmp_path: Path
 ) -> None:
-    db = f"sqlite:///{tmp_path / 'fan.sqlite3'}"
+    db = tmp_path / "fan.sqlite3"
     slot = datetime(2024, 8, 9, 5, 0, tzinfo=UTC)
     specs = [
         ScheduleSpec("discord", str(c.id), "0 8 * * mon-fri", "Europe/Kyiv") for c in fake.channels
     ]
-    store = Store(db)
-    scheduler = Scheduler(library, store, clock=lambda: slot + timedelta(seconds=5))
-    await scheduler.load(specs)
+    store = Store(f"sqlite:///{db}")
     for spec in specs:
         store.set_last_slot(spec.id, (slot - timedelta(minutes=1)).isoformat())
-    await started(run_bot, scheduler)
+    app = await run_bot(clock=lambda: slot + timedelta(seconds=5), schedules=specs, database=db)
+    scheduler = app.scheduler
     await scheduler.deliverers["discord"].join()
     assert all(len(fake.messages_in(c.id)) == 1 for c in fake.channels)
     assert fake.count_429 == 0
     # The answer to one create was lost: the row is still pending when the bot restarts.
     lost = store.all_deliveries()[3]
     store.mark(lost.key, "pending")
-    await scheduler.stop()
-    again = Scheduler(library, store, clock=lambda: slot + timedelta(minutes=2))
-    await again.load(specs)
-    again.attach("discord", scheduler.deliverers["discord"].poster)
-    await again.start(run_jobs=False)
+    await app.stop()
+    restarted = await run_bot(
+        clock=lambda: slot + timedelta(minutes=2), schedules=specs, database=db
+    )
+    again = restarted.scheduler
     await again.deliverers["discord"].join()
     assert all(len(fake.messages_in(c.id)) == 1 for c in fake.channels)  # nonce: no duplicate
     assert store.get(lost.key) is not None and store.get(lost.key).state == "sent"  # type: ignore[union-attr]
     assert slot_key(slot) == lost.slot
-    await again.stop()
+    store.close()
 
 
 @pytest.mark.fake_discord(channels=tuple(f"room-{i}" for i in range(30)))
 async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_post_per_channel(
     fake: FakeDiscord, library: Library, tmp_path: Path
 ) -> None:
-    from bot.platforms.discord_chat import sync_commands
-
-    await sync_commands(library, fake.token, None)
+    await sync_discord(library, fake.token, None)
     now = datetime.now(UTC)
     slot = now.replace(second=0, microsecond=0)
     cron = f"{slot.minute} {slot.hour} * * *"

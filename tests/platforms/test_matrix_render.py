@@ -10,19 +10,21 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.answers import COMMANDS, answer, parse
+from bot.commands.base import parse
 from bot.digest.library import Library
-from bot.platforms.matrix_chat import render_matrix
-from bot.platforms.matrix_render import (
+from bot.platforms.matrix.render import (
     PART_LIMIT,
     bang,
     content_size,
     message_content,
+    render_matrix,
     render_parts,
     safe_url,
 )
 from bot.reply import Attribution, Line, Reply, Section
-from tests.conftest import KURSK, WriteDigest, base_digest
+from tests.helpers import KURSK, WriteDigest, answer, base_digest, reading_commands
+
+COMMANDS = reading_commands()
 
 SOURCE = Attribution("Russia's defence ministry", "The Telegraph", date(2024, 8, 9))
 

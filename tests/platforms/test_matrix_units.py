@@ -14,14 +14,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.delivery import ChannelGone
+from bot.commands.registry import Commands
 from bot.digest.library import Library
-from bot.platforms import matrix_chat
-from bot.platforms.matrix_chat import (
-    MatrixBot,
-    MatrixConfigError,
-    MatrixSendError,
-    MatrixSettings,
+from bot.platforms.matrix import bot as matrix_bot
+from bot.platforms.matrix.bot import MatrixBot
+from bot.platforms.matrix.rooms import (
     is_command,
     power_level,
     reply_relation,
@@ -29,7 +26,9 @@ from bot.platforms.matrix_chat import (
     room_allowed,
     strip_reply_fallback,
 )
+from bot.platforms.matrix.settings import MatrixConfigError, MatrixSendError, MatrixSettings
 from bot.reply import Reply
+from bot.schedules.delivery import ChannelGone
 
 ENV = {
     "MATRIX_HOMESERVER": "https://matrix.example.org/",
@@ -211,7 +210,7 @@ async def started(homeserver: Scripted, tmp_path: Path) -> AsyncIterator[MatrixB
         password=None,
         store_dir=tmp_path / "store",
     )
-    bot = MatrixBot(Library(tmp_path), settings)
+    bot = MatrixBot(Commands(Library(tmp_path)), settings)
     await bot.start()
     yield bot
     await bot.close()
@@ -250,7 +249,7 @@ async def test_retry_after_ms_in_the_body_wins_and_a_bare_429_is_retried(
 async def test_retries_are_bounded_and_end_in_an_error_not_a_silent_drop(
     homeserver: Scripted, started: MatrixBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(matrix_chat, "RATE_LIMIT_RETRIES", 3)
+    monkeypatch.setattr(matrix_bot, "RATE_LIMIT_RETRIES", 3)
     homeserver.script = [(429, {**LIMITED, "retry_after_ms": 10}, {})] * 10
     with pytest.raises(MatrixSendError, match="M_LIMIT_EXCEEDED"):
         await started.post("!room:localhost", REPLY)
