@@ -205,8 +205,8 @@ class App:
         try:
             await self.scheduler.load(self.config.schedules)
             for adapter in self.adapters:
+                self._started.append(adapter)  # closed by stop() even if its start fails
                 await adapter.start()
-                self._started.append(adapter)
                 self.scheduler.attach(adapter.name, adapter, adapter.limits)
             await self.scheduler.start(run_jobs=self.run_jobs)
         except BaseException:

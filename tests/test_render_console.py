@@ -20,7 +20,8 @@ def test_every_sourced_line_shows_its_source_and_quote() -> None:
     out = render(reply)
     assert '• text — Russia\'s defence ministry, via The Telegraph, 9 Aug 2024\n    "q"' in out
     assert "• plain\n" in out
-    assert "Map: /tmp/m.png\n    Map: Kursk" in out and "Article: https://example.org/a" in out
+    assert "Map: /tmp/m.png\n    Map: Kursk" in out
+    assert "Article: https://example.org/a" in out
     assert out.index("a note") < out.index("Head")
 
 
@@ -36,5 +37,7 @@ def test_errors_render_as_one_line() -> None:
 
 def test_secrets_come_from_the_environment_and_never_print() -> None:
     secrets = Secrets.from_env({"DISCORD_TOKEN": "abc.def", "MATRIX_ACCESS_TOKEN": ""})
-    assert secrets.discord_token == "abc.def" and secrets.matrix_access_token is None
-    assert "abc" not in repr(secrets) and "set" in repr(secrets)
+    assert secrets.discord_token == "abc.def"
+    assert secrets.matrix_access_token is None
+    assert "abc" not in repr(secrets)
+    assert "set" in repr(secrets)

@@ -39,7 +39,8 @@ class Recorder:
     async def post(self, channel: str, reply: Reply, nonce: str) -> str:
         if self.failures:
             raise self.failures.pop(0)
-        assert reply.lines and all(line.source for line in reply.lines)
+        assert reply.lines
+        assert all(line.source for line in reply.lines)
         self.sent.append((channel, reply.title, nonce))
         return f"m{len(self.sent)}"
 
@@ -132,8 +133,10 @@ async def test_a_slot_posts_once(library: Library, tmp_path: Path) -> None:
     await settle(scheduler)
     assert [s[0] for s in poster.sent] == ["news"]
     status = (await scheduler.statuses())[0]
-    assert status.last is not None and status.last.state == "sent"
-    assert status.next_run is not None and status.next_run.weekday() == 0  # Monday
+    assert status.last is not None
+    assert status.last.state == "sent"
+    assert status.next_run is not None
+    assert status.next_run.weekday() == 0
     await scheduler.stop()
 
 
@@ -204,9 +207,11 @@ async def test_gone_channel_is_flagged_not_retried(library: Library, tmp_path: P
     spec = await scheduler.add(weekday_8am())
     await scheduler.test(spec.id)
     await settle(scheduler)
-    assert poster.sent == [] and len(poster.failures) == 1
+    assert poster.sent == []
+    assert len(poster.failures) == 1
     reply = await schedule_command(scheduler, parse("/schedule list"), ADMIN)
-    assert "FLAGGED" in reply.lines[0].text and "404 Unknown Channel" in reply.lines[0].text
+    assert "FLAGGED" in reply.lines[0].text
+    assert "404 Unknown Channel" in reply.lines[0].text
     await scheduler.stop()
 
 
@@ -219,9 +224,8 @@ async def test_transient_failures_retry_then_show_why(library: Library, tmp_path
     await scheduler.test(spec.id)
     await settle(scheduler)
     reply = await schedule_command(scheduler, parse("/schedule list"), ADMIN)
-    assert (
-        "failed" in reply.lines[0].text and "ConnectionResetError: dropped" in reply.lines[0].text
-    )
+    assert "failed" in reply.lines[0].text
+    assert "ConnectionResetError: dropped" in reply.lines[0].text
     await scheduler.stop()
 
 
@@ -251,13 +255,15 @@ async def test_schedule_commands(library: Library, tmp_path: Path) -> None:
     refused = await schedule_command(scheduler, parse('/schedule add cron:"0 8 * * mon"'), user)
     assert refused.error == "only server admins may manage schedules here"
     bad = await schedule_command(scheduler, parse('/schedule add cron:"0 8 * * 1"'), ADMIN)
-    assert bad.error is not None and "must use names" in bad.error
+    assert bad.error is not None
+    assert "must use names" in bad.error
     added = await schedule_command(
         scheduler,
         parse('/schedule add cron:"30 7 * * sat,sun" timezone:Europe/Kyiv parts:summary,figures'),
         ADMIN,
     )
-    assert added.error is None and "next Sat 10 Aug 07:30" in added.lines[0].text
+    assert added.error is None
+    assert "next Sat 10 Aug 07:30" in added.lines[0].text
     schedule_id = added.lines[0].text.split(":")[0]
     await scheduler.stop()
     # It survives a restart.
@@ -267,13 +273,16 @@ async def test_schedule_commands(library: Library, tmp_path: Path) -> None:
     tested = await schedule_command(again, parse(f"/schedule test {schedule_id}"), ADMIN)
     assert tested.error is None
     await settle(again)
-    assert poster.sent and poster.sent[-1][0] == "news"
+    assert poster.sent
+    assert poster.sent[-1][0] == "news"
     removed = await schedule_command(again, parse(f"/schedule remove {schedule_id}"), ADMIN)
     assert removed.error is None
     empty = await schedule_command(again, parse("/schedule list"), ADMIN)
-    assert empty.note is not None and empty.note.startswith("No schedules")
+    assert empty.note is not None
+    assert empty.note.startswith("No schedules")
     unknown = await schedule_command(again, parse("/schedule frobnicate"), ADMIN)
-    assert unknown.error is not None and "no /schedule frobnicate" in unknown.error
+    assert unknown.error is not None
+    assert "no /schedule frobnicate" in unknown.error
     await again.stop()
 
 

@@ -208,11 +208,14 @@ async def test_each_command_shows_the_source_next_to_every_item(
     record = await fake.interact(command, options)
 
     assert record.response_type == CHANNEL_MESSAGE
-    assert record.latency is not None and record.latency < 3.0
+    assert record.latency is not None
+    assert record.latency < 3.0
     assert record.rejected == []
     message = record.reply
-    assert message is not None and not message.ephemeral
-    assert message.allowed_mentions is not None and message.allowed_mentions["parse"] == []
+    assert message is not None
+    assert not message.ephemeral
+    assert message.allowed_mentions is not None
+    assert message.allowed_mentions["parse"] == []
     pages = await all_pages(fake, record)
     for embed in pages:
         assert_within_limits(embed)
@@ -231,7 +234,8 @@ async def test_each_command_shows_the_source_next_to_every_item(
         assert not any(line.startswith("> “") for line in shown)
     sourced = [line for line in reply.lines if line.source is not None]
     if command not in ("digests", "help"):
-        assert sourced and len(sourced) == len(reply.lines)
+        assert sourced
+        assert len(sourced) == len(reply.lines)
 
 
 async def test_a_claim_names_its_claimant(fake: FakeDiscord, bot: DigestBot) -> None:
@@ -261,7 +265,8 @@ async def test_a_picture_is_attached_and_shown_in_the_embed(
     message = record.reply
     assert message is not None
     [attachment] = message.data["attachments"]
-    assert attachment["filename"].endswith(".png") and " " not in attachment["filename"]
+    assert attachment["filename"].endswith(".png")
+    assert " " not in attachment["filename"]
     assert message.embeds[0]["image"]["url"] == f"attachment://{attachment['filename']}"
     assert message.files[attachment["filename"]].startswith(b"\x89PNG")
     callback = fake.requests_to("POST /interactions/{interaction_id}/{token}/callback")[-1]
@@ -294,7 +299,8 @@ async def test_autocomplete_figure_queries(
 ) -> None:
     choices = await fake.autocomplete("figures", "query", "ukr", {"digest": KURSK_ID})
     labels = [f.label for f in library.get(KURSK_ID).figures]  # type: ignore[union-attr]
-    assert choices and all(c["value"] in labels for c in choices)
+    assert choices
+    assert all(c["value"] in labels for c in choices)
     assert all(c["value"].lower().startswith("ukr") for c in choices[:1])
 
 
@@ -328,10 +334,12 @@ async def test_a_value_not_from_autocomplete_is_checked_again(
     fake: FakeDiscord, bot: DigestBot
 ) -> None:
     record = await fake.interact("where", {"digest": KURSK_ID, "place": "Atlantis"})
-    assert record.reply is not None and record.reply.ephemeral
+    assert record.reply is not None
+    assert record.reply.ephemeral
     assert record.reply.content.startswith("no place 'Atlantis'")
     record = await fake.interact("summary", {"digest": "kursk-incursion-2099"})
-    assert record.reply is not None and record.reply.ephemeral
+    assert record.reply is not None
+    assert record.reply.ephemeral
     assert "no digest" in record.reply.content
 
 
@@ -347,12 +355,14 @@ async def test_a_long_answer_pages_and_only_the_asker_may_turn_pages(
     assert message is not None
     first = message.embeds[0]
     total = int(first["footer"]["text"].rsplit(" ", 1)[1])
-    assert total >= 2 and first["footer"]["text"] == f"Page 1 of {total}"
+    assert total >= 2
+    assert first["footer"]["text"] == f"Page 1 of {total}"
     assert button(message, "Previous")["disabled"] is True
     assert not button(message, "Next").get("disabled")
 
     refused = await fake.click(message, button(message, "Next")["custom_id"], user=fake.bob)
-    assert refused.reply is not None and refused.reply.ephemeral
+    assert refused.reply is not None
+    assert refused.reply.ephemeral
     assert "Only the person who ran this command" in refused.reply.content
     assert fake.message(message.id).embeds[0]["footer"]["text"] == f"Page 1 of {total}"
 
@@ -378,7 +388,8 @@ async def test_page_buttons_are_disabled_after_the_timeout(
     await run_bot(page_timeout=0.3)
     record = await fake.interact("sources", {"digest": KURSK_ID, "quotes": True})
     message = record.reply
-    assert message is not None and len(message.buttons()) == 2
+    assert message is not None
+    assert len(message.buttons()) == 2
     await fake.wait_for(
         lambda: all(b.get("disabled") for b in fake.message(message.id).buttons()),
         timeout=5.0,
@@ -435,11 +446,13 @@ async def test_an_oversized_answer_is_paged_within_limits_and_nothing_is_lost(
     reply = expected(library, "summary", options)
     for line in reply.lines:
         assert escape(line.text) in shown
-        assert line.quote is not None and escape(line.quote) in shown
+        assert line.quote is not None
+        assert escape(line.quote) in shown
     linked = "[The Test Paper, 1 Oct 2024](https://example.invalid/a%281%29)"
     assert shown.count(linked) == len(reply.lines) - 1
     long_source = reply.lines[-1].source
-    assert long_source is not None and escape(str(long_source)) in shown
+    assert long_source is not None
+    assert escape(str(long_source)) in shown
     assert any(p["description"].endswith(" …") for p in pages), "the long item is split, marked"
 
 
@@ -450,11 +463,15 @@ async def test_a_slow_answer_is_deferred_then_edited_in(fake: FakeDiscord, run_b
     await run_bot(defer_after=0.05, commands=slow(0.4))
     record = await fake.interact("summary", {"digest": KURSK_ID})
     assert record.response_type == DEFERRED_CHANNEL_MESSAGE
-    assert record.latency is not None and record.latency < 1.0
-    assert record.original is not None and not record.original.loading
-    assert record.original.embeds and record.rejected == []
+    assert record.latency is not None
+    assert record.latency < 1.0
+    assert record.original is not None
+    assert not record.original.loading
+    assert record.original.embeds
+    assert record.rejected == []
     edits = fake.requests_to("PATCH /webhooks/{application_id}/{token}/messages/{message_id}")
-    assert len(edits) == 1 and edits[0].body["allowed_mentions"]["parse"] == []
+    assert len(edits) == 1
+    assert edits[0].body["allowed_mentions"]["parse"] == []
 
 
 async def test_a_slow_error_replaces_the_thinking_message_with_an_ephemeral_one(
@@ -464,7 +481,8 @@ async def test_a_slow_error_replaces_the_thinking_message_with_an_ephemeral_one(
     record = await fake.interact("summary", {"digest": "nope"})
     await fake.wait_for(lambda: record.original is not None and record.original.deleted)
     [followup] = record.followups
-    assert followup.ephemeral and followup.content.startswith("no digest 'nope'")
+    assert followup.ephemeral
+    assert followup.content.startswith("no digest 'nope'")
 
 
 @pytest.mark.fake_discord(interaction_deadline=0.3)
@@ -484,15 +502,20 @@ async def test_the_fake_refuses_an_answer_after_the_deadline(
 async def test_deferring_beats_a_short_deadline(fake: FakeDiscord, run_bot: RunBot) -> None:
     await run_bot(defer_after=0.1, commands=slow(0.8))
     record = await fake.interact("figures", {"digest": KURSK_ID})
-    assert record.response_type == DEFERRED_CHANNEL_MESSAGE and not record.failed_to_respond
-    assert record.original is not None and record.original.embeds
+    assert record.response_type == DEFERRED_CHANNEL_MESSAGE
+    assert not record.failed_to_respond
+    assert record.original is not None
+    assert record.original.embeds
 
 
 async def test_a_user_error_is_a_short_ephemeral_message(fake: FakeDiscord, bot: DigestBot) -> None:
     record = await fake.interact("summary", {"digest": "nope", "points": 0})
     message = record.reply
-    assert message is not None and message.ephemeral and message.embeds == []
-    assert message.content.startswith("no digest 'nope'") and len(message.content) < 200
+    assert message is not None
+    assert message.ephemeral
+    assert message.embeds == []
+    assert message.content.startswith("no digest 'nope'")
+    assert len(message.content) < 200
 
 
 async def test_a_crash_becomes_a_short_ephemeral_message_and_a_log_entry(
@@ -507,17 +530,21 @@ async def test_a_crash_becomes_a_short_ephemeral_message_and_a_log_entry(
     await run_bot(commands=Crash)
     record = await fake.interact("figures", {"digest": KURSK_ID})
     message = record.reply
-    assert message is not None and message.ephemeral
+    assert message is not None
+    assert message.ephemeral
     assert (
         message.content
         == "Sorry — /figures failed on our side. It has been logged; please try again."
     )
     assert "the answer exploded" not in message.content
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert errors and errors[0].exc_info and "the answer exploded" in str(errors[0].exc_info[1])
+    assert errors
+    assert errors[0].exc_info
+    assert "the answer exploded" in str(errors[0].exc_info[1])
     # The bot is still fine afterwards.
     record = await fake.interact("help", {})
-    assert record.reply is not None and not record.reply.ephemeral
+    assert record.reply is not None
+    assert not record.reply.ephemeral
 
 
 async def test_an_error_while_paging_is_reported_ephemerally(
@@ -531,7 +558,8 @@ async def test_an_error_while_paging_is_reported_ephemerally(
 
     monkeypatch.setattr(pages.PageTurner, "show", broken)
     click = await fake.click(record.reply, button(record.reply, "Next")["custom_id"])
-    assert click.reply is not None and click.reply.ephemeral
+    assert click.reply is not None
+    assert click.reply.ephemeral
     assert click.reply.content.startswith("Sorry — That failed on our side.")
 
 
@@ -547,7 +575,8 @@ async def test_a_stale_registered_command_gets_a_clear_message(
         async with session.put(path, json=[*commands, old], headers=headers) as response:
             assert response.status == 200
     record = await fake.interact("headlines", {})
-    assert record.reply is not None and record.reply.ephemeral
+    assert record.reply is not None
+    assert record.reply.ephemeral
     assert "python -m bot sync" in record.reply.content
     assert "headlines" in caplog.text
 
@@ -559,19 +588,22 @@ async def test_a_digest_cannot_ping_or_format(fake: FakeDiscord, bot: DigestBot)
     for command in ("summary", "figures", "where", "sources"):
         record = await fake.interact(command, {"digest": BRIDGE_ID, "quotes": True})
         message = record.reply
-        assert message is not None and not message.ephemeral
+        assert message is not None
+        assert not message.ephemeral
         assert message.allowed_mentions == {"parse": []}
         assert message.pinged == {"everyone": False, "users": [], "roles": []}
         body = json.dumps(
             fake.requests_to("POST /interactions/{interaction_id}/{token}/callback")[-1].body
         )
-        assert "@everyone" not in body and "@here" not in body
+        assert "@everyone" not in body
+        assert "@here" not in body
         assert "<@&123>" not in body  # shown escaped: \<@&123>
     record = await fake.interact("summary", {"digest": BRIDGE_ID})
     text = record.reply.text()  # type: ignore[union-attr]
     assert "@\u200beveryone must keep off" in text
     assert "\\<@&123\\>" in text
-    assert "\\*\\*nobody\\*\\*" in text and "\\`engineer\\`" in text
+    assert "\\*\\*nobody\\*\\*" in text
+    assert "\\`engineer\\`" in text
 
 
 async def test_a_source_name_cannot_become_a_link(fake: FakeDiscord, bot: DigestBot) -> None:
@@ -586,9 +618,12 @@ async def test_an_echoed_mention_in_an_error_pings_nobody(
 ) -> None:
     record = await fake.interact("where", {"digest": BRIDGE_ID, "place": "@everyone <@&123>"})
     message = record.reply
-    assert message is not None and message.ephemeral
-    assert "@everyone" not in message.content and "<@&123>" not in message.content
-    assert message.allowed_mentions is not None and message.allowed_mentions["parse"] == []
+    assert message is not None
+    assert message.ephemeral
+    assert "@everyone" not in message.content
+    assert "<@&123>" not in message.content
+    assert message.allowed_mentions is not None
+    assert message.allowed_mentions["parse"] == []
     assert message.pinged == {"everyone": False, "users": [], "roles": []}
 
 
@@ -601,15 +636,18 @@ async def test_commands_still_work_after_reconnect_and_resume(
     before = await fake.interact("summary", {"digest": KURSK_ID, "points": 1})
     assert before.reply is not None
     await fake.force_reconnect()
-    assert fake.identify_count == 1 and fake.resume_count == 1
+    assert fake.identify_count == 1
+    assert fake.resume_count == 1
     resumed = [entry for entry in fake.gateway_log if entry[1] == 6]
     assert resumed[0][0] == "/resume"  # the client used READY's resume_gateway_url
     after = await fake.interact("summary", {"digest": KURSK_ID, "points": 1})
-    assert after.reply is not None and after.reply.embeds == before.reply.embeds
+    assert after.reply is not None
+    assert after.reply.embeds == before.reply.embeds
     assert await fake.autocomplete("where", "place", "kor", {"digest": KURSK_ID})
 
     await fake.drop_connection()
-    assert fake.identify_count == 1 and fake.resume_count == 2
+    assert fake.identify_count == 1
+    assert fake.resume_count == 2
     record = await fake.interact("digests", {})
     assert record.response_type == CHANNEL_MESSAGE
 
@@ -622,7 +660,8 @@ async def test_an_interaction_sent_during_reconnect_is_replayed_and_answered(
     record = await fake.interact("help", {})
     await reconnect
     assert "INTERACTION_CREATE" in fake.replayed  # sent after op 7: only RESUME delivered it
-    assert record.reply is not None and not record.reply.ephemeral
+    assert record.reply is not None
+    assert not record.reply.ephemeral
     assert len([r for r in fake.interactions.values() if r.responded]) == 1
 
 
@@ -637,7 +676,8 @@ async def test_the_app_serves_and_reloads_until_cancelled(
         await fake.wait_until_connected()
         await fake.wait_for(lambda: len(fake.gateway_log) >= 2, what="the guild to load")
         record = await fake.interact("digests", {})
-        assert record.reply is not None and KURSK_ID in record.reply.text()
+        assert record.reply is not None
+        assert KURSK_ID in record.reply.text()
         extra = library.folder / "second.yaml"
         shutil.copy(library.folder / "bridge-notice.yaml", extra)
         text = extra.read_text(encoding="utf-8").replace(BRIDGE_ID, "second-notice-2024-09-03")

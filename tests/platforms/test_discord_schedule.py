@@ -35,11 +35,13 @@ async def test_schedule_needs_manage_server(fake: FakeDiscord, scheduler: Schedu
     refused = await fake.interact(
         "schedule", {"action": "add", "cron": "0 8 * * mon-fri"}, user=fake.alice
     )
-    assert refused.reply is not None and refused.reply.ephemeral
+    assert refused.reply is not None
+    assert refused.reply.ephemeral
     assert "only server admins" in refused.reply.text()
     assert scheduler.specs == {}
     allowed = await fake.interact("schedule", {"action": "list"}, user=fake.owner)
-    assert allowed.reply is not None and "No schedules" in allowed.reply.text()
+    assert allowed.reply is not None
+    assert "No schedules" in allowed.reply.text()
 
 
 async def test_an_admin_adds_tests_and_removes_a_schedule(
@@ -49,7 +51,8 @@ async def test_an_admin_adds_tests_and_removes_a_schedule(
     bad = await fake.interact(
         "schedule", {"action": "add", "cron": "0 8 * * 1"}, user=fake.owner, channel_id=news
     )
-    assert bad.reply is not None and "must use names" in bad.reply.text()
+    assert bad.reply is not None
+    assert "must use names" in bad.reply.text()
     added = await fake.interact(
         "schedule",
         {
@@ -61,23 +64,28 @@ async def test_an_admin_adds_tests_and_removes_a_schedule(
         user=fake.owner,
         channel_id=news,
     )
-    assert added.reply is not None and "Schedule added" in added.reply.text()
+    assert added.reply is not None
+    assert "Schedule added" in added.reply.text()
     [spec] = scheduler.specs.values()
-    assert spec.channel == str(news) and spec.created_by == str(fake.owner.id)
+    assert spec.channel == str(news)
+    assert spec.created_by == str(fake.owner.id)
     await fake.interact("schedule", {"action": "test", "schedule": spec.id}, user=fake.owner)
     await fake.wait_for(lambda: len(fake.messages_in(news)) == 1, 10, "the test post")
     post = fake.messages_in(news)[0].text()
     for line in post.splitlines():
         if line.startswith("• "):
             assert " — " in line, line  # every item carries its source
-    assert "Figures" in post and post.count("• ") >= 2
+    assert "Figures" in post
+    assert post.count("• ") >= 2
     assert fake.messages_in(news)[0].pinged == {"everyone": False, "users": [], "roles": []}
     listed = await fake.interact("schedule", {"action": "list"}, user=fake.owner)
-    assert listed.reply is not None and "last: posted" in listed.reply.text()
+    assert listed.reply is not None
+    assert "last: posted" in listed.reply.text()
     removed = await fake.interact(
         "schedule", {"action": "remove", "schedule": spec.id}, user=fake.owner
     )
-    assert removed.reply is not None and scheduler.specs == {}
+    assert removed.reply is not None
+    assert scheduler.specs == {}
 
 
 @pytest.mark.fake_discord(channels=tuple(f"room-{i}" for i in range(12)))
@@ -107,7 +115,8 @@ async def test_fan_out_posts_once_per_channel_even_after_a_lost_answer(
     again = restarted.scheduler
     await again.deliverers["discord"].join()
     assert all(len(fake.messages_in(c.id)) == 1 for c in fake.channels)  # nonce: no duplicate
-    assert store.get(lost.key) is not None and store.get(lost.key).state == "sent"  # type: ignore[union-attr]
+    assert store.get(lost.key) is not None
+    assert store.get(lost.key).state == "sent"
     assert slot_key(slot) == lost.slot
     store.close()
 

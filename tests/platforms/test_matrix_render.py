@@ -71,7 +71,9 @@ def test_digest_text_is_escaped_and_mentions_nobody(write_digest: WriteDigest) -
     library = Library(path.parent)
     library.refresh()
     body, formatted = render_matrix(answer(library, parse("!summary")))
-    assert "<script" not in formatted and "<img" not in formatted and "<b>all" not in formatted
+    assert "<script" not in formatted
+    assert "<img" not in formatted
+    assert "<b>all" not in formatted
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in formatted
     assert "&lt;img src=x onerror=alert(1)&gt;" in formatted
     assert '<script>alert("x")</script>' in body  # the plain body is plain text, shown as is
@@ -94,7 +96,8 @@ def test_help_shows_bang_commands_but_digest_text_is_never_rewritten() -> None:
     assert "/summary" not in body
     sourced = Reply("T /summary", (Section(None, (Line("see /summary now", SOURCE),)),))
     body, _ = render_matrix(sourced)
-    assert "see /summary now" in body and body.startswith("T /summary")
+    assert "see /summary now" in body
+    assert body.startswith("T /summary")
     assert bang("try /where Kursk, or a/where") == "try !where Kursk, or a/where"
 
 

@@ -227,7 +227,8 @@ async def test_digest_html_and_room_pings_arrive_inert(matrix: Matrix) -> None:
     assert content["msgtype"] == "m.text"
     assert TRAP_TEXT in content["body"]
     formatted = content["formatted_body"]
-    assert "<script" not in formatted and "<b>" not in formatted
+    assert "<script" not in formatted
+    assert "<b>" not in formatted
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in formatted
     assert content["m.mentions"] == {}
     # The control: the same words without m.mentions do ping @room — so the check can fail.
@@ -521,12 +522,15 @@ async def test_a_scheduled_post_reaches_two_rooms_once(matrix: Matrix, tmp_path:
     for room in rooms:
         (event,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
         content = event["content"]
-        assert content["msgtype"] == "m.notice" and "m.relates_to" not in content
+        assert content["msgtype"] == "m.notice"
+        assert "m.relates_to" not in content
         items = [line for line in content["body"].splitlines() if line.startswith("\u2022 ")]
-        assert items and all(" \u2014 " in line for line in items)  # each with its source
+        assert items
+        assert all(" \u2014 " in line for line in items)
     listed = await matrix.alice.say(rooms[0], "!schedule list")
     events = await matrix.alice.wait_replies(rooms[0], bot.user_id, 2)
-    assert in_reply_to(events[1]) == listed and "last: posted" in events[1]["content"]["body"]
+    assert in_reply_to(events[1]) == listed
+    assert "last: posted" in events[1]["content"]["body"]
     assert [r.state for r in store.all_deliveries()] == ["sent", "sent"]
     serving.cancel()
     await asyncio.gather(serving, return_exceptions=True)
