@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from bot.config import Secrets
 from bot.reply import Attribution, Line, Picture, Reply, Section
 from bot.reply import plain as render
 
@@ -33,11 +32,3 @@ def test_publisher_as_claimant_is_not_repeated() -> None:
 
 def test_errors_render_as_one_line() -> None:
     assert render(Reply.failure("no place 'X'")) == "error: no place 'X'"
-
-
-def test_secrets_come_from_the_environment_and_never_print() -> None:
-    secrets = Secrets.from_env({"DISCORD_TOKEN": "abc.def", "MATRIX_ACCESS_TOKEN": ""})
-    assert secrets.discord_token == "abc.def"
-    assert secrets.matrix_access_token is None
-    assert "abc" not in repr(secrets)
-    assert "set" in repr(secrets)

@@ -11,10 +11,18 @@ import pytest
 from bot.commands.base import Caller, Request, parse
 from bot.commands.registry import Commands
 from bot.digest.library import Library
+from bot.digest.model import Digest, Place
 from bot.reply import Reply
-from bot.schedules.delivery import ChannelGone, Limits, Pacer, RateLimited
+from bot.schedules.delivery import ChannelGone, Limits, RateLimited
 from bot.schedules.scheduler import Scheduler
-from bot.schedules.spec import ScheduleError, ScheduleSpec, parse_duration, slots, trigger
+from bot.schedules.spec import (
+    Delivery,
+    ScheduleError,
+    ScheduleSpec,
+    parse_duration,
+    slots,
+    trigger,
+)
 from bot.schedules.store import Store
 from tests.helpers import KURSK
 
@@ -34,6 +42,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, str]] = []
+        self.replies: list[tuple[str, Reply]] = []
         self.failures: list[Exception] = []
 
     async def post(self, channel: str, reply: Reply, nonce: str) -> str:
@@ -42,6 +51,7 @@ class Recorder:
         assert reply.lines
         assert all(line.source for line in reply.lines)
         self.sent.append((channel, reply.title, nonce))
+        self.replies.append((channel, reply))
         return f"m{len(self.sent)}"
 
 
@@ -286,24 +296,77 @@ async def test_schedule_commands(library: Library, tmp_path: Path) -> None:
     await again.stop()
 
 
-async def test_pacer_keeps_every_window_under_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    now = [0.0]
+async def test_a_flag_stays_across_a_restart_until_a_post_gets_through(
+    library: Library, tmp_path: Path
+) -> None:
+    clock = Clock(KYIV_8AM_FRIDAY)
+    poster = Recorder()
+    poster.failures = [ChannelGone("403 Missing Access")]
+    db = tmp_path / "s.db"
+    scheduler = await make(library, db, clock, [], poster)
+    spec = await scheduler.add(weekday_8am())
+    await scheduler.test(spec.id)
+    await settle(scheduler)
+    await scheduler.stop()
+    again = await make(library, db, clock, [], poster)
+    listed = await schedule_command(again, parse("/schedule list"), ADMIN)
+    assert "FLAGGED: cannot post to news: 403 Missing Access" in listed.lines[0].text
+    clock.now += timedelta(seconds=1)  # a new test slot
+    await again.test(spec.id)
+    await settle(again)
+    listed = await schedule_command(again, parse("/schedule list"), ADMIN)
+    assert "FLAGGED" not in listed.lines[0].text
+    await again.stop()
 
-    async def fake_sleep(seconds: float) -> None:
-        now[0] += seconds
 
-    monkeypatch.setattr("bot.schedules.delivery.asyncio.sleep", fake_sleep)
-    pacer = Pacer(Limits(per_second=50, channel_count=5, channel_period=5), clock=lambda: now[0])
-    stamps: list[tuple[str, float]] = []
-    for i in range(200):
-        channel = "busy" if i % 10 == 0 else f"c{i}"
-        await pacer.acquire(channel)
-        stamps.append((channel, now[0]))
-    times = [t for _, t in stamps]
-    for t in times:
-        assert sum(1 for u in times if t <= u < t + 1) <= 50
-    busy = [t for c, t in stamps if c == "busy"]
-    for t in busy:
-        assert sum(1 for u in busy if t <= u < t + 5) <= 5
-    # Paced, not throttled: 200 requests at 50/s take about 4 s (plus the busy channel's waits).
-    assert times[-1] < 200 / 50 + 5 * 4
+async def test_a_test_post_for_a_platform_not_running_claims_nothing(
+    library: Library, tmp_path: Path
+) -> None:
+    """Otherwise a later start with that platform would send a stale test post."""
+    scheduler = await make(library, tmp_path / "s.db", Clock(KYIV_8AM_FRIDAY), [], Recorder())
+    elsewhere = await scheduler.add(ScheduleSpec("matrix", "!room:example.org", "0 8 * * mon"))
+    with pytest.raises(ScheduleError, match="platform matrix is not running"):
+        await scheduler.test(elsewhere.id)
+    assert scheduler.store.all_deliveries() == []
+    await scheduler.stop()
+
+
+class MapOf:
+    def picture(self, digest: Digest, focus: Place | None = None) -> Path:
+        return Path(f"/maps/{digest.id}.png")
+
+    def describe(self, digest: Digest, focus: Place | None = None) -> str:
+        return f"Map of {digest.id}"
+
+
+async def test_the_map_is_a_schedule_option(library: Library, tmp_path: Path) -> None:
+    clock = Clock(KYIV_8AM_FRIDAY)
+    poster = Recorder()
+    scheduler = await make(library, tmp_path / "s.db", clock, [], poster)
+    scheduler.maps = MapOf()
+    plain_spec = await scheduler.add(weekday_8am("plain"))
+    mapped = await scheduler.add(weekday_8am("mapped", parts=("summary", "places", "map")))
+    for spec in (plain_spec, mapped):
+        await scheduler.test(spec.id)
+    await settle(scheduler)
+    by_channel = {channel: reply for channel, reply in poster.replies}
+    assert by_channel["plain"].picture is None
+    picture = by_channel["mapped"].picture
+    assert picture is not None
+    assert picture.alt.startswith("Map of kursk")
+    assert [s.heading for s in by_channel["mapped"].sections][:1] == ["Summary"]
+    await scheduler.stop()
+
+
+async def test_a_post_that_cannot_be_built_is_marked_failed_with_why(
+    library: Library, tmp_path: Path
+) -> None:
+    scheduler = await make(library, tmp_path / "s.db", Clock(KYIV_8AM_FRIDAY), [], Recorder())
+    row = Delivery("console", "news", "gone-digest", "slot", "s1", "pending")
+    claimed, _ = scheduler.store.claim(row)
+    assert not await scheduler._submit(scheduler.deliverers["console"], claimed)
+    failed = scheduler.store.get(row.key)
+    assert failed is not None
+    assert failed.state == "failed"
+    assert failed.error == "digest 'gone-digest' is no longer loaded"
+    await scheduler.stop()
