@@ -3,7 +3,8 @@ modules import from here, never from a conftest)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,20 @@ from typing import Any
 import yaml
 
 from bot.app import App
-from bot.commands.base import CONSOLE, Caller, CommandSpec, MapSource, Request
-from bot.commands.registry import Commands, specs
+from bot.commands.base import (
+    CONSOLE,
+    Caller,
+    Command,
+    CommandSpec,
+    Context,
+    MapSource,
+    OptionSpec,
+    Request,
+)
+from bot.commands.registry import Commands, register, specs, unregister
 from bot.config import Config
 from bot.digest.library import Library
-from bot.reply import Reply
+from bot.reply import Line, Reply, Section
 from bot.schedules.spec import Limits, ScheduleSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,3 +149,22 @@ def config_for(
         discord_limits=discord_limits or Limits(),
         matrix_store=state / "matrix-store",
     )
+
+
+@contextmanager
+def throwaway_command() -> Iterator[CommandSpec]:
+    """/echo WORD, registered in ``bot.commands`` for the test's duration: no adapter knows it."""
+
+    def run(ctx: Context, request: Request, caller: Caller) -> Reply:
+        word = request.text("word") or " ".join(request.args)
+        line = Line(f"{len(ctx.library.all())} digests loaded; asked on {caller.platform}")
+        return Reply(title=f"echo: {word}", sections=(Section(None, (line,)),))
+
+    spec = CommandSpec(
+        "echo", "Say a word back", (OptionSpec("word", "The word to say back", "text"),), "/echo hi"
+    )
+    register(Command(spec, run=run))
+    try:
+        yield spec
+    finally:
+        unregister(spec.name)

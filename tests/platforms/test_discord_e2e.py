@@ -44,7 +44,7 @@ from tests.fakes.discord_server import (
     InteractionRecord,
 )
 from tests.fakes.sample_digests import BRIDGE_ID, KURSK_ID
-from tests.helpers import RunBot, answer, config_for, reading_commands
+from tests.helpers import RunBot, answer, config_for, reading_commands, throwaway_command
 
 pytestmark = pytest.mark.usefixtures("no_network")
 
@@ -692,3 +692,17 @@ async def test_the_app_serves_and_reloads_until_cancelled(
         with pytest.raises(asyncio.CancelledError):
             await runner
     assert not fake.connected or fake.gateway_log
+
+
+async def test_a_command_added_in_bot_commands_appears_on_discord(
+    fake: FakeDiscord, run_bot: RunBot, library: Library
+) -> None:
+    with throwaway_command():
+        names = await sync_discord(library, fake.token, fake.guild_id)
+        assert "echo" in names
+        await run_bot()
+        record = await fake.interact("echo", {"word": "hello"})
+    assert record.reply is not None
+    text = record.reply.text()
+    assert "echo: hello" in text
+    assert "asked on discord" in text

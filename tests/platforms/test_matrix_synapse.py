@@ -29,7 +29,15 @@ from bot.platforms.matrix.bot import MatrixBot
 from bot.platforms.matrix.render import render_parts
 from bot.platforms.matrix.settings import MatrixSettings
 from bot.reply import Attribution, Line, Reply, Section
-from tests.helpers import ARTICLE, KURSK, answer, base_digest, config_for, dump
+from tests.helpers import (
+    ARTICLE,
+    KURSK,
+    answer,
+    base_digest,
+    config_for,
+    dump,
+    throwaway_command,
+)
 from tests.synapse.harness import Account, MatrixUser, Synapse
 from tests.synapse.plugin import in_ci
 
@@ -284,6 +292,17 @@ async def test_a_restart_replays_nothing_and_keeps_its_device(matrix: Matrix) ->
     await quiet(count, 2)
     devices = await MatrixUser(matrix.server, matrix.bot_account).call("GET", "/devices")
     assert len(devices["devices"]) == 2  # the registration's and the bot's one login
+
+
+async def test_a_command_added_in_bot_commands_appears_on_matrix(matrix: Matrix) -> None:
+    with throwaway_command():
+        bot = await matrix.start_bot()
+        room = await matrix.room_with_bot(bot)
+        asked = await matrix.alice.say(room, "!echo hello")
+        (event,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
+    assert in_reply_to(event) == asked
+    assert event["content"]["body"].startswith("echo: hello")
+    assert "asked on matrix" in event["content"]["body"]
 
 
 async def test_schedule_needs_power_level_50(matrix: Matrix) -> None:
