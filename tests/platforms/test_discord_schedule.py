@@ -18,7 +18,8 @@ from bot.digest.library import Library
 from bot.schedules.scheduler import Scheduler
 from bot.schedules.spec import ScheduleSpec, slot_key
 from bot.schedules.store import Store
-from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.discord_limits import embed_length
+from tests.fakes.discord_server import FakeDiscord, FakeMessage
 from tests.helpers import RunBot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,3 +186,28 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_post_per_chan
     counts = [len(fake.messages_in(c.id)) for c in fake.channels]
     assert counts == [1] * len(specs), counts
     assert fake.count_429 == 0
+
+
+async def test_a_long_schedule_list_is_sent_whole_within_discords_message_limits(
+    fake: FakeDiscord, scheduler: Scheduler
+) -> None:
+    """Every page arrives, in messages of at most 10 embeds and 6,000 characters."""
+    news = fake.channel_id("news")
+    for hour in range(24):
+        for minute in (0, 15, 30):
+            await scheduler.add(ScheduleSpec("discord", str(news), f"{minute} {hour} * * mon-fri"))
+    listed = await fake.interact("schedule", {"action": "list"}, user=fake.owner, channel_id=news)
+
+    def messages() -> list[FakeMessage]:
+        return [m for m in (listed.original, *listed.followups) if m is not None]
+
+    def shown() -> str:
+        return "\n".join(m.text() for m in messages())
+
+    await fake.wait_for(lambda: all(i in shown() for i in scheduler.specs), 10, "every schedule")
+    assert listed.rejected == []
+    assert len(messages()) >= 2
+    for message in messages():
+        assert message.ephemeral
+        assert len(message.embeds) <= 10
+        assert sum(embed_length(e) for e in message.embeds) <= 6000
