@@ -90,10 +90,10 @@ def platforms_from_env(
     token = Secrets.from_env(dict(env)).discord_token
     matrix = MatrixSettings.from_env(
         env,
-        config.matrix_store,
-        config.matrix_allowed,
-        config.matrix_msgtype,
-        config.matrix_encryption,
+        config.matrix.store,
+        config.matrix.allowed_rooms,
+        config.matrix.msgtype,
+        config.matrix.encryption,
     )
     return (DiscordRun(token) if token else None), matrix
 
@@ -179,7 +179,7 @@ class App:
 
             self.adapters.append(
                 DiscordAdapter(
-                    self.commands, discord.token, config.discord_limits, **discord.options
+                    self.commands, discord.token, config.discord.pacing, **discord.options
                 )
             )
         if console is not None:
