@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.digest.model import SLUG, Digest, fold
-from bot.digest.text import has_number, is_debris, normalise
+from pydantic import ValidationError
+
+from bot.digest.checks import duplicate_places, item_findings
+from bot.digest.model import SLUG, Digest, Figure, Item, Place, SummaryPoint, fold
+from bot.digest.text import normalise
 from bot.draft import emit
 from bot.draft.claimants import Claimant, attribute, slug
 from bot.draft.figures import FigureDraft, find_figures
@@ -122,17 +126,30 @@ def digest_id(stem: str | None, headline: str, published: date) -> str:
     return f"{words}-{published.isoformat()}"
 
 
-def _verify(text: str, quote: str, numbers: tuple[float, ...] = ()) -> str | None:
-    if not quote or len(quote) > 2000:
-        return "quote empty or too long"
-    if is_debris(quote):
-        return "quote is debris"
-    if normalise(quote) not in text:
-        return "quote not verbatim"
-    for number in numbers:
-        if not has_number(quote, number):
-            return f"{number:g} not in quote"
-    return None
+@dataclass(frozen=True)
+class _Context:
+    """What every item is checked against, and where the reasons for drops go."""
+
+    sources: Collection[str]
+    haystack: str
+    dropped: list[str]
+
+
+def _checked(
+    kind: str, model: type[Item], fields: dict[str, Any], context: _Context
+) -> Item | None:
+    """The item when it passes the schema and the loader's item rules; else None, saying why."""
+    quote = str(fields.get("quote", ""))[:80]
+    try:
+        item = model.model_validate(fields)
+    except ValidationError as exc:
+        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        context.dropped.append(f"{kind}: {problem}: {quote!r}")
+        return None
+    findings = item_findings(item, context.sources, context.haystack)
+    for where, message in findings:
+        context.dropped.append(f"{kind}: {'.'.join(map(str, where)) or 'item'}: {message}")
+    return None if findings else item
 
 
 def draft(
@@ -157,26 +174,13 @@ def draft(
     weight: Counter[int] = Counter(f.sentence for f in figures)
     weight.update(p.sentence for p in places)
     summary = find_summary(article, claimants, weight)
-    haystack = normalise(text)
-    dropped: list[str] = []
-
-    def keep(kind: str, quote: str, numbers: tuple[float, ...] = (), extra: str = "") -> bool:
-        problem = _verify(haystack, quote, numbers) or ("debris" if is_debris(extra) else None)
-        if problem:
-            dropped.append(f"{kind}: {problem}: {quote[:80]!r}")
-        return problem is None
-
-    summary = [s for s in summary if keep("summary", s.quote, extra=s.text)]
-    figures = [f for f in figures if keep("figure", f.quote, tuple(map(float, f.values)), f.label)]
-    names: set[str] = set()
-    unique: list[PlaceDraft] = []
-    for place in places:
-        key = fold(place.name)
-        if key in names or not key:
-            continue
-        if keep("place", place.quote, extra=f"{place.name} {place.what}"):
-            names.add(key)
-            unique.append(place)
+    context = _Context(claimants.by_key, normalise(text), [])
+    summary = [s for s in summary if _checked("summary", SummaryPoint, _summary_fields(s), context)]
+    figures = [f for f in figures if _checked("figure", Figure, _figure_fields(f), context)]
+    checked = [(p, _checked("place", Place, _place_fields(p), context)) for p in places]
+    valid = [(p, item) for p, item in checked if isinstance(item, Place) and fold(p.name)]
+    repeated = {where[0] for where, _message in duplicate_places([item for _p, item in valid])}
+    unique = [p for index, (p, _item) in enumerate(valid) if index not in repeated]
     if not summary:
         raise DraftError("found no sentence that could be a summary point")
     used = {s.source for s in summary} | {f.source for f in figures} | {p.source for p in unique}
@@ -197,7 +201,7 @@ def draft(
         places=unique,
         unresolved=unresolved,
         debris=article.debris,
-        dropped=dropped,
+        dropped=context.dropped,
     )
     result.digest()  # schema check: raises pydantic's ValidationError on a drafter bug
     return result
