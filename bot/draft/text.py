@@ -39,8 +39,29 @@ _BOILERPLATE = re.compile(
     r"|all rights reserved"
     r"|image (source|caption)|photo(graph)?:|picture:|credit:|getty images|listen to this article"
     r"|skip (advert|ad)|sign up\b|subscribe\b|follow (us|@)|updated:? \d|published:? \d"
-    r"|view comments|comments?\s*\(\d+\)|advertisement|this article is more than)",
+    r"|view comments|comments?\s*\(\d+\)|advertisement|this article is more than"
+    r"|categor(y|ies)\s*:|tags?\s*:|filed under\b|topics?\s*:|last updated\b"
+    r"|(updated|published)\s*:)",
     re.IGNORECASE,
+)
+_BYLINE = re.compile(
+    r"^\W*(by|words( and pictures)? by|reporting by|written by)\s+"
+    r"[A-Z][\w.'\u2019-]*(?:(?:\s+|\s*,\s*|\s+and\s+|\s*&\s*)[A-Z][\w.'\u2019-]*){0,6}\W*$"
+)
+DATELINE = re.compile(
+    r"^(?P<place>[A-Z][A-Z.'\u2019-]+(?:[ -][A-Z][A-Z.'\u2019-]+){0,3})"
+    r"(?:,\s*[A-Z][\w.'\u2019-]*(?:\s+(?:of\s+)?[A-Z][\w.'\u2019-]*){0,4})?"
+    r"(?:\s*\([^()]{1,40}\))?\s*(?::|\s[\u2014\u2013-]{1,2}|\u2014|\u2013)\s*"
+)
+"""A dateline ("BEIRUT:", "LONDON —", "GOMA, Democratic Republic of Congo (AP) —"): where the
+story was filed, not a place of the story."""
+_TERMINAL = '.!?\u2026"\u201d\u2019)'
+_CARRY_WORDS = frozenset(
+    wordlist(
+        "a an the of in on at to for from by with and or but as that when which who whose "
+        "into onto than its their his her our this these those was were is are be been had "
+        "has have said told about after before over under near"
+    )
 )
 _SENTENCE_END = re.compile(r"[.!?][\u201d\"\u2019)\]]*\s+")
 _ABBREVIATIONS = frozenset(
@@ -94,8 +115,9 @@ class Article:
 
 
 def tidy(fragment: str) -> str:
-    """Trim a verbatim fragment: outer space, trailing clause punctuation, unbalanced quotes."""
-    out = fragment.strip()
+    """Trim a verbatim fragment: outer space, trailing clause punctuation, unbalanced quotes
+    (runs of spaces, left where line breaks were joined, become one: the loader folds them)."""
+    out = " ".join(fragment.split())
     for _ in range(4):
         before = out
         out = out.strip().rstrip(",;:\u2013\u2014-").strip()
@@ -138,8 +160,36 @@ def _body_like(line: str) -> bool:
 
 
 def is_scrap(line: str) -> bool:
-    """One line of scraping leftovers: the loader's debris, share/credit lines, link lines."""
-    return bool(is_debris(line) or _BOILERPLATE.search(line) or _LINK_LINE.search(line))
+    """One line of scraping leftovers or page furniture: the loader's debris, share/credit
+    lines, link lines, bylines ("By AFP"), "Categories: …", "Updated: …", a lone dateline."""
+    if is_debris(line) or _BOILERPLATE.search(line) or _LINK_LINE.search(line):
+        return True
+    if _BYLINE.match(line) and len(line.split()) <= 8:
+        return True
+    dateline = DATELINE.match(line)
+    return dateline is not None and not line[dateline.end() :].strip()
+
+
+def _continues(line: str, following: str) -> bool:
+    """Whether ``following`` carries on the sentence that ``line`` breaks off (hard-wrapped
+    text): the line ends without a full stop and the next starts in lower case or with a digit,
+    or the line ends on a comma or on a word that cannot end a sentence ("when a")."""
+    end = line.rstrip()
+    if not end or not following or end[-1] in _TERMINAL or end[-1] == ":":
+        return False
+    if following[0].islower() or following[0].isdigit():
+        return True
+    last = re.findall(r"[\w']+$", end)
+    return end[-1] in ",;" or (bool(last) and last[0].lower() in _CARRY_WORDS)
+
+
+def dateline_end(paragraph: str) -> int:
+    """Where the story starts after a dateline at the head of a paragraph (0: none)."""
+    match = DATELINE.match(paragraph)
+    if match is None or len(match.group("place").replace(".", "")) < 3:
+        return 0
+    rest = paragraph[match.end() :]
+    return match.end() if rest[:1].isupper() or rest[:1] in QUOTE_CHARS else 0
 
 
 def _lines(text: str) -> list[Span]:
@@ -232,11 +282,21 @@ def read_article(text: str, headline: str | None = None) -> Article:
             debris.extend(rest)  # a trailing list of headlines
             break
         body.append(span)
+    joined: list[Span] = []
+    for span in body:
+        if joined and _continues(
+            text[joined[-1].start : joined[-1].end], text[span.start : span.end]
+        ):
+            joined[-1] = Span(joined[-1].start, span.end)
+        else:
+            joined.append(span)
     paragraphs: list[Paragraph] = []
     sentences: list[Sentence] = []
     depth = 0
-    for span in body:
-        paragraph = Paragraph(len(paragraphs), span.start, span.end, text[span.start : span.end])
+    for span in joined:
+        start = span.start + (dateline_end(text[span.start : span.end]) if not paragraphs else 0)
+        flat = re.sub(r"[\r\n]", " ", text[start : span.end])  # same length: offsets hold
+        paragraph = Paragraph(len(paragraphs), start, span.end, flat)
         paragraphs.append(paragraph)
         depth = 0  # a quote that runs on reopens the next paragraph with its own mark
         for number, part in enumerate(_split_sentences(paragraph.text)):
