@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.digest.model import Number
@@ -411,8 +412,11 @@ def _place_before(text: str) -> str:
 
 
 def sentence_figures(
-    sentence: Sentence, claimant: Claimant, attribution: Span | None, conflict: bool
+    sentence: Sentence,
+    claimant_at: Callable[[int], tuple[Claimant, Span | None]],
+    conflict: bool,
 ) -> list[FigureDraft]:
+    """The figures of one sentence; ``claimant_at(offset)`` says who speaks at a character."""
     text = sentence.text
     toks = tokens(text)
     out: list[FigureDraft] = []
@@ -447,6 +451,7 @@ def sentence_figures(
             phrase.unit or mention.unit_hint or verb or mention.fraction or mention.ordinal
         ):
             continue
+        claimant, attribution = claimant_at(mention.start)
         start = mention.start
         if 0 <= mention.qualifier_start < len(toks):
             start = min(start, toks[mention.qualifier_start].start)
@@ -509,16 +514,56 @@ def _quote(sentence: Sentence, figure: Span, attribution: Span | None) -> str:
 
 
 def find_figures(article: Article, claimants: Claimants) -> list[FigureDraft]:
-    conflict = bool(claimants.belligerents)
+    conflict = bool(claimants.belligerents) or claimants.dispute
     out: list[FigureDraft] = []
     seen: set[tuple[tuple[Number, ...], str | None, str]] = set()
     for sentence in article.sentences:
-        attribution = claimants.per_sentence[sentence.index]
-        claimant = claimants.by_key[attribution.key]
-        for figure in sentence_figures(sentence, claimant, attribution.span, conflict):
+
+        def claimant_at(offset: int, sentence: Sentence = sentence) -> tuple[Claimant, Span | None]:
+            attribution = claimants.at(sentence, offset)
+            return claimants.by_key[attribution.key], attribution.span
+
+        for figure in sentence_figures(sentence, claimant_at, conflict):
             key = (figure.values, figure.unit, figure.source)
             if key in seen:
                 continue
             seen.add(key)
             out.append(figure)
+    _mark_contested(article, claimants, out)
     return out
+
+
+_CONTESTED_CUES = re.compile(
+    r"\b(but|while|whereas|however|closer to|the figure|the number|the toll|the total|put the"
+    r"|rejected|disputed|denied|own count|own figures?|instead)\b",
+    re.IGNORECASE,
+)
+
+
+def _mark_contested(article: Article, claimants: Claimants, figures: list[FigureDraft]) -> None:
+    """Two claimants giving the same kind of number side by side ("one agency put the
+    magnitude at 5.6 but a national centre measured it at 6.1"): both figures are claims, and
+    the draft says so, so that neither reads as the publisher's fact."""
+    publisher = claimants.publisher.key
+    for later in figures:
+        if later.source == publisher or later.unit is None:
+            continue
+        text = article.sentences[later.sentence].text
+        for earlier in figures:
+            if (
+                earlier is later
+                or earlier.source in (publisher, later.source)
+                or earlier.unit != later.unit
+                or not 0 <= later.sentence - earlier.sentence <= 1
+                or (later.sentence == earlier.sentence and earlier.quote == later.quote)
+                or not _CONTESTED_CUES.search(text)
+            ):
+                continue
+            for figure, other in ((earlier, later), (later, earlier)):
+                if figure.status != "claim":
+                    figure.status = "claim"
+                    name = claimants.by_key[other.source].name
+                    figure.comments.append(
+                        f"claim: {claimants.by_key[figure.source].name}'s number; "
+                        f"{name} gives {other.value()} {other.unit or ''}".rstrip()
+                    )
