@@ -50,7 +50,7 @@ _HEAD_AND = re.compile(
 """'Mr Mondlane rejected the result and said …': the subject of an earlier verb speaks."""
 _MID = re.compile(
     r",\s*(?P<subj>[^,\u201c\u201d\"]{2,80}?)\s+(?P<verb>said|says|added|reported|told\s+\w+(?:\s+\w+)?)"
-    rf"(?:\s+(?:{_TIME}))?\s*,\s+(?:and|but|while|as|with)\b",
+    rf"(?:\s+(?:{_TIME}))?\s*,\s+\S",
     re.IGNORECASE,
 )
 """'More than 300 houses were damaged, the agency said, and about 1,500 …'."""
@@ -102,6 +102,7 @@ _CLAIMANT_NOUNS = frozenset(
         "developer group union hospital rescuers medics"
     )
 )
+_ACRONYM = re.compile(r"[A-Z][A-Z&]{1,7}")
 _TITLES = ("mr ", "mrs ", "ms ", "dr ", "prof ", "professor ", "sir ", "dame ", "lord ")
 _DETERMINERS = ("the ", "a ", "an ")
 
@@ -204,9 +205,25 @@ def slug(text: str, limit: int = 40) -> str:
     return out
 
 
+_ORG_WORDS = frozenset(
+    wordlist(
+        "agency authority bank board bureau centre center club commission committee company "
+        "corporation council department fire forces foundation fund group health institute "
+        "league media ministry motors news network observatory office organisation "
+        "organization party police post press radio rescue service services survey times trust "
+        "union united water power energy electric airlines airways group edison light "
+        "association federation fc inc ltd plc corp army navy guard"
+    )
+)
+
+
 def _person(name: str) -> bool:
     words = name.split()
-    return 2 <= len(words) <= 4 and all(re.fullmatch(r"[A-Z][\w\u2019'.-]+", w) for w in words)
+    return (
+        2 <= len(words) <= 4
+        and all(re.fullmatch(r"[A-Z][\w\u2019'.-]+", w) for w in words)
+        and not any(w.casefold() in _ORG_WORDS for w in words)
+    )
 
 
 def _kind(phrase: str) -> SourceKind:
@@ -227,9 +244,11 @@ def _strip_determiner(text: str) -> str:
 
 def plausible_subject(phrase: str) -> bool:
     """Could ``phrase`` name who says something (not "Another image showed what officials")?"""
-    words = re.findall(r"[\w\u2019'-]+", phrase)
+    words = re.findall(r"[\w\u2019'&-]+", phrase)
     if not words or len(words) > 14:
         return False
+    if len(words) == 1 and _ACRONYM.fullmatch(words[0]):
+        return True  # "WHO", "NDMA"
     low = [w.casefold() for w in words]
     if any(w in _NOT_IN_SUBJECT for w in low):
         return False
@@ -241,11 +260,32 @@ def plausible_subject(phrase: str) -> bool:
         return False
     if any(w in _CLAIMANT_NOUNS or w.rstrip("s") in _CLAIMANT_NOUNS for w in low):
         return True
+    if _title_before_name(phrase)[1] is not None:
+        return True  # "Erie County executive Mark Poloncarz"
     # otherwise a proper name: every word capitalised but the small ones ("Unite", "Kathy Hochul")
     small = {"the", "a", "an", "of", "for", "and", "at", "de", "van", "von", "al", "&"}
     if words[0].casefold() in ("the", "a", "an") and len(words) > 1:
         words = words[1:]
     return all(w[:1].isupper() or w.casefold() in small for w in words) and words[0] not in small
+
+
+_SPEECH = frozenset(
+    wordlist("said says told tells reported reports announced warned claimed confirmed added")
+)
+
+
+def _description(phrase: str, verb: str) -> bool:
+    """ "the carmaker said", "the city's power distributor said": a described speaker (a
+    determiner or possessive, then a few lower-case words) with a verb of saying."""
+    words = phrase.split()
+    return (
+        verb.casefold() in _SPEECH
+        and 2 <= len(words) <= 6
+        and words[0].casefold() in ("the", "its", "their", "a", "an")
+        and all(w[:1].islower() for w in words[1:])
+        and not any(w.casefold() in _NOT_IN_SUBJECT for w in words)
+        and not any(ch.isdigit() for ch in phrase)
+    )
 
 
 _ROLE_NOUNS = frozenset(
@@ -259,13 +299,22 @@ _ROLE_NOUNS = frozenset(
 
 
 def _title_before_name(phrase: str) -> tuple[str, str | None]:
-    """ "Interior minister Ali Yerlikaya" → ("Ali Yerlikaya", "Interior minister")."""
+    """ "Interior minister Ali Yerlikaya" → ("Ali Yerlikaya", "Interior minister");
+    "the research firm Kantar" → ("Kantar", "research firm")."""
     words = phrase.split()
     cut = len(words)
-    while cut > 0 and re.fullmatch(r"[A-Z][\w\u2019'.-]+", words[cut - 1]):
+    while cut > 0 and re.fullmatch(r"[A-Z][\w\u2019'.&-]*", words[cut - 1]):
         cut -= 1
     if 2 <= len(words) - cut <= 3 and cut > 0 and words[cut - 1].casefold() in _ROLE_NOUNS:
         return " ".join(words[cut:]), _strip_determiner(" ".join(words[:cut]))
+    head = words[:cut]
+    if (
+        cut < len(words)
+        and len(head) >= 2
+        and head[0].casefold() in ("the", "a", "an")
+        and all(w[:1].islower() or w.isupper() for w in head[1:])
+    ):
+        return " ".join(words[cut:]), " ".join(head[1:])  # "the charity Médecins Sans …"
     return phrase, None
 
 
@@ -292,17 +341,20 @@ def find_attribution(text: str) -> tuple[str, Span] | None:
         if rest.strip() and verb != "told" and not _ADVERBIAL_REST.match(rest):
             continue
         parts = [p.strip() for p in subj.split(",")]
-        if len(parts) == 2 and not (
-            (_person(parts[0]) and parts[1][:1].islower())
-            or "\u2019s" in parts[1]
-            or "'s" in parts[1]
+        if len(parts) == 2 and (
+            not plausible_subject(parts[0])
+            or not (
+                (_person(parts[0]) and parts[1][:1].islower())
+                or "\u2019s" in parts[1]
+                or "'s" in parts[1]
+            )
         ):
             subj = parts[1]
         name, _role = _split_role(subj)
-        if plausible_subject(name):
+        if plausible_subject(name) or _description(name, verb):
             start = match.start("subj") + match.group("subj").find(subj)
             return subj, Span(start, match.end())
-    head = head_attribution(body)
+    head = None if re.match(r"according to\b", body, re.I) else head_attribution(body)
     if head is not None:
         return head
     match = _MID.search(body)
@@ -331,7 +383,8 @@ def head_attribution(body: str, limit: int = 16) -> tuple[str, Span] | None:
             continue
         subj = _SUBJECT_TIME.sub("", match.group("subj").strip().rstrip(","))
         name, _role = _split_role(subj)
-        if plausible_subject(name) and len(subj.split()) <= limit:
+        plausible = plausible_subject(name) or _description(name, match.group("verb"))
+        if plausible and len(subj.split()) <= limit:
             return subj, Span(offset + match.start("subj"), offset + match.end("verb"))
     return None
 
@@ -385,7 +438,14 @@ _GENERIC_ORGS = frozenset(
     )
 )
 """'the company said': the organisation named last, whatever its name."""
-_ACRONYM = re.compile(r"[A-Z][A-Z&]{1,7}")
+_SPELLINGS = {
+    "centre": ("center",),
+    "center": ("centre",),
+    "organisation": ("organization",),
+    "organization": ("organisation",),
+    "defence": ("defense",),
+    "defense": ("defence",),
+}
 
 
 def initials(name: str) -> str:
@@ -435,7 +495,7 @@ class _Registry:
             for key in reversed(self.recent):
                 if self.by_key[key].name.casefold().split()[-1:] == [surname]:
                     return self.by_key[key]
-        if low.startswith("the ") and len(words) <= 3:
+        if low.startswith("the ") and len(words) <= 3 and not _named(name):
             described = self._described(words[-1])
             if described is not None:
                 return described
@@ -458,9 +518,11 @@ class _Registry:
     def _described(self, head: str) -> Claimant | None:
         """The claimant "the <head>" refers back to: the latest whose name or role has the
         word, or for a generic word ("the company") the latest organisation."""
+        spellings = {head, *_SPELLINGS.get(head, ())}
         for key in reversed(self.recent):
             claimant = self.by_key[key]
-            if head in f"{claimant.name} {claimant.role or ''}".casefold():
+            described = f"{claimant.name} {claimant.role or ''}".casefold()
+            if any(word in described for word in spellings):
                 return claimant
         if head in _GENERIC_ORGS:
             for key in reversed(self.recent):

@@ -521,7 +521,11 @@ def find_figures(article: Article, claimants: Claimants) -> list[FigureDraft]:
 
         def claimant_at(offset: int, sentence: Sentence = sentence) -> tuple[Claimant, Span | None]:
             attribution = claimants.at(sentence, offset)
-            return claimants.by_key[attribution.key], attribution.span
+            span = attribution.span
+            if span is not None and span.start <= offset < span.end:
+                # "Walmart, valued at more than $1.2tn, said": the paper describes the speaker
+                return claimants.publisher, None
+            return claimants.by_key[attribution.key], span
 
         for figure in sentence_figures(sentence, claimant_at, conflict):
             key = (figure.values, figure.unit, figure.source)
