@@ -134,7 +134,8 @@ _KINDS = tuple((kind, tuple(phrases.split("|"))) for kind, phrases in _KIND_WORD
 _CONFLICT = re.compile(
     r"\b(war|troops|soldiers|attack|attacks|strike|strikes|missile|missiles|invasion|incursion"
     r"|offensive|shelling|drone|drones|battalion|brigades?|front lines?|ceasefire|airstrikes?"
-    r"|militants?|hostages?|rockets?)\b",
+    r"|militants?|hostages?|rockets?|fighting|fighters|paramilitary|militia|bombardment"
+    r"|shelled|army bases?)\b",
     re.IGNORECASE,
 )
 
@@ -410,7 +411,7 @@ _DISPUTE = re.compile(
     re.IGNORECASE,
 )
 _PARTY = re.compile(
-    r"\b(army|military|armed forces|troops|rebels?|militants?|militia|paramilitary|state media"
+    r"\b(army|military|armed forces|forces|troops|rebels?|militants?|militia|paramilitary|state media"
     r"|state news agency|state television|government|ministry|police|opposition|organisers"
     r"|organizers|protesters|campaigners|union|junta|regime)\b",
     re.IGNORECASE,

@@ -145,6 +145,7 @@ _PARTICIPLES = {
     "creating": "created",
     "died": "died",
 }
+_CLAIMED = re.compile(r"\b(claim(?:s|ed)?|alleg(?:es|ed)|insist(?:s|ed))\b", re.IGNORECASE)
 _HEDGES = re.compile(
     r"\b(estimated|estimates?|likely|probably|believed|thought to|reportedly|could|may have"
     r"|might|assessed|projected|forecasts?|expected|predicted|appears?)\b",
@@ -396,8 +397,8 @@ def _context(toks: list[Token], before: int) -> str:
     return " ".join(reversed(words))
 
 
-def _status(claimant: Claimant, quote: str, conflict: bool) -> str:
-    if claimant.side:
+def _status(claimant: Claimant, quote: str, conflict: bool, claimed: bool = False) -> str:
+    if claimant.side or claimed:
         return "claim"
     if claimant.kind in ("analyst", "think-tank") or _HEDGES.search(quote):
         return "estimate"
@@ -465,11 +466,14 @@ def sentence_figures(
                 f"review: the article says \u201c{mention.qualifier_words}\u201d; "
                 f"qualifier set to \u201c{mention.qualifier}\u201d"
             )
-        status = _status(claimant, quote, conflict)
-        if status == "claim":
+        claimed = bool(_CLAIMED.search(text[max(0, mention.start - 80) : mention.start]))
+        status = _status(claimant, quote, conflict, claimed)
+        if status == "claim" and claimant.side:
             comments.append(
                 f"claim: by {claimant.name}, on one side of the conflict ({claimant.side})"
             )
+        elif status == "claim":
+            comments.append(f"claim: {claimant.name} claims it; the article does not confirm it")
         unit = phrase.unit
         if mention.below_zero:
             unit = f"{unit or 'degrees'} below zero"
