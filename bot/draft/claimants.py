@@ -411,8 +411,9 @@ _DISPUTE = re.compile(
     re.IGNORECASE,
 )
 _PARTY = re.compile(
-    r"\b(army|military|armed forces|forces|troops|rebels?|militants?|militia|paramilitary|state media"
-    r"|state news agency|state television|government|ministry|police|opposition|organisers"
+    r"\b(army|military|armed forces|forces|troops|rebels?|militants?|militia|paramilitary"
+    r"|state media|state news agency|state television|government|ministry|police|opposition"
+    r"|organisers"
     r"|organizers|protesters|campaigners|union|junta|regime)\b",
     re.IGNORECASE,
 )

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.digest.model import Number
-from bot.digest.text import has_number
+from bot.digest.text import TENS, UNITS, has_number
 from bot.draft.claimants import Claimant, Claimants
+from bot.draft.forms import find_forms
 from bot.draft.numbers import (
     CURRENCIES,
     SHORT_SCALES,
@@ -416,22 +417,57 @@ def sentence_figures(
     sentence: Sentence,
     claimant_at: Callable[[int], tuple[Claimant, Span | None]],
     conflict: bool,
+    article_text: str = "",
+    prior_unit: str | None = None,
 ) -> list[FigureDraft]:
-    """The figures of one sentence; ``claimant_at(offset)`` says who speaks at a character."""
+    """The figures of one sentence; ``claimant_at(offset)`` says who speaks at a character;
+    ``prior_unit`` is the unit of the figure before it ("Eight of them …")."""
     text = sentence.text
     toks = tokens(text)
-    out: list[FigureDraft] = []
+    out: list[tuple[int, FigureDraft]] = []
+    forms = find_forms(text, article_text)
+    for form in forms:
+        claimant, attribution = claimant_at(form.at)
+        quote = _quote(sentence, Span(form.start, form.end), attribution)
+        if not has_number(quote, form.value):
+            continue
+        claimed = bool(_CLAIMED.search(text[max(0, form.start - 80) : form.start]))
+        out.append(
+            (
+                form.start,
+                FigureDraft(
+                    label=form.label[:200],
+                    values=(form.value,),
+                    qualifier=form.qualifier,
+                    unit=form.unit,
+                    status=_status(claimant, quote, conflict, claimed),
+                    source=claimant.key,
+                    quote=quote,
+                    sentence=sentence.index,
+                ),
+            )
+        )
     previous: tuple[_Phrase, str | None, int] | None = None
-    mentions = find_numbers(text)
+    last_unit = prior_unit
+    mentions = [m for m in find_numbers(text) if not any(f.start <= m.start < f.end for f in forms)]
     for index, mention in enumerate(mentions):
         phrase = _phrase(toks, mention, text)
+        tail = ""
+        bare = not phrase.unit and not phrase.noun_phrase and not mention.fraction
+        if bare and not _number_ahead(toks, mention):
+            part = _partitive(toks, mention, last_unit)
+            if part is not None:
+                phrase.unit, phrase.noun_phrase, phrase.end, tail = part
         verb = phrase.participle or _participle_before(toks, mention.before)
         comments: list[str] = []
         joiner = toks[mention.before].low if mention.before >= 0 else ""
         adjacent = previous is not None and previous[2] + 1 == mention.before
         if previous is not None and adjacent and joiner in ("and", "or"):
             verb = verb or previous[1]
-        inherit = (joiner in ("and", "or") or (adjacent and joiner == "to")) or phrase.bare
+        listed = (
+            joiner == "," and mention.after < len(toks) and toks[mention.after].low in _LIST_PREP
+        )
+        inherit = joiner in ("and", "or") or (adjacent and joiner == "to") or listed or phrase.bare
         if previous is not None and inherit and not phrase.unit and not phrase.noun_phrase:
             prev_phrase = previous[0]
             if prev_phrase.unit:
@@ -441,12 +477,18 @@ def sentence_figures(
             # "three of the city's 34 libraries": the unit of the number that follows
             ahead = mentions[index + 1]
             gap = [t for t in toks if mention.end <= t.start < ahead.start]
+            if gap and gap[0].low == "out":
+                gap = gap[1:]  # "2.1 million out of its 4 million customers"
             if gap and gap[0].low == "of" and len(gap) <= 4:
                 later = _phrase(toks, ahead, text)
                 if later.unit and not later.distance:
                     phrase.unit, phrase.noun_phrase = later.unit, later.noun_phrase
                     comments.append("review: unit taken from the figure after it")
         label = _label(phrase, verb, mention, text[: mention.start], _context(toks, mention.before))
+        if label and len(label.split()) == 1 and not verb:
+            tail = tail or _where(toks, _token_at(toks, phrase.end) + 1)
+        if tail:
+            label = f"{label} {tail}"
         previous = (phrase, verb, _token_at(toks, phrase.end))
         if not label or not (
             phrase.unit or mention.unit_hint or verb or mention.fraction or mention.ordinal
@@ -479,20 +521,84 @@ def sentence_figures(
             unit = f"{unit or 'degrees'} below zero"
         if mention.scale:
             unit = f"{mention.scale} {unit}" if unit else mention.scale
+        last_unit = unit or last_unit
         out.append(
-            FigureDraft(
-                label=label[:200],
-                values=mention.values,
-                qualifier=mention.qualifier,
-                unit=unit[:100] if unit else None,
-                status=status,
-                source=claimant.key,
-                quote=quote,
-                comments=comments,
-                sentence=sentence.index,
+            (
+                mention.start,
+                FigureDraft(
+                    label=label[:200],
+                    values=mention.values,
+                    qualifier=mention.qualifier,
+                    unit=unit[:100] if unit else None,
+                    status=status,
+                    source=claimant.key,
+                    quote=quote,
+                    comments=comments,
+                    sentence=sentence.index,
+                ),
             )
         )
-    return out
+    return [figure for _start, figure in sorted(out, key=lambda pair: pair[0])]
+
+
+_LIST_PREP = frozenset(wordlist("in at on for from across"))
+_PRONOUN_PARTS = frozenset(wordlist("them those these whom which"))
+_DETERMINER_PARTS = frozenset(wordlist("the its their his her our these those"))
+_COPULA = frozenset(wordlist("were are was is"))
+
+
+def _number_ahead(toks: list[Token], mention: Mention) -> bool:
+    """A number within four words after this one ("three of their last five games")."""
+    return any(t.kind == "num" for t in toks[mention.after : mention.after + 5]) or any(
+        t.low in UNITS or t.low in TENS for t in toks[mention.after + 2 : mention.after + 5]
+    )
+
+
+def _partitive(
+    toks: list[Token], mention: Mention, last_unit: str | None
+) -> tuple[str, str, int, str] | None:
+    """ "Eight of them were children", "29 of them in Sindh", "11 of the dead", "3,000 of its
+    members": (unit, what is counted, where the phrase ends, the rest of the label)."""
+    j = mention.after
+    if j + 1 >= len(toks) or toks[j].low != "of":
+        return None
+    det = toks[j + 1]
+    k = j + 2
+    if det.low in _PRONOUN_PARTS:
+        if k + 1 < len(toks) and toks[k].low in _COPULA and _plain_plural(toks[k + 1].low):
+            noun = toks[k + 1]
+            return noun.low, noun.text, noun.end, ""
+        if last_unit:
+            return last_unit, last_unit, det.end, _where(toks, k)
+        return None
+    if det.low not in _DETERMINER_PARTS:
+        return None
+    np, after = _noun_phrase(toks, k, 3)
+    if not np:
+        return None
+    group = " ".join(t.text for t in np)
+    if after + 1 < len(toks) and toks[after].low in _COPULA and _plain_plural(toks[after + 1].low):
+        noun = toks[after + 1]  # "11 of the dead were children"
+        return noun.low, noun.text, noun.end, f"among {det.text} {group}"
+    return np[-1].low, group, np[-1].end, _where(toks, after)
+
+
+def _plain_plural(word: str) -> bool:
+    return _plural(word) and word not in _PARTICIPLES and not word.endswith("ed")
+
+
+def _where(toks: list[Token], k: int) -> str:
+    """A short place phrase after a figure ("in Sindh province", "at the mine")."""
+    if k >= len(toks) or toks[k].low not in _LIST_PREP:
+        return ""
+    words = [toks[k].text]
+    for tok in toks[k + 1 : k + 5]:
+        if tok.kind != "word" or tok.low in ("and", "or", "but", "while", "as"):
+            break
+        if tok.low in _VERBS_AFTER or tok.low in _COPULA:
+            break
+        words.append(tok.text)
+    return " ".join(words) if len(words) > 1 else ""
 
 
 def _token_at(toks: list[Token], end: int) -> int:
@@ -520,7 +626,8 @@ def _quote(sentence: Sentence, figure: Span, attribution: Span | None) -> str:
 def find_figures(article: Article, claimants: Claimants) -> list[FigureDraft]:
     conflict = bool(claimants.belligerents) or claimants.dispute
     out: list[FigureDraft] = []
-    seen: set[tuple[tuple[Number, ...], str | None, str]] = set()
+    seen: set[tuple[tuple[Number, ...], str | None, str, str]] = set()
+    last_unit: str | None = None
     for sentence in article.sentences:
 
         def claimant_at(offset: int, sentence: Sentence = sentence) -> tuple[Claimant, Span | None]:
@@ -531,12 +638,15 @@ def find_figures(article: Article, claimants: Claimants) -> list[FigureDraft]:
                 return claimants.publisher, None
             return claimants.by_key[attribution.key], span
 
-        for figure in sentence_figures(sentence, claimant_at, conflict):
-            key = (figure.values, figure.unit, figure.source)
+        found = sentence_figures(sentence, claimant_at, conflict, article.text, last_unit)
+        for figure in found:
+            key = (figure.values, figure.unit, figure.source, figure.label)
             if key in seen:
                 continue
             seen.add(key)
             out.append(figure)
+        units = [f.unit for f in found if f.unit and f.unit not in ("%", "minute", "category")]
+        last_unit = units[-1] if units else last_unit
     _mark_contested(article, claimants, out)
     return out
 

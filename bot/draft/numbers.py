@@ -31,7 +31,10 @@ MONTHS = frozenset(
     )
 )
 _ORDINAL_NOUNS = frozenset(
-    wordlist("day days week weeks month months year years round consecutive")
+    wordlist(
+        "day days week weeks month months year years round consecutive term terms straight "
+        "successive time minute"
+    )
 )
 
 QUALIFIERS: tuple[tuple[tuple[str, ...], Qualifier, bool], ...] = (
@@ -194,6 +197,12 @@ def _parse_one(toks: list[Token], i: int) -> tuple[Number, int, str | None] | No
                 return value, j + 1, "%"
             if hint and glued in SHORT_SCALES:
                 return value, j + 1, hint + glued
+            if hint and glued in ("million", "billion", "trillion"):
+                return (
+                    value,
+                    j + 1,
+                    hint + glued[0] + ("n" if glued[0] != "m" else ""),
+                )  # £12billion
             if toks[j].kind == "word" and glued not in _GLUED_UNITS:
                 return None  # "4th", "10am", "38th" are not quantities
         return value, j, hint
@@ -256,13 +265,26 @@ def _skip(toks: list[Token], i: int, j: int, value: Number) -> bool:
         return True  # 9 August, August 9
     if tok.kind == "num" and _is_year(value, tok.text):
         return nxt is None or nxt.low not in _UNITY_NOUNS
+    after = toks[j + 1] if j + 1 < len(toks) else None
+    one_person = (
+        nxt is not None
+        and nxt.low in _PERSONS
+        and after is not None
+        and after.low in ("died", "was", "who", "had", "has", "is", "were")
+    )  # "one woman died", "one man who was struck"
     return (
         tok.kind == "word"
         and tok.low == "one"
-        and not (nxt is not None and (nxt.low in SCALES or nxt.low in _MEASURES))
+        and not (nxt is not None and (nxt.low in SCALES or nxt.low in _MEASURES or one_person))
     )
 
 
+_PERSONS = frozenset(
+    wordlist(
+        "woman man child boy girl person baby soldier officer miner worker passenger pilot "
+        "firefighter resident patient student teacher civilian"
+    )
+)
 _UNITY_NOUNS = frozenset(wordlist("people jobs homes troops soldiers km miles metres tonnes"))
 _MEASURES = frozenset(
     wordlist(
