@@ -140,6 +140,12 @@ _NOT_PLACES = frozenset(
         "facebook"
     )
 )
+_OPENING_NOUNS = frozenset(
+    wordlist(
+        "parts part areas area much most residents people streets roads thousands hundreds "
+        "millions dozens many some all both north south east west centre center outskirts"
+    )
+)
 _SPORT = re.compile(
     r"\b(league|match|goals?|scored|season|coach|manager|striker|half-time|kick-off|fixture"
     r"|championship|penalt(?:y|ies)|tries|innings|wickets|premiership|cup|tournament)\b",
@@ -286,6 +292,8 @@ def _mentions(sentence: Sentence, skip: set[str]) -> list[tuple[str, _Mention]]:
     for number, (a, b) in enumerate(runs):
         while a < b and toks[a].low in ("the", "a", "an"):
             a += 1
+        if a == 0 and b - a >= 3 and toks[a + 1].low == "of" and toks[a].low in _OPENING_NOUNS:
+            a += 2  # "Parts of Hyderabad received …": the capital is the sentence's
         if a >= b:
             continue
         tail = b
