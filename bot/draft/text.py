@@ -45,7 +45,7 @@ _BOILERPLATE = re.compile(
     re.IGNORECASE,
 )
 _BYLINE = re.compile(
-    r"^\W*(by|words( and pictures)? by|reporting by|written by)\s+"
+    r"^\W*(?i:by|words(?: and pictures)? by|reporting by|written by)\s+"
     r"[A-Z][\w.'\u2019-]*(?:(?:\s+|\s*,\s*|\s+and\s+|\s*&\s*)[A-Z][\w.'\u2019-]*){0,6}\W*$"
 )
 DATELINE = re.compile(
@@ -364,4 +364,9 @@ def window(
     if hi - lo + 1 > max_words:
         lo = max(lo, first_word - lead)
         hi = max(last_word, min(hi, lo + min_words - 1))
+    for _ in range(4):  # never stop on "a", "the", "by", "has": the phrase runs on
+        word = re.sub(r"\W+$", "", text[words[hi].start : words[hi].end]).lower()
+        if hi + 1 >= len(words) or word not in _CARRY_WORDS or text[words[hi].end - 1] in ",;:":
+            break
+        hi += 1
     return Span(max(words[lo].start, 0), words[hi].end)
