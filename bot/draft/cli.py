@@ -49,7 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", metavar="FILE", help="write the draft here (default: stdout)"
     )
-    parser.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="go ahead where the drafter would refuse: overwrite an existing output file, "
+        "draft a text that does not read like news",
+    )
 
 
 def _read(path: Path) -> str:
@@ -118,7 +123,10 @@ def _run(args: argparse.Namespace) -> int:
         url=args.url,
         id=args.digest_id,
         stem=article.stem,
+        force=args.force,
     )
+    if result.warning:
+        print(f"warning: {result.warning}", file=sys.stderr)
     yaml_text = result.yaml()
     if output is None:
         sys.stdout.write(yaml_text)

@@ -25,6 +25,7 @@ from bot.draft import emit
 from bot.draft.claimants import Claimant, attribute, slug
 from bot.draft.figures import FigureDraft, find_figures
 from bot.draft.geo import CREDIT, Gazetteer, GeonamesGazetteer
+from bot.draft.newsy import not_news
 from bot.draft.places import PlaceDraft, Unresolved, resolve
 from bot.draft.summary import SummaryDraft, find_summary
 from bot.draft.text import read_article, wordlist
@@ -34,6 +35,10 @@ _GENERIC_STEMS = frozenset(wordlist("new article draft text untitled story copy 
 
 class DraftError(Exception):
     """The article cannot be drafted (nothing but debris, no sentences); a one-line message."""
+
+
+class NotNews(DraftError):
+    """The text does not read like a news article; ``force=True`` drafts it anyway."""
 
 
 @dataclass
@@ -53,6 +58,8 @@ class Draft:
     debris: tuple[str, ...] = ()
     dropped: list[str] = field(default_factory=list)
     """Items removed because they would fail the loader (should stay empty; for tests)."""
+    warning: str | None = None
+    """Why the text may not be news (drafted anyway, with ``force``)."""
 
     def data(self) -> dict[str, Any]:
         """The digest as plain data (what ``yaml.safe_load`` of ``yaml()`` returns)."""
@@ -163,11 +170,19 @@ def draft(
     id: str | None = None,
     stem: str | None = None,
     gazetteer: Gazetteer | None = None,
+    force: bool = False,
 ) -> Draft:
-    """Draft a digest of ``text`` (the article as saved, headline first unless given)."""
+    """Draft a digest of ``text`` (the article as saved, headline first unless given).
+
+    A text that does not read like news (a README, a recipe) raises ``NotNews`` unless
+    ``force``; the draft then carries a warning at its top.
+    """
     article = read_article(text, headline)
     if not article.sentences:
         raise DraftError("found no article sentences to draft from (only a headline or debris)")
+    doubt = not_news(article)
+    if doubt and not force:
+        raise NotNews(f"this does not read like a news article: {doubt}; --force drafts it anyway")
     claimants = attribute(article, publisher)
     figures = find_figures(article, claimants)
     places, unresolved = resolve(article, claimants, publisher, gazetteer or GeonamesGazetteer())
@@ -202,6 +217,7 @@ def draft(
         unresolved=unresolved,
         debris=article.debris,
         dropped=context.dropped,
+        warning=f"not news? {doubt}" if doubt else None,
     )
     result.digest()  # schema check: raises pydantic's ValidationError on a drafter bug
     return result
@@ -222,6 +238,8 @@ def render(result: Draft) -> str:
         emit.comment(line)
         for line in _HEADER.format(text=result.text_path, credit=CREDIT).splitlines()
     ]
+    if result.warning:
+        lines.append(emit.comment(f"WARNING: {result.warning}"))
     lines += emit.mapping_lines({k: data[k] for k in ("schema", "id", "title", "published")}, 0)
     lines.append("article:")
     lines += emit.mapping_lines(data["article"], 2, keep_none=True)
@@ -277,4 +295,4 @@ def _sample(lines: tuple[str, ...]) -> str:
     return shown + (" …" if len(distinct) > 3 else "")
 
 
-__all__ = ["Draft", "DraftError", "digest_id", "draft", "render"]
+__all__ = ["Draft", "DraftError", "NotNews", "digest_id", "draft", "render"]
