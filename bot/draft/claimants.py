@@ -73,7 +73,8 @@ _BY = re.compile(
 )
 _ADVERBIAL_REST = re.compile(
     r"^\s*(?:on|in|at|of|to|about|after|before|during|from|via|yesterday|today|tonight|last"
-    r"|this|earlier|later|late|previously|recently|overnight|afterwards|online)\b",
+    r"|this|earlier|later|late|previously|recently|overnight|afterwards|online|monday|tuesday"
+    r"|wednesday|thursday|friday|saturday|sunday)\b",
     re.IGNORECASE,
 )
 _NOT_IN_SUBJECT = frozenset(
@@ -309,13 +310,15 @@ def _title_before_name(phrase: str) -> tuple[str, str | None]:
     if 2 <= len(words) - cut <= 3 and cut > 0 and words[cut - 1].casefold() in _ROLE_NOUNS:
         return " ".join(words[cut:]), _strip_determiner(" ".join(words[:cut]))
     head = words[:cut]
+    if head and head[0].casefold() in ("the", "a", "an"):
+        head = head[1:]
     if (
         cut < len(words)
-        and len(head) >= 2
-        and head[0].casefold() in ("the", "a", "an")
-        and all(w[:1].islower() or w.isupper() for w in head[1:])
+        and head
+        and all(w[:1].islower() or w.isupper() for w in head)
+        and any(w[:1].islower() for w in head)
     ):
-        return " ".join(words[cut:]), " ".join(head[1:])  # "the charity Médecins Sans …"
+        return " ".join(words[cut:]), " ".join(head)  # "the charity Médecins Sans …"
     return phrase, None
 
 
@@ -546,9 +549,8 @@ class _Registry:
         return claimant
 
     def _new(self, name: str, role: str | None) -> Claimant:
-        name = name[:200]
-        if role is None:
-            name, role = _title_before_name(name)
+        name, title = _title_before_name(name[:200])
+        role = ", ".join(r for r in (title, role) if r) or None
         aliases: set[str] = set()
         if role and _ACRONYM.fullmatch(role):
             aliases.add(role.casefold())  # "Indonesia's meteorology agency, BMKG"

@@ -83,7 +83,13 @@ def test_verb_carries_over_the_and() -> None:
             "people",
             "People lost",
         ),
-        ("They had 3-4 companies in the column.", [3, 4], None, "companies", "Companies in the column"),
+        (
+            "They had 3-4 companies in the column.",
+            [3, 4],
+            None,
+            "companies",
+            "Companies in the column",
+        ),
         (
             "As the raid entered its fourth day, the mood darkened.",
             4,
