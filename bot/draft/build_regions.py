@@ -24,7 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from bot.draft.geo import fold_name
-from bot.draft.regions import DATA_FILE, FORMAT
+from bot.draft.regions import DATA_FILE, FORMAT, table_keys
 
 
 def build(csv_path: Path) -> dict[str, object]:
@@ -55,10 +55,13 @@ def build(csv_path: Path) -> dict[str, object]:
                 members[(cc, 1, row["admin1"], "")].append(place)
             if row["admin1"] and row["admin2"]:
                 members[(cc, 2, row["admin2"], row["admin1"])].append(place)
-    regions = []
+    regions: list[list[object]] = []
+    keys: dict[str, list[int]] = defaultdict(list)
     for (cc, level, name, parent), places in sorted(members.items()):
         same = [p for p in places if fold_name(p[1]) == fold_name(name)]
         people, seat, lat, lon = max(same or places)
+        for option in sorted(table_keys(name)):
+            keys[option].append(len(regions))
         regions.append([cc, level, name, parent, round(lat, 4), round(lon, 4), seat])
     return {
         "header": {
@@ -68,6 +71,7 @@ def build(csv_path: Path) -> dict[str, object]:
             "point": "the place of the region's own name, else its most populous place",
         },
         "regions": regions,
+        "keys": keys,
     }
 
 

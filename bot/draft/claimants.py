@@ -25,6 +25,7 @@ VERBS = (
     r"|confirmed|confirms|alleged|alleges|argued|argues|noted|notes|explained|explains"
     r"|acknowledged|admitted|denied|predicted|revealed|suggested|confirmed|put|puts|measured"
     r"|recorded|counted|registered|heard|forecast|forecasts|calculated|tallied|indicated"
+    r"|placed|pegged|puts|gave|gives"
 )
 _TIME = (
     r"(?:on|last|this|late|early|earlier|later)\s+(?:on\s+)?(?:monday|tuesday|wednesday|thursday"
@@ -511,6 +512,15 @@ class _Registry:
         for claimant in self.by_key.values():
             if claimant.name.casefold() == bare.casefold() or bare.casefold() in claimant.aliases:
                 return claimant
+        if _named(bare) or (len(words) == 1 and name[:1].isupper()):
+            for key in reversed(self.recent):  # "Xinhua" after "the Xinhua News Agency"
+                other = self.by_key[key].name.split()
+                if (
+                    not _person(self.by_key[key].name)
+                    and other[: len(bare.split())] == (bare.split())
+                    and len(other) > len(bare.split())
+                ):
+                    return self.by_key[key]
         if self.pending is not None and _named(bare) and self.sentence - self.pending[1] <= 2:
             pending = self.by_key[self.pending[0]]
             if pending.generic and not _person(bare):
@@ -549,9 +559,13 @@ class _Registry:
         return claimant
 
     def _new(self, name: str, role: str | None) -> Claimant:
+        aliases: set[str] = set()
+        bracket = re.search(r"\s*\(([A-Z][A-Z&]{1,7})\)\s*$", name)
+        if bracket is not None:  # "the European Mediterranean Seismological Centre (EMSC)"
+            aliases.add(bracket.group(1).casefold())
+            name = name[: bracket.start()]
         name, title = _title_before_name(name[:200])
         role = ", ".join(r for r in (title, role) if r) or None
-        aliases: set[str] = set()
         if role and _ACRONYM.fullmatch(role):
             aliases.add(role.casefold())  # "Indonesia's meteorology agency, BMKG"
         if _ACRONYM.fullmatch(name):

@@ -358,11 +358,19 @@ _ORDINAL_SUBJECT = re.compile(
 
 
 def _label(
-    phrase: _Phrase, verb: str | None, mention: Mention, before: str, context: str = ""
+    phrase: _Phrase,
+    verb: str | None,
+    mention: Mention,
+    before: str,
+    context: str = "",
+    after: str = "",
 ) -> str:
     if phrase.distance:
         target = phrase.target
-        if target == "away":
+        measure = re.search(r"\b(depth|height|length|width|altitude)\s+of\s+\S*\s*$", before)
+        if measure is not None or re.match(r"\s*(deep|below the surface|underground)", after):
+            label = "depth" if measure is None else measure.group(1).lower()
+        elif target == "away":
             place = _place_before(before)
             label = f"distance to {place}" if place else "distance away"
         else:
@@ -484,7 +492,14 @@ def sentence_figures(
                 if later.unit and not later.distance:
                     phrase.unit, phrase.noun_phrase = later.unit, later.noun_phrase
                     comments.append("review: unit taken from the figure after it")
-        label = _label(phrase, verb, mention, text[: mention.start], _context(toks, mention.before))
+        label = _label(
+            phrase,
+            verb,
+            mention,
+            text[: mention.start],
+            _context(toks, mention.before),
+            text[phrase.end :],
+        )
         if label and len(label.split()) == 1 and not verb:
             tail = tail or _where(toks, _token_at(toks, phrase.end) + 1)
         if tail:
@@ -668,13 +683,17 @@ def _mark_contested(article: Article, claimants: Claimants, figures: list[Figure
             continue
         text = article.sentences[later.sentence].text
         for earlier in figures:
+            same_label = earlier.label.casefold() == later.label.casefold()
+            side_by_side = 0 <= later.sentence - earlier.sentence <= 1 and bool(
+                _CONTESTED_CUES.search(text)
+            )
             if (
                 earlier is later
                 or earlier.source in (publisher, later.source)
                 or earlier.unit != later.unit
-                or not 0 <= later.sentence - earlier.sentence <= 1
+                or earlier.values == later.values
                 or (later.sentence == earlier.sentence and earlier.quote == later.quote)
-                or not _CONTESTED_CUES.search(text)
+                or not (side_by_side or (same_label and later.sentence > earlier.sentence))
             ):
                 continue
             for figure, other in ((earlier, later), (later, earlier)):

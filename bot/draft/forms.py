@@ -9,6 +9,7 @@ reader then skips numbers inside those characters.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -87,7 +88,6 @@ _QUALIFIERS: dict[str, Qualifier] = {
     "over": "more than",
     "at least": "at least",
 }
-_GOALS = re.compile(r"\b(goals?|scored|scorer|penalty|equalis|equaliz|header|net)\w*", re.I)
 _POINTS = re.compile(r"\b(tries|try|conversions?|drop goal|baskets?|innings|wickets?)\b", re.I)
 _SMALL = frozenset(wordlist("a an the his her their its"))
 
@@ -111,12 +111,20 @@ def _team(name: str | None) -> str:
     return re.sub(r"^(?:The|A)\s+", "", name or "").strip()
 
 
+@functools.lru_cache(maxsize=64)
+def _score_unit(article_text: str) -> str:
+    return "points" if _POINTS.search(article_text) else "goals"
+
+
+_SCORE_HINT = re.compile(r"\d\s*[-\u2013]\s*\d")
+
+
 def find_forms(text: str, article_text: str) -> list[Form]:
     """The fixed forms in one sentence; ``article_text`` says whether scores are goals."""
     out: list[Form] = []
-    unit = "points" if _POINTS.search(article_text) else "goals"
+    unit = _score_unit(article_text)
     opening = re.match(_NAME, text)
-    for pattern in (_SCORE, _SCORE_BETWEEN):
+    for pattern in (_SCORE, _SCORE_BETWEEN) if _SCORE_HINT.search(text) else ():
         for match in pattern.finditer(text):
             a, b = _team(match.group("a")), _team(match.group("b"))
             if not a and opening is not None:

@@ -19,7 +19,7 @@ import sqlite3
 import tempfile
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -49,6 +49,7 @@ class Gazetteer(Protocol):
         ...
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fold_name(name: str) -> str:
     """Case, accents, apostrophes and hyphens folded: "Oktyabr'skoe" → "oktyabrskoe"."""
     text = unicodedata.normalize("NFKD", name.casefold())
@@ -227,8 +228,10 @@ class GeonamesGazetteer:
         found: dict[str, list[GeoEntry]] = {name: [] for name in wanted}
         if not wanted:
             return found
-        with _OPEN_LOCK:  # one connection per index, shared by threads: one query at a time
-            db = _index(self.path, self.min_population)
+        with OPEN_LOCK:  # one connection per index, shared by threads: one query at a time
+            db = cached_index(
+                self.path, functools.partial(_build, min_population=self.min_population)
+            )
             rows = [row for part in _chunks(wanted, 500) for row in _lookup(db, part)]
         for folded, main, gid, name, lat, lon, country, admin1, population in rows:
             found[folded].append(
@@ -251,32 +254,34 @@ def _lookup(db: sqlite3.Connection, names: list[str]) -> list[tuple[Any, ...]]:
 
 
 _OPEN: dict[Path, sqlite3.Connection] = {}
-_OPEN_LOCK = threading.Lock()
+OPEN_LOCK = threading.Lock()
+"""Held around every use of a cached index: one connection per file, shared by threads."""
 
 
-def _index(path: Path, min_population: int) -> sqlite3.Connection:
-    """The index at ``path``, opened once per process (caller holds ``_OPEN_LOCK``)."""
+def cached_index(path: Path, build: Callable[[sqlite3.Connection], None]) -> sqlite3.Connection:
+    """The SQLite index at ``path``, opened once per process; ``build`` fills it first when
+    the file is missing (caller holds ``OPEN_LOCK``)."""
     db = _OPEN.get(path)
     if db is None:
-        db = _open_or_build(path, min_population)
+        db = _open_or_build(path, build)
         _OPEN[path] = db
     return db
 
 
-def _open_or_build(path: Path, min_population: int) -> sqlite3.Connection:
+def _open_or_build(path: Path, build: Callable[[sqlite3.Connection], None]) -> sqlite3.Connection:
     if not path.exists():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
             os.close(fd)
         except OSError as exc:
-            log.warning("cannot write the gazetteer index to %s (%s): in memory", path, exc)
+            log.warning("cannot write the index %s (%s): building it in memory", path, exc)
             db = sqlite3.connect(":memory:", check_same_thread=False)
-            _build(db, min_population)
+            build(db)
             return db
         try:
             with contextlib.closing(sqlite3.connect(temporary)) as building:
-                _build(building, min_population)
+                build(building)
             os.replace(temporary, path)  # atomic: a concurrent reader sees all or nothing
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -374,7 +379,17 @@ def short_country(code: str) -> str:
 _NAME_WORDS = re.compile(r"[^\W\d_]+(?:[.\u2019'][^\W\d_]+)*\.?")
 
 
+@functools.lru_cache(maxsize=4096)
+def _countries_in(text: str, with_capitals: bool) -> tuple[str, ...]:
+    return tuple(_find_countries(text, with_capitals))
+
+
 def countries_in(text: str, with_capitals: bool = True) -> list[str]:
+    """ISO codes of the countries ``text`` names (see ``_find_countries``), cached."""
+    return list(_countries_in(text, with_capitals))
+
+
+def _find_countries(text: str, with_capitals: bool = True) -> list[str]:
     """ISO codes of the countries ``text`` names, by name, demonym or (optionally) capital.
 
     "Russia's defence ministry" → RU; "a US-based think-tank" → US; "Moscow's forces" → RU.

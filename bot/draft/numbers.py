@@ -7,6 +7,7 @@ E38), ordinals other than "fourth day"-like counts, vague amounts ("several doze
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -77,10 +78,8 @@ class Token:
     start: int
     end: int
     kind: str  # "num" | "word" | "sym"
-
-    @property
-    def low(self) -> str:
-        return self.text.lower()
+    low: str = ""
+    """``text`` in lower case (computed once: the extractors compare it constantly)."""
 
 
 @dataclass(frozen=True)
@@ -132,10 +131,17 @@ def _fraction(
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _tokens(text: str) -> tuple[Token, ...]:
+    return tuple(
+        Token(m.group(), m.start(), m.end(), m.lastgroup or "sym", m.group().lower())
+        for m in TOKEN.finditer(text)
+    )
+
+
 def tokens(text: str) -> list[Token]:
-    return [
-        Token(m.group(), m.start(), m.end(), m.lastgroup or "sym") for m in TOKEN.finditer(text)
-    ]
+    """The tokens of ``text`` (cached: every extractor reads each sentence)."""
+    return list(_tokens(text))
 
 
 def _digits(text: str) -> Number | None:

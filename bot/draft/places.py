@@ -103,7 +103,7 @@ _DIRECTION = re.compile(
     re.IGNORECASE,
 )
 _OFFICIALS = frozenset(wordlist("officials government authorities leaders sources diplomats"))
-_CONNECTORS = frozenset(wordlist("of for the upon de la le"))
+_CONNECTORS = frozenset(wordlist("of for the upon de la le del di da do du des van von al el"))
 _CORPORATE = frozenset(
     wordlist(
         "motors group holdings plc ltd inc corp corporation energy foods pharma pharmaceuticals "
