@@ -44,9 +44,16 @@ _SCORE = re.compile(
 _SCORE_BETWEEN = re.compile(
     rf"(?P<a>{_NAME})\s+(?P<x>\d{{1,3}})\s*[-\u2013]\s*(?P<y>\d{{1,3}})\s+(?P<b>{_NAME})"
 )
+_SCORE_NOUN = re.compile(
+    rf"\b(?P<x>\d{{1,3}})\s*[-\u2013]\s*(?P<y>\d{{1,3}})\s+(?:(?:home|away|league|cup)\s+)?"
+    rf"(?P<what>win|victory|defeat|loss|draw|triumph|thrashing|success)"
+    rf"(?:\s+(?:over|against|at|to|by|with)\s+(?P<b>{_NAME}))?"
+)
+"""'earned a 2-1 win over Fulham', 'a 3-2 defeat to Spurs'."""
 _MINUTE = re.compile(
     r"\b(?P<n>\d{1,3})(?:st|nd|rd|th)[-\s]+minute\b|\((?P<m>\d{2,3})\+(?P<extra>\d{1,2})\)"
-    r"|\b(?P<k>\d{2,3})\+(?P<extra2>\d{1,2})\s*(?:min|minutes?)?\b"
+    r"|\b(?P<k>\d{2,3})\+(?P<extra2>\d{1,2})\s*(?:min|minutes?|[\u2032'])?(?!\d)"
+    r"|\b(?P<p>\d{1,3})\s*[\u2032](?!\d)"
 )
 _CATEGORY = re.compile(r"\b[Cc]ategory[-\s](?P<n>\d)\b(?:\s+(?P<what>[a-z]+))?")
 _VOTE = re.compile(
@@ -55,8 +62,9 @@ _VOTE = re.compile(
     re.IGNORECASE,
 )
 _TOLL = re.compile(
-    r"\b(?:death\s+)?toll\s+(?:(?:rose|climbed|has risen|had risen|stood|stands|now stands)\s+)?"
-    r"(?:to|at|of)\s+(?P<n>\d[\d,]*|[a-z]+(?:-[a-z]+)?)\b",
+    r"\b(?:death\s+)?toll\b(?:(?:\s+[\w\u2019'-]+){0,9}?\s+(?:rose|climbed|risen|stood|stands"
+    r"|jumped|increased|reached|hit|is|was))?\s+(?:to|at|of)\s+"
+    r"(?P<n>\d[\d,]*|(?!a\b|an\b|the\b)[a-z]+(?:-[a-z]+)?)\b",
     re.IGNORECASE,
 )
 _MEASURED = re.compile(
@@ -65,6 +73,7 @@ _MEASURED = re.compile(
     r"(?P<n>\d[\d,]*(?:\.\d+)?)(?![\d.,]*\d)(?!\s*(?:%|per\s*cent|km|kilomet|miles|m\b|mph))",
     re.IGNORECASE,
 )
+_MAGNITUDE_AFTER = re.compile(r"\b(?P<n>\d(?:\.\d)?)[-\s]magnitude\b", re.IGNORECASE)
 _MEASURE_UNITS = {
     "magnitude": "magnitude",
     "depth": "km",
@@ -90,6 +99,9 @@ _QUALIFIERS: dict[str, Qualifier] = {
 }
 _POINTS = re.compile(r"\b(tries|try|conversions?|drop goal|baskets?|innings|wickets?)\b", re.I)
 _SMALL = frozenset(wordlist("a an the his her their its"))
+_OPENERS = frozenset(
+    wordlist("A An The Elsewhere Meanwhile However But And In On At After Before Earlier Later")
+)
 
 
 def _word(text: str) -> int | None:
@@ -140,8 +152,26 @@ def find_forms(text: str, article_text: str) -> list[Form]:
             at = match.start("x")
             out.append(Form(x, unit, first, match.start(), match.end(), number=at))
             out.append(Form(y, unit, second, match.start(), match.end(), number=at))
+    for match in _SCORE_NOUN.finditer(text) if _SCORE_HINT.search(text) else ():
+        if any(f.start <= match.start() < f.end for f in out):
+            continue
+        x, y = int(match.group("x")), int(match.group("y"))
+        names = [
+            n for n in re.findall(_NAME, text[: match.start()]) if n.split()[0] not in _OPENERS
+        ]
+        a = re.sub(r"['\u2019]s$", "", _team(names[-1])) if names else ""  # the side just named
+        b = _team(match.group("b"))
+        if match.group("what") in ("defeat", "loss"):
+            a, b = b, a  # "a 3-2 defeat to Spurs": Spurs scored 3
+        at = match.start("x")
+        out.append(
+            Form(x, unit, f"{a} {unit}" if a else f"Winner's {unit}", at, match.end(), number=at)
+        )
+        out.append(
+            Form(y, unit, f"{b} {unit}" if b else f"Opponent's {unit}", at, match.end(), number=at)
+        )
     for match in _MINUTE.finditer(text):
-        number = match.group("n") or match.group("m") or match.group("k")
+        number = match.group("n") or match.group("m") or match.group("k") or match.group("p")
         extra = match.group("extra") or match.group("extra2")
         label = f"Minute ({number}+{extra})" if extra else "Minute"
         out.append(Form(int(number), "minute", label, match.start(), match.end()))
@@ -171,6 +201,11 @@ def find_forms(text: str, article_text: str) -> list[Form]:
             measured.append(
                 Form(value, unit, label, match.start(), match.end(), qualifier, match.start("n"))
             )
+    for match in _MAGNITUDE_AFTER.finditer(text):  # "the 6.3 magnitude quake"
+        value = _number(match.group("n"))
+        if value is not None:
+            at = match.start("n")
+            measured.append(Form(value, "magnitude", "Magnitude", at, match.end(), number=at))
     for match in _IT_AT.finditer(text):  # "… at 6.1, but the survey measured it at 5.6"
         value = _number(match.group("n"))
         before = [f for f in measured if f.end <= match.start()]

@@ -349,7 +349,7 @@ def _mention(toks: list[Token], i: int) -> Mention | None:
     if (
         j + 1 < len(toks)
         and toks[j].text == "-"
-        and toks[j + 1].low.startswith(("year-old", "month-old", "week-old", "day-old"))
+        and toks[j + 1].low.startswith(("year-old", "month-old", "week-old", "day-old", "man"))
     ):
         return None  # an age ("a 67-year-old man")
     first = i - 1 if hint is not None and hint[0] in CURRENCIES else i

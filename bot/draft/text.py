@@ -364,9 +364,13 @@ def window(
     if hi - lo + 1 > max_words:
         lo = max(lo, first_word - lead)
         hi = max(last_word, min(hi, lo + min_words - 1))
-    for _ in range(4):  # never stop on "a", "the", "by", "has": the phrase runs on
-        word = re.sub(r"\W+$", "", text[words[hi].start : words[hi].end]).lower()
-        if hi + 1 >= len(words) or word not in _CARRY_WORDS or text[words[hi].end - 1] in ",;:":
+    for _ in range(4):  # never stop on "a", "the", "by" or inside a name ("Erling | Haaland")
+        word = re.sub(r"\W+$", "", text[words[hi].start : words[hi].end])
+        if hi + 1 >= len(words) or text[words[hi].end - 1] in ",;:.":
+            break
+        following = text[words[hi + 1].start : words[hi + 1].end]
+        in_name = word[:1].isupper() and following[:1].isupper() and hi > lo
+        if word.lower() not in _CARRY_WORDS and not in_name:
             break
         hi += 1
     return Span(max(words[lo].start, 0), words[hi].end)
