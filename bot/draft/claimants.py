@@ -316,7 +316,7 @@ def _title_before_name(phrase: str) -> tuple[str, str | None]:
     if (
         cut < len(words)
         and head
-        and all(w[:1].islower() or w.isupper() for w in head)
+        and all(w[:1].islower() or w.isupper() or w.endswith("-based") for w in head)
         and any(w[:1].islower() for w in head)
     ):
         return " ".join(words[cut:]), " ".join(head)  # "the charity Médecins Sans …"

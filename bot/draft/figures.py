@@ -377,6 +377,10 @@ def _label(
             label = f"distance {target}".strip()
     else:
         words = phrase.material or phrase.noun_phrase
+        money = phrase.unit in _SHARE_UNITS or (phrase.unit or "").endswith(_CURRENCY_WORDS)
+        changed = _change_label(before) if money and not phrase.material else None
+        if changed:
+            return changed[:1].upper() + changed[1:]
         if mention.ordinal:
             subject = _ORDINAL_SUBJECT.search(before)
             if subject:
@@ -388,6 +392,58 @@ def _label(
             verb = None if verb and verb.split()[-1] in context.lower() else verb
         label = " ".join(w for w in (words, verb) if w) or (phrase.unit or "")
     return label[:1].upper() + label[1:] if label else ""
+
+
+_PRONOUN_SUBJECTS = frozenset(wordlist("which that it they who this these those he she"))
+_BARE_LABELS = frozenset(
+    wordlist("% per cent percent dollars pounds euros cents pence people won s weeks days")
+)
+_SHARE_UNITS = frozenset(("%", "per cent", "percent", "pence", "cents", "points"))
+_CURRENCY_WORDS = ("pounds", "dollars", "euros", "pence", "cents")
+_UP = r"rose|rise|risen|rises|jumped|climbed|increased|grew|surged|soared|gained|up"
+_DOWN = r"fell|fall|fallen|falls|dropped|slipped|decreased|declined|slumped|shrank|lost|down"
+_CHANGE = re.compile(
+    rf"(?P<subj>[^,;:()\u201c\u201d\"]{{3,80}}?)\s+(?:(?:has|have|had|was|were|is|are)\s+)?"
+    rf"(?P<verb>{_UP}|{_DOWN}|was|were|is|are|stood at|totalled|reached|hit)"
+    r"(?:\s+(?:by|to|from|at))?(?:\s+(?:almost|nearly|about|around|some|more than|over|just|a"
+    r"|an))*\s*[£$\u20ac]?$",
+    re.IGNORECASE,
+)
+_CHANGE_TO = re.compile(
+    rf"(?P<subj>[^,;:()\u201c\u201d\"]{{3,80}}?)\s+(?:(?:has|have|had)\s+)?(?P<verb>{_UP}|{_DOWN})"
+    r"(?:\s+[^\s,;]+){0,9}?\s+(?P<prep>to|from)"
+    r"(?:\s+(?:almost|nearly|about|around|some|more than|over|just))*\s*[£$\u20ac]?$",
+    re.IGNORECASE,
+)
+_SUBJECT_DROP = re.compile(
+    r"^(?:.*\b(?:that|and|but|as|while|after|said|says)\s+)?(?:(?:the|a|an|its|their|his|her"
+    r"|[A-Z][\w\u2019'-]*(?:\u2019s|'s|\u2019|'))\s+)*",
+)
+
+
+def _change_label(before: str) -> str | None:
+    """What a money or percentage figure measures, from the verb it follows: "revenue rose
+    5.8%" → "Revenue rise"; "… rose 5.8% to £17.3 billion" → "Revenue"; "net profit was $1.8bn"
+    → "Net profit"; "shares fell almost 5%" → "Shares fall"."""
+    for pattern in (_CHANGE_TO, _CHANGE):
+        match = pattern.search(before)
+        if match is None:
+            continue
+        subject = _SUBJECT_DROP.sub("", match.group("subj").strip())
+        subject = re.split(r"\s+(?:in|for|of the year|over|during|since)\s+", subject)[0]
+        words = subject.split()
+        if not words or len(words) > 5 or not any(w[:1].islower() for w in words):
+            continue
+        if words[0].lower() in _PRONOUN_SUBJECTS:
+            return None
+        verb = match.group("verb").lower()
+        prep = match.groupdict().get("prep")
+        if prep == "from":
+            return f"{subject} before"
+        if prep == "to" or not re.fullmatch(f"{_UP}|{_DOWN}", verb):
+            return subject
+        return f"{subject} {'rise' if re.fullmatch(_UP, verb) else 'fall'}"
+    return None
 
 
 def _context(toks: list[Token], before: int) -> str:
@@ -500,8 +556,13 @@ def sentence_figures(
             _context(toks, mention.before),
             text[phrase.end :],
         )
+        if joiner == "or" and out and mention.before > 0 and toks[mention.before - 1].text == ",":
+            label = out[-1][1].label  # "down 32 cents, or 1.1 per cent": the same quantity
         if label and len(label.split()) == 1 and not verb:
             tail = tail or _where(toks, _token_at(toks, phrase.end) + 1)
+        if label.lower() in _BARE_LABELS and not tail:
+            context = _context(toks, mention.before)
+            label = context[:1].upper() + context[1:] if context else label
         if tail:
             label = f"{label} {tail}"
         previous = (phrase, verb, _token_at(toks, phrase.end))
@@ -613,6 +674,8 @@ def _where(toks: list[Token], k: int) -> str:
         if tok.low in _VERBS_AFTER or tok.low in _COPULA:
             break
         words.append(tok.text)
+    while len(words) > 1 and words[-1].lower() in _STOP:
+        words.pop()  # "in the 53 weeks": no place phrase
     return " ".join(words) if len(words) > 1 else ""
 
 
