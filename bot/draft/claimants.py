@@ -25,7 +25,7 @@ VERBS = (
     r"|confirmed|confirms|alleged|alleges|argued|argues|noted|notes|explained|explains"
     r"|acknowledged|admitted|denied|predicted|revealed|suggested|confirmed|put|puts|measured"
     r"|recorded|counted|registered|heard|forecast|forecasts|calculated|tallied|indicated"
-    r"|placed|pegged|puts|gave|gives"
+    r"|placed|pegged|puts|gave|gives|declared|declares"
 )
 _TIME = (
     r"(?:on|last|this|late|early|earlier|later)\s+(?:on\s+)?(?:monday|tuesday|wednesday|thursday"
@@ -45,10 +45,25 @@ _HEAD = re.compile(
     re.IGNORECASE,
 )
 _HEAD_AND = re.compile(
-    r"^(?P<subj>(?:[A-Z][\w\u2019'.-]*\s+){0,3}[A-Z][\w\u2019'.-]*|the\s+[a-z]+)\s+"
-    r"(?:[a-z]+\s+){1,5}and\s+(?:also\s+)?(?P<verb>said|says|told|claimed|warned|insisted)\b"
+    r"^(?P<subj>(?:[Tt]he\s+)?(?:[A-Z][\w\u2019'.-]*\s+){0,4}[A-Z][\w\u2019'.-]*"
+    r"(?:\s+(?:party|group|union|coalition|alliance|movement|council|commission|ministry"
+    r"|agency|government|company|bloc|front|campaign))?"
+    r"|the\s+[a-z]+)(?:,\s*(?:however|meanwhile|though|too),)?\s+"
+    r"(?:[\w\u2019'-]+\s+){0,5}?[\w\u2019'-]+(?:\s+and\s+(?:also\s+)?|,\s*)"
+    r"(?P<verb>said|says|told|claimed|warned|insisted|saying|claiming|adding|warning|insisting)\b"
 )
-"""'Mr Mondlane rejected the result and said …': the subject of an earlier verb speaks."""
+"""'Mr Mondlane rejected the result and said …', 'The party, however, rejected the figures,
+saying …': the subject of an earlier verb speaks."""
+_RELAYS = re.compile(
+    r"^(?:the\s+)?(?:afp|reuters|ap|the associated press|associated press|agence france-presse"
+    r"|dpa|efe|ansa|anadolu|bloomberg|(?:a|the|state|local|official)\s+news agency|news agency"
+    r"|(?:local|state)\s+media|local reports?)$",
+    re.IGNORECASE,
+)
+"""Agencies that pass on what someone else said ('X declared …, AFP reported')."""
+_NOUN_BEFORE = frozenset(
+    wordlist("amid over despite after following about of with against from among denying")
+)
 _MID = re.compile(
     r",\s*(?P<subj>[^,\u201c\u201d\"]{2,80}?)\s+(?P<verb>said|says|added|reported|told\s+\w+(?:\s+\w+)?)"
     rf"(?:\s+(?:{_TIME}))?\s*,\s+\S",
@@ -358,6 +373,10 @@ def find_attribution(text: str) -> tuple[str, Span] | None:
         name, _role = _split_role(subj)
         if plausible_subject(name) or _description(name, verb):
             start = match.start("subj") + match.group("subj").find(subj)
+            if _RELAYS.match(name.strip()):
+                inner = head_attribution(body)  # "X declared that …, AFP reported": X says it
+                if inner is not None and inner[1].end <= start:
+                    return inner
             return subj, Span(start, match.end())
     head = None if re.match(r"according to\b", body, re.I) else head_attribution(body)
     if head is not None:
@@ -389,6 +408,11 @@ def head_attribution(body: str, limit: int = 16) -> tuple[str, Span] | None:
         subj = _SUBJECT_TIME.sub("", match.group("subj").strip().rstrip(","))
         name, _role = _split_role(subj)
         plausible = plausible_subject(name) or _description(name, match.group("verb"))
+        before_verb = body[offset : offset + match.start("verb")].split()
+        if before_verb and before_verb[-1].casefold() in _NOUN_BEFORE:
+            continue  # "amid claims the vote …": a noun, not a verb of saying
+        if re.search(r"(?<![\w-])[a-z]+ed\b", name) and len(name.split()) > 6:
+            continue  # "The majority of the opposition refused to …": a clause, not a name
         if plausible and len(subj.split()) <= limit:
             return subj, Span(offset + match.start("subj"), offset + match.end("verb"))
     return None

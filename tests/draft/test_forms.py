@@ -277,3 +277,32 @@ def test_what_is_not_news_is_refused_unless_forced(text: str) -> None:
         gazetteer=FakeGazetteer([]),
     )
     assert forced.warning and "WARNING: not news?" in forced.yaml()
+
+
+@pytest.mark.parametrize(
+    ("text", "claimant"),
+    [
+        (
+            "The Central Election Commission declared that turnout was 74.3 percent, AFP "
+            "reported on Monday.",
+            "Central Election Commission",
+        ),
+        (
+            "The Belarus Christian Democracy party, however, rejected the figures, saying only "
+            "38 percent had voted.",
+            "Belarus Christian Democracy party",
+        ),
+        ("Mr Mondlane rejected the result and said he had won 53% of the vote.", "Mondlane"),
+    ],
+)
+def test_who_passes_a_claim_on_is_not_who_makes_it(text: str, claimant: str) -> None:
+    [found] = figures(text)
+    assert found["source"].endswith(claimant), found
+
+
+def test_a_noun_after_amid_is_not_a_verb_of_saying() -> None:
+    [found] = figures(
+        "The majority of the opposition refused to take part in the polls amid claims the "
+        "vote to elect 33 lawmakers lacked transparency."
+    )
+    assert found["source"] == "The Courier"
