@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.digest.model import SourceKind
@@ -116,7 +117,8 @@ _CLAIMANT_NOUNS = frozenset(
         "inspectors operator operators airline spokesmen charity utility survey centre center "
         "organisation organization monitor observatory estimate count tally figures data "
         "opposition party coalition alliance bureau network foundation retailer chain "
-        "developer group union hospital rescuers medics"
+        "developer group union hospital rescuers medics force forces navy guard command "
+        "administration survivors passengers witnesses villagers families relatives"
     )
 )
 _ACRONYM = re.compile(r"[A-Z][A-Z&]{1,7}")
@@ -331,6 +333,7 @@ def _title_before_name(phrase: str) -> tuple[str, str | None]:
     if (
         cut < len(words)
         and head
+        and head[-1].casefold() not in ("of", "for", "in", "at", "to", "from", "and", "on")
         and all(w[:1].islower() or w.isupper() or w.endswith("-based") for w in head)
         and any(w[:1].islower() for w in head)
     ):
@@ -498,6 +501,8 @@ class _Registry:
         self.recent: list[str] = []
         self.sides = sides
         self.text = text
+        self.text_of_sentence = ""
+        """The sentence being attributed (for "its governor": the place it names)."""
         self.pending: tuple[str, int] | None = None
         """A claimant named only by description, and the sentence where it was: the named
         claimant introduced just after it is the same one ("a rights group said …" then "The
@@ -513,6 +518,11 @@ class _Registry:
         name, role = _split_role(phrase)
         low = name.casefold().strip()
         words = low.split()
+        if words and words[0] in ("its", "their") and words[-1] in _ROLE_NOUNS:
+            # "…over the region of Mykolaiv, its governor said": the place's official, a new one
+            place = re.findall(r"\b[A-Z][\w\u2019'-]+", self.text_of_sentence)
+            where = f" of {place[-1]}" if place else ""
+            return self._new(f"{' '.join(name.split()[1:])}{where}", role)
         if low in PRONOUNS or (words and words[0] in ("its", "their", "his", "her")):
             return self.by_key[self.recent[-1]] if self.recent else None
         bare = _strip_determiner(name).strip()
@@ -526,7 +536,7 @@ class _Registry:
                 if self.by_key[key].name.casefold().split()[-1:] == [surname]:
                     return self.by_key[key]
         if low.startswith("the ") and len(words) <= 3 and not _named(name):
-            described = self._described(words[-1])
+            described = self._described(words[-1], words[1:-1])
             if described is not None:
                 return described
         if bare.casefold() == self.publisher.name.casefold() or phrase.casefold() == (
@@ -554,14 +564,17 @@ class _Registry:
             self.pending = (claimant.key, self.sentence)
         return claimant
 
-    def _described(self, head: str) -> Claimant | None:
-        """The claimant "the <head>" refers back to: the latest whose name or role has the
-        word, or for a generic word ("the company") the latest organisation."""
+    def _described(self, head: str, modifiers: Sequence[str] = ()) -> Claimant | None:
+        """The claimant "the <modifiers> <head>" refers back to: the latest whose name or role
+        has the word (and the modifiers: "the regional governor" is not "the governor of
+        Mykolaiv"), or for a generic word ("the company") the latest organisation."""
         spellings = {head, *_SPELLINGS.get(head, ())}
         for key in reversed(self.recent):
             claimant = self.by_key[key]
             described = f"{claimant.name} {claimant.role or ''}".casefold()
-            if any(word in described for word in spellings):
+            if any(word in described for word in spellings) and all(
+                m in described for m in modifiers
+            ):
                 return claimant
         if head in _GENERIC_ORGS:
             for key in reversed(self.recent):
@@ -652,6 +665,7 @@ def attribute(article: Article, publisher: str) -> Claimants:
     for sentence in article.sentences:
         registry.sentence = sentence.index
         hit = find_attribution(sentence.text)
+        registry.text_of_sentence = sentence.text[: hit[1].start] if hit else sentence.text
         claimant = registry.resolve(hit[0]) if hit else None
         if claimant is None:
             found.append(None)

@@ -275,9 +275,11 @@ def _skip(toks: list[Token], i: int, j: int, value: Number) -> bool:
     one_person = (
         nxt is not None
         and nxt.low in _PERSONS
-        and after is not None
-        and after.low in ("died", "was", "who", "had", "has", "is", "were")
-    )  # "one woman died", "one man who was struck"
+        and (
+            (after is not None and after.low in ("died", "was", "who", "had", "has", "is", "were"))
+            or (prev is not None and prev.low in _HARMED)
+        )
+    )  # "one woman died", "one man who was struck", "injured one person"
     return (
         tok.kind == "word"
         and tok.low == "one"
@@ -285,6 +287,10 @@ def _skip(toks: list[Token], i: int, j: int, value: Number) -> bool:
     )
 
 
+_HARMED = frozenset(
+    wordlist("killed killing injured injuring wounded wounding rescued arrested detained")
+)
+_PERIODS = frozenset(wordlist("hours days weeks months years minutes decades"))
 _PERSONS = frozenset(
     wordlist(
         "woman man child boy girl person baby soldier officer miner worker passenger pilot "
@@ -346,6 +352,8 @@ def _mention(toks: list[Token], i: int) -> Mention | None:
     value, j, hint = parsed
     if _skip(toks, i, j, value) or prev in ("several", "few", "many", "dozens", "hundreds"):
         return None
+    if prev in ("past", "last", "previous") and j < len(toks) and toks[j].low in _PERIODS:
+        return None  # "during the past 24 hours": when, not how many
     if (
         j + 1 < len(toks)
         and toks[j].text == "-"

@@ -306,3 +306,19 @@ def test_a_noun_after_amid_is_not_a_verb_of_saying() -> None:
         "vote to elect 33 lawmakers lacked transparency."
     )
     assert found["source"] == "The Courier"
+
+
+def test_its_governor_is_the_places_official_not_the_last_speaker() -> None:
+    result = quick(
+        "Drones\nThe attack injured one person in Poltava, its governor, Filip Pronin, said on "
+        "Wednesday.\nThe military destroyed six drones over the region of Mykolaiv, its governor "
+        "said.\nIn Kherson, the regional governor said shelling had killed two people.\n"
+    )
+    names = [result.sources[f.source].name for f in result.figures]
+    assert names == ["Filip Pronin", "governor of Mykolaiv", "regional governor"]
+
+
+def test_the_past_24_hours_is_when_not_a_figure() -> None:
+    assert [
+        f["value"] for f in figures("Shelling during the past 24 hours killed two people.")
+    ] == [2]
