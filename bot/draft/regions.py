@@ -3,8 +3,8 @@
 ``data/regions.json.gz`` is made by ``bot/draft/build_regions.py`` (its docstring says how);
 GeoNames data, CC BY 4.0. Like the gazetteer, it is read through an SQLite index written to
 the user's cache folder at first use. A region's point is the place of its own name when it has one
-(Kursk oblast → Kursk), else its most populous place: it stands for the region on a map and is
-named in the draft's note, so an editor can move it.
+(Kursk oblast → Kursk), else its most notable place (population and number of alternate names):
+it stands for the region on a map and is named in the draft's note, so an editor can move it.
 """
 
 from __future__ import annotations
