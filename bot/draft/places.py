@@ -626,7 +626,7 @@ def _region_place(
     how = (
         "the place of its own name"
         if fold_name(area.seat) == fold_name(area.name)
-        else ("its most populous place in GeoNames, not necessarily its capital")
+        else ("its most notable place in GeoNames, not necessarily its capital")
     )
     comments = []
     if namesakes > 1:
