@@ -99,6 +99,7 @@ def _figure_fields(item: FigureDraft) -> dict[str, Any]:
             "qualifier": item.qualifier,
             "unit": item.unit,
             "status": item.status,
+            "note": item.note,
             "source": item.source,
             "quote": item.quote,
         }

@@ -176,6 +176,7 @@ class FigureDraft:
     quote: str
     comments: list[str] = field(default_factory=list)
     sentence: int = 0
+    note: str | None = None
 
     def value(self) -> Number | list[Number]:
         return self.values[0] if len(self.values) == 1 else list(self.values)
@@ -579,10 +580,16 @@ def sentence_figures(
             quote = tidy(text)[:2000]
             if not all(has_number(quote, v) for v in mention.values):
                 continue
+        qualifier = mention.qualifier
+        note = None
         if mention.qualifier_words and lossy_qualifier(mention.qualifier_words):
+            # "less than 48 hours" is not "up to 48 hours": schema 1 has no such qualifier,
+            # so the figure carries none and says so in its note
+            qualifier = None
+            note = f"The article says \u201c{mention.qualifier_words}\u201d."
             comments.append(
-                f"review: the article says \u201c{mention.qualifier_words}\u201d; "
-                f"qualifier set to \u201c{mention.qualifier}\u201d"
+                f"review: the article says \u201c{mention.qualifier_words}\u201d, which no "
+                "schema qualifier says; none is set (see note)"
             )
         claimed = bool(_CLAIMED.search(text[max(0, mention.start - 80) : mention.start]))
         status = _status(claimant, quote, conflict, claimed)
@@ -604,7 +611,8 @@ def sentence_figures(
                 FigureDraft(
                     label=label[:200],
                     values=mention.values,
-                    qualifier=mention.qualifier,
+                    qualifier=qualifier,
+                    note=note,
                     unit=unit[:100] if unit else None,
                     status=status,
                     source=claimant.key,

@@ -175,8 +175,10 @@ def test_partitives_count_what_they_name() -> None:
 def test_less_than_is_flagged_not_silently_up_to() -> None:
     result = quick("Outage\nCrews expected to restore power in less than 48 hours on Monday.\n")
     [hours] = result.figures
-    assert hours.values == (48,)
+    assert (hours.values, hours.qualifier) == ((48,), None)
+    assert hours.note == "The article says \u201cless than\u201d."
     assert any("less than" in c for c in hours.comments)
+    assert result.digest().figures[0].note == hours.note
 
 
 # sport
