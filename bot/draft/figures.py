@@ -66,6 +66,7 @@ _MEASURES: tuple[tuple[str, ...], ...] = (
     ("mph",),
     ("knots",),
 )
+_MEASURE_WORDS = frozenset([" ".join(m) for m in _MEASURES] + ["%", "\u00b0C"])
 _DISTANCE = frozenset(wordlist("km kilometres kilometers miles mile metres meters feet ft yards"))
 _PARTITIVE = frozenset(
     wordlist(
@@ -561,6 +562,12 @@ def sentence_figures(
             label = out[-1][1].label  # "down 32 cents, or 1.1 per cent": the same quantity
         if label and len(label.split()) == 1 and not verb:
             tail = tail or _where(toks, _token_at(toks, phrase.end) + 1)
+        same_unit = [f for _at, f in out if f.unit == phrase.unit and f.sentence == sentence.index]
+        measure = phrase.unit in _MEASURE_WORDS
+        if measure and phrase.unit and label.lower().startswith(phrase.unit) and same_unit:
+            # "27cm of snow …, with 26cm at Loch Glascarnoch": the list's label, not "Cm at …"
+            head = re.split(r"\s+(?:at|in|on|for|from|across)\s+", same_unit[-1].label)[0]
+            label = f"{head} {label[len(phrase.unit) :].strip()}".strip()
         if label.lower() in _BARE_LABELS and not tail:
             context = _context(toks, mention.before)
             label = context[:1].upper() + context[1:] if context else label
@@ -625,7 +632,7 @@ def sentence_figures(
     return [figure for _start, figure in sorted(out, key=lambda pair: pair[0])]
 
 
-_LIST_PREP = frozenset(wordlist("in at on for from across"))
+_LIST_PREP = frozenset(wordlist("in at on for from across without"))
 _PRONOUN_PARTS = frozenset(wordlist("them those these whom which"))
 _DETERMINER_PARTS = frozenset(wordlist("the its their his her our these those"))
 _COPULA = frozenset(wordlist("were are was is"))

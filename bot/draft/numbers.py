@@ -409,7 +409,18 @@ def _mention(toks: list[Token], i: int) -> Mention | None:
         qualifier, words, q_start = None, None, first - 1
     else:
         qualifier, words, q_start = _qualifier(toks, first)
-    below_zero = first > 0 and toks[first - 1].low == "minus"
+    sign = toks[first - 1] if first > 0 else None
+    before_sign = toks[first - 2] if first > 1 else None
+    below_zero = sign is not None and (
+        sign.low == "minus"
+        or (
+            sign.text in "-\u2212"
+            and sign.end == toks[first].start
+            and (before_sign is None or before_sign.end < sign.start)
+            and j < len(toks)
+            and toks[j].low in ("c", "f", "degrees", "\u00b0")
+        )
+    )  # "minus 15", "-13.3C": the value as written, the unit says below zero
     return Mention(
         toks[first].start,
         end,

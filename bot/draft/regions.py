@@ -65,7 +65,7 @@ def region_key(name: str) -> str:
 
 _PREFIXES = re.compile(
     r"^(?:province of|county of|city of|city and borough of|borough of|region of|muhafazat"
-    r"|provincia de|provincia di|departement de|state of)\s+"
+    r"|provincia de|provincia di|departement de|state of|sir)\s+"
 )
 _FORMAL = re.compile(
     r"\s+(?:sheng|shi|zizhiqu|uygur zizhiqu|huizu zizhiqu|autonomous region|governorate"

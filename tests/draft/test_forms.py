@@ -324,3 +324,15 @@ def test_the_past_24_hours_is_when_not_a_figure() -> None:
     assert [
         f["value"] for f in figures("Shelling during the past 24 hours killed two people.")
     ] == [2]
+
+
+def test_a_temperature_below_zero_and_a_list_of_measures() -> None:
+    found = figures(
+        "Altnaharra recorded 27cm of snow, with 26cm at Loch Glascarnoch.\n"
+        "The lowest temperature was -13.3C at Braemar.\n"
+    )
+    assert [(f["value"], f["unit"], f["label"]) for f in found] == [
+        (27, "cm", "Snow"),
+        (26, "cm", "Snow at Loch Glascarnoch"),
+        (13.3, "\u00b0C below zero", "Lowest temperature"),
+    ]
