@@ -267,8 +267,9 @@ def plausible_subject(phrase: str) -> bool:
     words = re.findall(r"[\w\u2019'&-]+", phrase)
     if not words or len(words) > 14:
         return False
-    if len(words) == 1 and _ACRONYM.fullmatch(words[0]):
-        return True  # "WHO", "NDMA"
+    bare = words[1:] if words[0].casefold() in ("the", "a", "an") and len(words) > 1 else words
+    if len(bare) == 1 and _ACRONYM.fullmatch(bare[0]):
+        return True  # "WHO", "the NDMA"
     low = [w.casefold() for w in words]
     if any(w in _NOT_IN_SUBJECT for w in low):
         return False
@@ -518,7 +519,11 @@ class _Registry:
         name, role = _split_role(phrase)
         low = name.casefold().strip()
         words = low.split()
-        if words and words[0] in ("its", "their") and words[-1] in _ROLE_NOUNS:
+        if (
+            words
+            and words[0] in ("its", "their")
+            and words[-1] in ("governor", "governors", "mayor")
+        ):
             # "…over the region of Mykolaiv, its governor said": the place's official, a new one
             place = re.findall(r"\b[A-Z][\w\u2019'-]+", self.text_of_sentence)
             where = f" of {place[-1]}" if place else ""

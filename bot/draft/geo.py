@@ -119,6 +119,17 @@ COUNTRY_ALIASES = {
     "burma": "MM",
     "ivory coast": "CI",
     "dr congo": "CD",
+    "drc": "CD",
+    "democratic republic of congo": "CD",
+    "congo kinshasa": "CD",
+    "republic of congo": "CG",
+    "congo brazzaville": "CG",
+    "east timor": "TL",
+    "the gambia": "GM",
+    "vatican": "VA",
+    "south sudan": "SS",
+    "the uk": "GB",
+    "the us": "US",
 }
 DEMONYMS = {
     "afghan": "AF",

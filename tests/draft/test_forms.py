@@ -45,6 +45,7 @@ def by_value(text: str, publisher: str = "The Courier") -> dict[Any, dict[str, A
         ("The toll rose to 12, the ministry said on Friday.", "ministry"),
         ("Some 40 homes burned, officials told a news agency.", "officials"),
         ("The health agency on Monday confirmed 31 deaths.", "health agency"),
+        ("The WHO on Monday confirmed 19 deaths.", "WHO"),
         ("The survey put the magnitude at 5.7.", "survey"),
         ("The utility reported 21,300 outages.", "utility"),
         ("The carmaker said profit fell to £310m.", "carmaker"),
