@@ -32,7 +32,7 @@ from bot.draft.geo import (
 )
 from bot.draft.numbers import Token, tokens
 from bot.draft.regions import Region, find_regions
-from bot.draft.text import Article, Sentence, tidy, window, wordlist
+from bot.draft.text import Article, Sentence, headline_sentence, tidy, window, wordlist
 
 _REGION_WORDS = frozenset(
     wordlist(
@@ -447,7 +447,20 @@ def _candidates(article: Article, claimants: Claimants, publisher: str) -> list[
                 key += " county"
             candidate = found.setdefault(key, _Candidate(name, key))
             candidate.mentions.append(mention)
+    head = headline_sentence(article)
+    if head is not None:  # "Thousands march in Tbilisi": a place the headline names counts too
+        for name, mention in _mentions(head, skip):
+            key = fold_name(name)
+            if mention.strong or key in found:
+                found.setdefault(key, _Candidate(name, key)).mentions.append(mention)
     return [c for c in found.values() if c.used]
+
+
+def _source_of(claimants: Claimants, sentence: Sentence) -> str:
+    """Who says the sentence; the headline (index -1) is the publisher's."""
+    if sentence.index < 0:
+        return claimants.publisher.key
+    return claimants.per_sentence[sentence.index].key
 
 
 def _score(entry: GeoEntry, hints: set[str], state: str | None) -> float:
@@ -641,7 +654,7 @@ def _region_place(
         lat=round(area.lat, 4),
         lon=round(area.lon, 4),
         what=(mention.appositive or tidy(sentence.text[context.start : context.end]))[:500],
-        source=claimants.per_sentence[sentence.index].key,
+        source=_source_of(claimants, sentence),
         quote=quote,
         note=(
             f"A {kind} ({area.name}): the point is {area.seat}, {how}, and stands for the "
@@ -728,7 +741,7 @@ def _place(
         region = (
             f"{label}, {short_country(entry.country)}" if label else short_country(entry.country)
         )
-    source = claimants.per_sentence[sentence.index].key
+    source = _source_of(claimants, sentence)
     return PlaceDraft(
         name=name[:200],
         region=region[:200] if region else None,

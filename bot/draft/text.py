@@ -327,6 +327,15 @@ def read_article(text: str, headline: str | None = None) -> Article:
     )
 
 
+def headline_sentence(article: Article) -> Sentence | None:
+    """The headline as a sentence (index -1), when it stands verbatim in the text."""
+    at = article.text.find(article.headline) if article.headline else -1
+    if at < 0:
+        return None
+    end = at + len(article.headline)
+    return Sentence(-1, -1, at, end, article.headline, False, True, _clauses(article.headline))
+
+
 def window(
     sentence: Sentence,
     start: int,

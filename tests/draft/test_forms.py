@@ -337,3 +337,14 @@ def test_a_temperature_below_zero_and_a_list_of_measures() -> None:
         (26, "cm", "Snow at Loch Glascarnoch"),
         (13.3, "\u00b0C below zero", "Lowest temperature"),
     ]
+
+
+def test_a_city_named_only_in_the_headline_is_a_place() -> None:
+    gazetteer = FakeGazetteer([entry("Tbilisi", 41.69, 44.83, "GE", 1_100_000)])
+    result = quick(
+        "Thousands march in Tbilisi\nTens of thousands of people marched on Sunday night "
+        "against the bill, the organisers said.\n",
+        gazetteer=gazetteer,
+    )
+    [place] = result.places
+    assert place.name == "Tbilisi" and result.sources[place.source].kind == "publisher"
