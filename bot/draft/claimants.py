@@ -359,7 +359,7 @@ def find_attribution(text: str) -> tuple[str, Span] | None:
         match = pattern.search(trimmed)
         if match is None:
             continue
-        subj = match.group("subj").strip()
+        subj = re.sub(r"^(?:and|but|while|as|so|whereas)\s+", "", match.group("subj").strip())
         rest = match.groupdict().get("rest") or ""
         verb = (match.groupdict().get("verb") or "").casefold()
         if rest.strip() and verb != "told" and not _ADVERBIAL_REST.match(rest):
@@ -400,6 +400,20 @@ def find_attribution(text: str) -> tuple[str, Span] | None:
     return None
 
 
+_ADJECTIVES_IN_ED = frozenset(
+    wordlist(
+        "armed united combined retired unnamed detained elected appointed licensed registered "
+        "concerned affected based dedicated organised organized unidentified"
+    )
+)
+
+
+def _clause_like(name: str) -> bool:
+    """A subject that holds a verb of its own is a clause, not who speaks."""
+    verbs = [w for w in re.findall(r"(?<![\w-])[a-z]+ed\b", name) if w not in _ADJECTIVES_IN_ED]
+    return bool(verbs) or bool(re.search(r"\b(?:used|fired|made|took|sent|gave)\b", name))
+
+
 def head_attribution(body: str, limit: int = 16) -> tuple[str, Span] | None:
     """A claimant that opens the sentence: "The health agency on Monday confirmed …",
     "The survey put the magnitude at …", "Mr Mondlane rejected the result and said …"."""
@@ -415,8 +429,8 @@ def head_attribution(body: str, limit: int = 16) -> tuple[str, Span] | None:
         before_verb = body[offset : offset + match.start("verb")].split()
         if before_verb and before_verb[-1].casefold() in _NOUN_BEFORE:
             continue  # "amid claims the vote …": a noun, not a verb of saying
-        if re.search(r"(?<![\w-])[a-z]+ed\b", name) and len(name.split()) > 6:
-            continue  # "The majority of the opposition refused to …": a clause, not a name
+        if _clause_like(name):
+            continue  # "Police fired tear gas, while …", "The majority … refused to …"
         if plausible and len(subj.split()) <= limit:
             return subj, Span(offset + match.start("subj"), offset + match.end("verb"))
     return None

@@ -348,3 +348,14 @@ def test_a_city_named_only_in_the_headline_is_a_place() -> None:
     )
     [place] = result.places
     assert place.name == "Tbilisi" and result.sources[place.source].kind == "publisher"
+
+
+def test_a_clause_is_never_a_claimant() -> None:
+    found = by_value(
+        "Police fired tear gas, while organisers said 120 people were hurt.\n"
+        "Police used water cannon after midnight, and the ministry said 23 officers were hurt.\n"
+    )
+    assert found["120"]["source"] == "organisers"
+    assert found["23"]["source"] == "ministry"
+    names = {f["source"] for f in found.values()}
+    assert not any(name.startswith(("Police", "and ")) for name in names)
