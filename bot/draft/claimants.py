@@ -270,7 +270,7 @@ def plausible_subject(phrase: str) -> bool:
     bare = words[1:] if words[0].casefold() in ("the", "a", "an") and len(words) > 1 else words
     if len(bare) == 1 and _ACRONYM.fullmatch(bare[0]):
         return True  # "WHO", "the NDMA"
-    low = [w.casefold() for w in words]
+    low = [re.sub(r"['\u2019]s?$", "", w.casefold()) for w in words]  # "firefighters' association"
     if any(w in _NOT_IN_SUBJECT for w in low):
         return False
     if low[0] in PRONOUNS and len(low) == 1:

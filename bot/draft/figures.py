@@ -328,6 +328,8 @@ def _phrase(toks: list[Token], mention: Mention, text: str) -> _Phrase:
         nxt = toks[k + 1].low
         if nxt == "been" and k + 2 < len(toks):
             nxt = toks[k + 2].low
+        if nxt in _REPORTED and k + 2 < len(toks) and toks[k + 2].low in _PARTICIPLES:
+            nxt = toks[k + 2].low  # "70 people were reported missing"
         if nxt in _PARTICIPLES:
             out.participle = _PARTICIPLES[nxt]
             out.end = toks[k + 1 + (toks[k + 1].low == "been")].end
@@ -369,7 +371,9 @@ def _label(
 ) -> str:
     if phrase.distance:
         target = phrase.target
-        measure = re.search(r"\b(depth|height|length|width|altitude)\s+of\s+\S*\s*$", before)
+        measure = re.search(r"\b(depth|height|length|width|altitude)\s+of\s+\S*\s*$", before) or (
+            re.search(r"\b(level|height|depth)\b[^,;]{0,40}$", before)
+        )
         if measure is not None or re.match(r"\s*(deep|below the surface|underground)", after):
             label = "depth" if measure is None else measure.group(1).lower()
         elif target == "away":
@@ -632,6 +636,7 @@ def sentence_figures(
     return [figure for _start, figure in sorted(out, key=lambda pair: pair[0])]
 
 
+_REPORTED = frozenset(wordlist("reported confirmed feared believed presumed"))
 _LIST_PREP = frozenset(wordlist("in at on for from across without"))
 _PRONOUN_PARTS = frozenset(wordlist("them those these whom which"))
 _DETERMINER_PARTS = frozenset(wordlist("the its their his her our these those"))
@@ -744,6 +749,10 @@ def find_figures(article: Article, claimants: Claimants) -> list[FigureDraft]:
     return out
 
 
+_MEASURED_LABELS = frozenset(
+    ("magnitude", "depth", "crowd", "turnout", "death toll", "attendance", "wind speed")
+)
+"""Quantities of which there is one true value: two sources giving two values contest it."""
 _CONTESTED_CUES = re.compile(
     r"\b(but|while|whereas|however|closer to|the figure|the number|the toll|the total|put the"
     r"|rejected|disputed|denied|own count|own figures?|instead)\b",
@@ -761,7 +770,10 @@ def _mark_contested(article: Article, claimants: Claimants, figures: list[Figure
             continue
         text = article.sentences[later.sentence].text
         for earlier in figures:
-            same_label = earlier.label.casefold() == later.label.casefold()
+            same_label = (
+                earlier.label.casefold() == later.label.casefold()
+                and earlier.label.casefold() in _MEASURED_LABELS
+            )
             side_by_side = 0 <= later.sentence - earlier.sentence <= 1 and bool(
                 _CONTESTED_CUES.search(text)
             )

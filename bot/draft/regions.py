@@ -58,8 +58,9 @@ _SUFFIXES = re.compile(
 
 
 def region_key(name: str) -> str:
-    """Folded, with direction words normalised ("Northern Darfur" ~ "North Darfur")."""
-    words = fold_name(name).split()
+    """Folded, with direction words normalised ("Northern Darfur" ~ "North Darfur") and
+    German umlauts spelled out or not alike ("Baden-Wuerttemberg" ~ "Baden-Württemberg")."""
+    words = re.sub(r"(?<=[a-z])([aou])e", r"\1", fold_name(name)).split()
     return " ".join(_DIRECTIONS.get(w, w) for w in words)
 
 

@@ -41,7 +41,7 @@ _BOILERPLATE = re.compile(
     r"|skip (advert|ad)|sign up\b|subscribe\b|follow (us|@)|updated:? \d|published:? \d"
     r"|view comments|comments?\s*\(\d+\)|advertisement|this article is more than"
     r"|categor(y|ies)\s*:|tags?\s*:|filed under\b|topics?\s*:|last updated\b"
-    r"|(updated|published)\s*:)",
+    r"|(updated|published)\s*:|\W*\d+\s*min(ute)?s?\s+read\b)",
     re.IGNORECASE,
 )
 _BYLINE = re.compile(
@@ -166,6 +166,8 @@ def is_scrap(line: str) -> bool:
         return True
     if _BYLINE.match(line) and len(line.split()) <= 8:
         return True
+    if re.fullmatch(r"[A-Z][A-Z.'\u2019-]+(?:\s+[A-Z][A-Z.'\u2019-]+){1,3}", line.strip()):
+        return True  # "FRANK JORDANS": a byline in capitals, alone on its line
     dateline = DATELINE.match(line)
     return dateline is not None and not line[dateline.end() :].strip()
 

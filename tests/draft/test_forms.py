@@ -359,3 +359,24 @@ def test_a_clause_is_never_a_claimant() -> None:
     assert found["23"]["source"] == "ministry"
     names = {f["source"] for f in found.values()}
     assert not any(name.startswith(("Police", "and ")) for name in names)
+
+
+def test_a_capitals_byline_and_reading_time_are_furniture_before_the_dateline() -> None:
+    result = quick(
+        "Floods\nFRANK JORDANS\n\u00b75 min read\nBERLIN (AP) \u2014 More than 20 people have "
+        "died in the floods, police said on Thursday.\nUp to 70 people were reported missing.\n"
+    )
+    assert {"FRANK JORDANS", "\u00b75 min read"} <= set(result.debris)
+    assert [(f.values, f.label) for f in result.figures] == [
+        ((20,), "People died"),
+        ((70,), "People missing"),
+    ]
+    assert not any("BERLIN" in s.quote for s in result.summary)
+
+
+def test_region_names_match_with_or_without_umlauts() -> None:
+    from bot.draft.regions import find_regions
+
+    assert [r.name for r in find_regions("Baden-W\u00fcrttemberg", ["DE"])] == [
+        "Baden-Wuerttemberg"
+    ]
