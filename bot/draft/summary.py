@@ -138,9 +138,10 @@ def find_summary(article: Article, claimants: Claimants, items: Counter[int]) ->
     for third in range(3):  # candidates from the whole article, not only its first part
         low, high = third * total / 3, (third + 1) * total / 3
         if not any(low <= s.index < high for _score, s in kept):
-            here = [p for p in picks if low <= p[1].index < high]
-            if here:
-                kept.append(max(here, key=lambda p: p[0]))
+            here = [s for s in article.sentences if low <= s.index < high and s.words() >= 8]
+            if here:  # the best sentence of that part, even inside a long thread
+                best = max(here, key=lambda s: _score(s, items[s.index]))
+                kept.append((_score(best, items[best.index]), best))
     out: list[SummaryDraft] = []
     for sentence in sorted((s for _score, s in kept), key=lambda s: s.index):
         text = sentence.text.strip()
