@@ -525,6 +525,8 @@ def resolve(
         word = candidate.region_word
         allowed = local or article_countries
         areas = find_regions(f"{candidate.name} {_singular(word or '')}".strip(), allowed)
+        if not candidate.strong and not re.search(r"\b(?:Isle|Island|Islands)\b", candidate.name):
+            areas = [a for a in areas if a.level == 1]  # a bare "Kent" may be a name, not a county
         towns = [e for e in pool if not allowed or e.country in allowed]
         if areas and (word or not towns or max(e.population for e in towns) < 100_000):
             if state:
