@@ -41,7 +41,11 @@ _BOILERPLATE = re.compile(
     r"|skip (advert|ad)|sign up\b|subscribe\b|follow (us|@)|updated:? \d|published:? \d"
     r"|view comments|comments?\s*\(\d+\)|advertisement|this article is more than"
     r"|categor(y|ies)\s*:|tags?\s*:|filed under\b|topics?\s*:|last updated\b"
-    r"|(updated|published)\s*:|\W*\d+\s*min(ute)?s?\s+read\b)",
+    r"|(updated|published)\s*:|\W*\d+\s*min(ute)?s?\s+read\b|(additional )?reporting by\b"
+    r"|editing by\b|writing by\b|our standards\b|file photo\b|more to come\W*$"
+    r"|some information for this (story|report)|contributed to this (story|report)"
+    r"|published \d+ (hours?|minutes?|days?) ago|\d+ (hours?|minutes?|days?) ago\W*$"
+    r"|(ap|afp|reuters|dpa)(\s*[,/&]\s*(ap|afp|reuters|dpa))*\W*$)",
     re.IGNORECASE,
 )
 _BYLINE = re.compile(

@@ -380,3 +380,24 @@ def test_region_names_match_with_or_without_umlauts() -> None:
     assert [r.name for r in find_regions("Baden-W\u00fcrttemberg", ["DE"])] == [
         "Baden-Wuerttemberg"
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "scrap"),
+    [
+        ("Reporting by Jane Doe; Editing by John Roe", True),
+        ("AP, Reuters", True),
+        ("More to come", True),
+        ("Some information for this story came from The Associated Press and Reuters", True),
+        ("Published 3 hours ago", True),
+        ("Categories: World, Asia", True),
+        ("By Business Desk", True),
+        ("\u00b75 min read", True),
+        ("Reuters said 12 people died.", False),
+        ("By Tuesday the river had fallen by a metre.", False),
+    ],
+)
+def test_page_furniture_lines(line: str, scrap: bool) -> None:
+    from bot.draft.text import is_scrap
+
+    assert is_scrap(line) is scrap
