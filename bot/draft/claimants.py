@@ -232,7 +232,7 @@ _ORG_WORDS = frozenset(
         "league media ministry motors news network observatory office organisation "
         "organization party police post press radio rescue service services survey times trust "
         "union united water power energy electric airlines airways group edison light "
-        "association federation fc inc ltd plc corp army navy guard"
+        "association federation fc inc ltd plc corp army navy guard patrol"
     )
 )
 

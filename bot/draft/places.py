@@ -328,6 +328,7 @@ def _mentions(sentence: Sentence, skip: set[str]) -> list[tuple[str, _Mention]]:
         if (
             key in codes
             or key in DEMONYMS
+            or re.fullmatch(r"[A-Z]{2,6}", name)  # "KTLA", "NATO": a station or a body
             or key in _NOT_PLACES
             or key in skip
             or len(key) < 3
