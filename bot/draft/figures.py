@@ -438,6 +438,8 @@ def _change_label(before: str) -> str | None:
         subject = _SUBJECT_DROP.sub("", match.group("subj").strip())
         subject = re.split(r"\s+(?:in|for|of the year|over|during|since)\s+", subject)[0]
         words = subject.split()
+        if words and before.lstrip().startswith(subject):
+            words[0] = words[0].lower()  # sentence-initial: its capital says nothing
         if not words or len(words) > 5 or not any(w[:1].islower() for w in words):
             continue
         if words[0].lower() in _PRONOUN_SUBJECTS:
@@ -537,7 +539,15 @@ def sentence_figures(
         listed = (
             joiner == "," and mention.after < len(toks) and toks[mention.after].low in _LIST_PREP
         )
-        inherit = joiner in ("and", "or") or (adjacent and joiner == "to") or listed or phrase.bare
+        # "up from 30", "compared with 3.9%": the same quantity, before
+        earlier = mention.before >= 1 and (toks[mention.before - 1].low, joiner) in _EARLIER
+        inherit = (
+            joiner in ("and", "or")
+            or (adjacent and joiner == "to")
+            or listed
+            or earlier
+            or phrase.bare
+        )
         if previous is not None and inherit and not phrase.unit and not phrase.noun_phrase:
             prev_phrase = previous[0]
             if prev_phrase.unit:
@@ -564,6 +574,8 @@ def sentence_figures(
         )
         if joiner == "or" and out and mention.before > 0 and toks[mention.before - 1].text == ",":
             label = out[-1][1].label  # "down 32 cents, or 1.1 per cent": the same quantity
+        elif earlier and out and (phrase.unit == out[-1][1].unit or not phrase.unit):
+            label = f"{out[-1][1].label} before"
         if label and len(label.split()) == 1 and not verb:
             tail = tail or _where(toks, _token_at(toks, phrase.end) + 1)
         same_unit = [f for _at, f in out if f.unit == phrase.unit and f.sentence == sentence.index]
@@ -636,6 +648,7 @@ def sentence_figures(
     return [figure for _start, figure in sorted(out, key=lambda pair: pair[0])]
 
 
+_EARLIER = frozenset((("up", "from"), ("down", "from"), ("compared", "with"), ("compared", "to")))
 _REPORTED = frozenset(wordlist("reported confirmed feared believed presumed"))
 _LIST_PREP = frozenset(wordlist("in at on for from across without"))
 _PRONOUN_PARTS = frozenset(wordlist("them those these whom which"))

@@ -354,6 +354,8 @@ def _mention(toks: list[Token], i: int) -> Mention | None:
         return None
     if prev in ("past", "last", "previous") and j < len(toks) and toks[j].low in _PERIODS:
         return None  # "during the past 24 hours": when, not how many
+    if prev == "in" and i >= 2 and toks[i - 2].low in ("one", "1"):
+        return None  # "one in five adults": a ratio, not five adults
     if (
         j + 1 < len(toks)
         and toks[j].text == "-"
@@ -409,6 +411,8 @@ def _mention(toks: list[Token], i: int) -> Mention | None:
         qualifier, words, q_start = None, None, first - 1
     else:
         qualifier, words, q_start = _qualifier(toks, first)
+        if words and words.lower() == "over" and j < len(toks) and (toks[j].low in _PERIODS):
+            qualifier, words, q_start = None, None, first  # "over five years": a span of time
     sign = toks[first - 1] if first > 0 else None
     before_sign = toks[first - 2] if first > 1 else None
     below_zero = sign is not None and (

@@ -401,3 +401,21 @@ def test_page_furniture_lines(line: str, scrap: bool) -> None:
     from bot.draft.text import is_scrap
 
     assert is_scrap(line) is scrap
+
+
+def test_earlier_values_ratios_and_spans_of_time() -> None:
+    found = figures(
+        "A total of 45 people were arrested, up from 30 last year, police said.\n"
+        "Unemployment rose to 4.2%, compared with 3.9% a year earlier.\n"
+        "About one in five adults smoke.\n"
+        "The bill would cost £3.4bn over five years.\n"
+    )
+    got = [(f["value"], f["unit"], f["label"], f["qualifier"]) for f in found]
+    assert got[:4] == [
+        (45, "people", "People arrested", None),
+        (30, "people", "People arrested before", None),
+        (4.2, "%", "Unemployment", None),
+        (3.9, "%", "Unemployment before", None),
+    ]
+    assert not any(f["unit"] == "adults" for f in found)
+    assert all(f["qualifier"] is None for f in found if f["unit"] == "years")
