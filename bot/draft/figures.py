@@ -324,6 +324,15 @@ def _phrase(toks: list[Token], mention: Mention, text: str) -> _Phrase:
     k = mention.after if not np else k
     if np and k < len(toks) and toks[k].low in _PARTICIPLES:
         out.participle = _PARTICIPLES[toks[k].low]
+    if (
+        not np
+        and k + 1 < len(toks)
+        and toks[k].low in ("still", "now", "also")
+        and toks[k + 1].low in _PARTICIPLES
+    ):
+        out.participle = _PARTICIPLES[toks[k + 1].low]  # "with 40 still missing"
+        out.end = toks[k + 1].end
+        out.bare = True
     if k + 1 < len(toks) and toks[k].low in ("were", "was", "are", "is", "had", "have"):
         nxt = toks[k + 1].low
         if nxt == "been" and k + 2 < len(toks):
