@@ -158,7 +158,7 @@ def _loader(result: Draft, article_text: str) -> tuple[bool, str]:
 def score(name: str, reference_path: Path) -> Score:
     loaded = load_digest(reference_path)
     reference = loaded.digest
-    text = loaded.article_text
+    text = loaded.article_text()
     started = time.perf_counter()
     result = draft(
         text,

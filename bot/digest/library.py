@@ -3,6 +3,8 @@
 ``refresh`` is blocking file I/O: call it from a thread (``refresh_forever`` does). Readers get an
 immutable snapshot, swapped in whole, so the event loop never sees a half-updated library. A file
 that turns broken keeps its last good digest live; its problems are reported once per change.
+Verified digests are kept in a cache folder, so a restart re-verifies only what changed; the
+article texts are not kept at all (``Loaded.article_text`` reads one when it is needed).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.digest.cache import VerifiedCache
 from bot.digest.load import DigestInvalid, Loaded, Problem, load_digest
 from bot.digest.model import Digest
 
@@ -61,8 +64,12 @@ class Changes:
 
 
 class Library:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, cache: Path | None = None) -> None:
+        """``cache``: where verified digests are kept across restarts (default: a ``.cache``
+        folder inside ``folder``, which the loader never reads digests from)."""
         self.folder = folder
+        self._cache = VerifiedCache(folder / ".cache" if cache is None else cache, folder)
+        self._swept = False
         self._entries: dict[Path, _Entry] = {}
         self._by_id: Mapping[str, Loaded] = {}
         self._newest_first: tuple[Digest, ...] = ()
@@ -111,16 +118,24 @@ class Library:
         entries: dict[Path, _Entry] = {}
         fresh: list[Problem] = []
         kept_ids: list[str] = []
+        good: list[Loaded] = []  # what the cache keeps (duplicate ids too: they stay verified)
+        verified = False
         for path in files:
             previous = self._entries.get(path)
             if previous is not None and not previous.problems:
                 assert previous.loaded is not None
                 if previous.stamp == _stamp(path, previous.loaded.article_path):
                     entries[path] = previous
+                    good.append(previous.loaded)
                     continue
             # A broken file is retried every time: what it lacks (its article) may have arrived.
             try:
-                loaded = load_digest(path)
+                loaded = self._cache.get(path)
+                if loaded is None:
+                    loaded = load_digest(path)
+                    self._cache.put(loaded)
+                    verified = True
+                good.append(loaded)
             except DigestInvalid as exc:
                 kept = previous.loaded if previous else None
                 entries[path] = _Entry((), kept, exc.problems)
@@ -143,6 +158,9 @@ class Library:
                     fresh.append(problem)
                 continue
             by_id[digest_id] = entry.loaded
+        if verified or len(entries) < len(self._entries) or not self._swept:
+            self._swept = True
+            self._cache.keep_only(self._cache.name(x.path, x.sha256) for x in good)
         self._entries = entries
         ordered = sorted((x.digest for x in by_id.values()), key=lambda d: (d.published, d.id))
         # Readers may run on other threads: publish the order before the ids it is built from.
