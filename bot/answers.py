@@ -492,7 +492,7 @@ def suggest(library: Library, kind: str, partial: str, digest_id: str | None = N
     """Autocomplete choices (at most 25); the command validates whatever is finally sent."""
     needle = fold(partial)
     if kind == "digest":
-        choices = library.ids()
+        return library.matching_ids(partial)
     else:
         digest = library.get(digest_id) if digest_id else library.newest()
         if digest is None:

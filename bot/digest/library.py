@@ -10,15 +10,16 @@ article texts are not kept at all (``Loaded.article_text`` reads one when it is 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.digest.cache import VerifiedCache
 from bot.digest.load import DigestInvalid, Loaded, Problem, load_digest
-from bot.digest.model import Digest
+from bot.digest.model import Digest, fold
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,41 @@ class Changes:
         return bool(self.added or self.updated or self.removed or self.problems)
 
 
+class _IdIndex:
+    """The ids, newest first, folded into one string: autocomplete over a year of digests scans
+    it with ``str.find`` instead of folding every id in Python on every keystroke."""
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        self.ids = tuple(ids)
+        folded = [fold(i) for i in self.ids]
+        self.starts: list[int] = []
+        at = 0
+        for name in folded:
+            self.starts.append(at)
+            at += 1 + len(name)
+        self.text = "".join(f"\n{name}" for name in folded)  # folding leaves no line break
+
+    def matching(self, partial: str, limit: int) -> list[str]:
+        """Ids that start with ``partial`` (folded), then those that contain it; newest first."""
+        needle = fold(partial)
+        hits: list[int] = []
+        at = self.text.find("\n" + needle)
+        while at != -1 and len(hits) < limit:
+            hits.append(bisect.bisect_right(self.starts, at) - 1)
+            at = self.text.find("\n" + needle, at + 1)
+        if needle and len(hits) < limit:  # every id that starts with it is in hits by now
+            found = set(hits)
+            at = self.text.find(needle)
+            while at != -1 and len(hits) < limit:
+                index = bisect.bisect_right(self.starts, at) - 1
+                if index not in found:
+                    hits.append(index)
+                if index + 1 == len(self.starts):
+                    break
+                at = self.text.find(needle, self.starts[index + 1])
+        return [self.ids[i] for i in hits]
+
+
 class Library:
     def __init__(self, folder: Path, cache: Path | None = None) -> None:
         """``cache``: where verified digests are kept across restarts (default: a ``.cache``
@@ -73,6 +109,7 @@ class Library:
         self._entries: dict[Path, _Entry] = {}
         self._by_id: Mapping[str, Loaded] = {}
         self._newest_first: tuple[Digest, ...] = ()
+        self._index = _IdIndex(())
         self._lock = threading.Lock()
 
     # -- reading (any thread; snapshots) ------------------------------------------------------
@@ -92,7 +129,12 @@ class Library:
         return digests[0] if digests else None
 
     def ids(self) -> list[str]:
-        return [d.id for d in self._newest_first]
+        return list(self._index.ids)
+
+    def matching_ids(self, partial: str, limit: int = 25) -> list[str]:
+        """Autocomplete for digest ids: those starting with ``partial`` (case and punctuation
+        folded), then those containing it, newest first, at most ``limit``."""
+        return self._index.matching(partial, limit)
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -165,6 +207,8 @@ class Library:
         ordered = sorted((x.digest for x in by_id.values()), key=lambda d: (d.published, d.id))
         # Readers may run on other threads: publish the order before the ids it is built from.
         self._newest_first = tuple(reversed(ordered))
+        if self._index.ids != tuple(d.id for d in self._newest_first):
+            self._index = _IdIndex([d.id for d in self._newest_first])
         self._by_id = by_id
         added = tuple(sorted(set(by_id) - set(old_ids)))
         removed = tuple(sorted(set(old_ids) - set(by_id)))
