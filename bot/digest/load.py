@@ -232,15 +232,16 @@ def load_digest(file: Path) -> Loaded:
         raise DigestInvalid(_schema_problems(file, parsed, exc)) from None
     folder = file.parent.resolve()
     source = article_path(file, digest)
-    at = parsed.line_of(("article", "text"))
+    at: Path_ = ("article", "text")  # its line is looked up only for a problem
     if not source.is_relative_to(folder):
         message = f"{digest.article.text!r} is outside the digest's folder"
-        raise DigestInvalid([Problem(file, at, "article.text", message)])
+        raise DigestInvalid([Problem(file, parsed.line_of(at), "article.text", message)])
     try:
         article, article_sha256 = read_hashed(source, MAX_ARTICLE_BYTES, "article text")
     except DigestInvalid as exc:
         problems = [
-            Problem(file, at, "article.text", f"{p.file}: {p.message}") for p in exc.problems
+            Problem(file, parsed.line_of(at), "article.text", f"{p.file}: {p.message}")
+            for p in exc.problems
         ]
         raise DigestInvalid(problems) from None
     problems = _verify(file, parsed, digest, article)
