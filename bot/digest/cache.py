@@ -50,14 +50,21 @@ class _Entry(BaseModel):
     digest: Digest
 
 
-def _hash(path: Path, limit: int) -> str | None:
-    """The SHA-256 of a file no larger than ``limit`` (the loader's own cap), or None."""
+def _read(path: Path, limit: int) -> bytes | None:
+    """A file no larger than ``limit`` (the loader's own cap), or None."""
     try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
+        with open(path, "rb") as handle:  # one open, one fstat
+            if os.fstat(handle.fileno()).st_size > limit:
+                return None
+            data = handle.read()  # sized from that fstat: no 2 MiB buffer per small file
     except OSError:
         return None
-    return hashlib.sha256(data).hexdigest() if len(data) <= limit else None
+    return data if len(data) <= limit else None
+
+
+def _hash(path: Path, limit: int) -> str | None:
+    data = _read(path, limit)
+    return None if data is None else hashlib.sha256(data).hexdigest()
 
 
 class VerifiedCache:
@@ -71,14 +78,14 @@ class VerifiedCache:
     def name(self, file: Path, sha256: str) -> str:
         return hashlib.sha256(f"{RULES}\n{file}\n{sha256}".encode()).hexdigest() + ".json"
 
-    def get(self, file: Path) -> Loaded | None:
-        """The digest verified from exactly these files, or None (then verify it)."""
+    def get(self, file: Path, folder: Path) -> Loaded | None:
+        """The digest verified from exactly these files, or None (then verify it).
+        ``folder``: ``file``'s folder, resolved (once for all its files)."""
         sha256 = _hash(file, MAX_DIGEST_BYTES)
         if sha256 is None:
             return None
-        try:
-            raw = (self.folder / self.name(file, sha256)).read_bytes()
-        except OSError:
+        raw = _read(self.folder / self.name(file, sha256), 4 * MAX_DIGEST_BYTES)
+        if raw is None:
             return None
         checksum, _, body = raw.partition(b"\n")
         if checksum != hashlib.sha256(body).hexdigest().encode():
@@ -90,7 +97,7 @@ class VerifiedCache:
         if (entry.rules, entry.file, entry.sha256) != (RULES, str(file), sha256):
             return None
         source = article_path(file, entry.digest)
-        if not source.is_relative_to(file.parent.resolve()):
+        if not source.is_relative_to(folder):
             return None  # a link that now leads outside: let the loader say so
         if _hash(source, MAX_ARTICLE_BYTES) != entry.article_sha256:
             return None

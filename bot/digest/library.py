@@ -173,6 +173,7 @@ class Library:
             if path.is_file() and not is_draft(path)
         )
         old_ids = dict(self._by_id)
+        resolved = self.folder.resolve()
         entries: dict[Path, _Entry] = {}
         fresh: list[Problem] = []
         kept_ids: list[str] = []
@@ -188,7 +189,7 @@ class Library:
                     continue
             # A broken file is retried every time: what it lacks (its article) may have arrived.
             try:
-                loaded = self._cache.get(path)
+                loaded = self._cache.get(path, resolved)
                 if loaded is None:
                     loaded = load_digest(path)
                     self._cache.put(loaded)

@@ -12,7 +12,6 @@ for a line (``Parsed.line_of``).
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -157,12 +156,6 @@ def _plain_tag(value: str) -> str:
     return _STR
 
 
-def _shared(text: str) -> str:
-    """Short texts (keys, kinds, statuses, units, claimants) recur in every digest of a year:
-    one copy of each serves them all."""
-    return sys.intern(text) if len(text) <= 40 else text
-
-
 def _fast(text: str) -> object:
     """The document's data, or ``_Declined`` when anything about it needs the event walk."""
     if _maybe_property(text):
@@ -178,11 +171,11 @@ def _fast(text: str) -> object:
         nonlocal count
         count += 1
         if node.tag is _TEXT:
-            return _shared(node.value)
+            return node.value
         if node.tag is _PLAIN:
             tag = _plain_tag(node.value)
             if tag == _STR:
-                return _shared(node.value)
+                return node.value
             if tag not in _ALLOWED_TAGS:
                 raise _Declined
             return _construct(tag, node.value)
