@@ -165,39 +165,39 @@ def _fast(text: str) -> object:
         root = loader.get_single_node()  # more than one document: ComposerError
     finally:
         loader.dispose()
-    count = 4  # stream and document start/end: the event walk counts them too
-
-    def build(node: Any, depth: int) -> object:
-        nonlocal count
-        count += 1
-        if node.tag is _TEXT:
-            return node.value
-        if node.tag is _PLAIN:
-            tag = _plain_tag(node.value)
-            if tag == _STR:
-                return node.value
-            if tag not in _ALLOWED_TAGS:
-                raise _Declined
-            return _construct(tag, node.value)
-        count += 1
-        if depth >= MAX_DEPTH:
-            raise _Declined
-        if node.tag is _SEQ:
-            return [build(item, depth + 1) for item in node.value]
-        if node.tag is not _MAP:
-            raise _Declined  # a tag written in the file
-        out: dict[str, object] = {}
-        for key, value in node.value:
-            if (key.tag is not _PLAIN and key.tag is not _TEXT) or key.value in out:
-                raise _Declined
-            count += 1
-            out[key.value] = build(value, depth + 1)
-        return out
-
-    data = None if root is None else build(root, 0)
-    if count > MAX_EVENTS:
+    events = [4]  # stream and document start/end: the event walk counts them too
+    data = None if root is None else _build(root, 0, events)
+    if events[0] > MAX_EVENTS:
         raise _Declined
     return data
+
+
+def _build(node: Any, depth: int, events: list[int]) -> object:
+    """Plain data from a composed node; ``events`` counts what the event walk would see."""
+    events[0] += 1
+    if node.tag is _TEXT:
+        return node.value
+    if node.tag is _PLAIN:
+        tag = _plain_tag(node.value)
+        if tag == _STR:
+            return node.value
+        if tag not in _ALLOWED_TAGS:
+            raise _Declined
+        return _construct(tag, node.value)
+    events[0] += 1
+    if depth >= MAX_DEPTH:
+        raise _Declined
+    if node.tag is _SEQ:
+        return [_build(item, depth + 1, events) for item in node.value]
+    if node.tag is not _MAP:
+        raise _Declined  # a tag written in the file
+    out: dict[str, object] = {}
+    for key, value in node.value:
+        if (key.tag is not _PLAIN and key.tag is not _TEXT) or key.value in out:
+            raise _Declined
+        events[0] += 1
+        out[key.value] = _build(value, depth + 1, events)
+    return out
 
 
 def parse(text: str) -> Parsed:

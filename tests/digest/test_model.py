@@ -62,3 +62,25 @@ def test_refresh_leaves_the_collector_as_it_found_it(
         assert gc.isenabled() is enabled
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_recurring_names_are_one_object_across_digests(
+    write_digest: WriteDigest, tmp_path: Path, cached: bool
+) -> None:
+    write_digest(name="a.yaml")
+    other = base_digest()
+    other["id"] = "storm-other"
+    write_digest(other, name="b.yaml")
+    cache = tmp_path / "cache"
+    library = Library(tmp_path, cache=cache)
+    library.refresh()
+    if cached:  # read back from the cache's JSON, not from YAML
+        library = Library(tmp_path, cache=cache)
+        library.refresh()
+    one, two = library.get("storm-2024-01-08"), library.get("storm-other")
+    assert one is not None and two is not None and one is not two
+    assert one.figures[0].source is two.figures[0].source is one.summary[0].source
+    assert one.sources["union"].name is two.sources["union"].name
+    assert one.figures[0].unit is two.figures[0].unit
+    assert one.article.publisher is two.article.publisher
