@@ -17,6 +17,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pydantic
@@ -27,6 +28,9 @@ from bot.digest.load import MAX_ARTICLE_BYTES, MAX_DIGEST_BYTES, Loaded, article
 from bot.digest.model import Digest
 
 log = logging.getLogger(__name__)
+
+Stamp = tuple[tuple[int, int], ...]
+"""(mtime_ns, size) of a digest file and of its article."""
 
 
 def fingerprint(package: Path = Path(__file__).parent) -> str:
@@ -50,21 +54,43 @@ class _Entry(BaseModel):
     digest: Digest
 
 
-def _read(path: Path, limit: int) -> bytes | None:
-    """A file no larger than ``limit`` (the loader's own cap), or None."""
+@dataclass(frozen=True)
+class _File:
+    data: bytes
+    stamp: tuple[int, int]
+    """(mtime_ns, size) of the very file read: what the library polls for changes."""
+    real: str | None = None
+    """Its resolved path as the OS opened it (Linux), or None: then ``Path.resolve`` tells."""
+
+
+def _read(path: Path, limit: int, real: bool = False) -> _File | None:
+    """A file no larger than ``limit`` (the loader's own cap), or None; one open, one fstat."""
     try:
-        with open(path, "rb") as handle:  # one open, one fstat
-            if os.fstat(handle.fileno()).st_size > limit:
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if info.st_size > limit:
                 return None
             data = handle.read()  # sized from that fstat: no 2 MiB buffer per small file
+            where = _opened_path(handle.fileno()) if real else None
     except OSError:
         return None
-    return data if len(data) <= limit else None
+    if len(data) > limit:
+        return None
+    return _File(data, (info.st_mtime_ns, info.st_size), where)
 
 
-def _hash(path: Path, limit: int) -> str | None:
-    data = _read(path, limit)
-    return None if data is None else hashlib.sha256(data).hexdigest()
+def _opened_path(descriptor: int) -> str | None:
+    """Where an open file really is, as Linux tells (one call instead of an lstat per part of
+    the path, and it is the very file read); None elsewhere."""
+    try:
+        where = os.readlink(f"/proc/self/fd/{descriptor}")
+    except OSError:
+        return None
+    return where if os.path.isabs(where) and not where.endswith(" (deleted)") else None
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 class VerifiedCache:
@@ -78,17 +104,18 @@ class VerifiedCache:
     def name(self, file: Path, sha256: str) -> str:
         return hashlib.sha256(f"{RULES}\n{file}\n{sha256}".encode()).hexdigest() + ".json"
 
-    def get(self, file: Path, folder: Path) -> Loaded | None:
-        """The digest verified from exactly these files, or None (then verify it).
-        ``folder``: ``file``'s folder, resolved (once for all its files)."""
-        sha256 = _hash(file, MAX_DIGEST_BYTES)
-        if sha256 is None:
+    def get(self, file: Path, folder: Path) -> tuple[Loaded, Stamp] | None:
+        """The digest verified from exactly these files and their stamps, or None (then verify
+        it). ``folder``: ``file``'s folder, resolved (once for all its files)."""
+        digest_file = _read(file, MAX_DIGEST_BYTES)
+        if digest_file is None:
             return None
+        sha256 = _sha256(digest_file.data)
         raw = _read(self.folder / self.name(file, sha256), 4 * MAX_DIGEST_BYTES)
         if raw is None:
             return None
-        checksum, _, body = raw.partition(b"\n")
-        if checksum != hashlib.sha256(body).hexdigest().encode():
+        checksum, _, body = raw.data.partition(b"\n")
+        if checksum != _sha256(body).encode():
             return None
         try:
             entry = _Entry.model_validate_json(body)
@@ -96,12 +123,15 @@ class VerifiedCache:
             return None
         if (entry.rules, entry.file, entry.sha256) != (RULES, str(file), sha256):
             return None
-        source = article_path(file, entry.digest)
-        if not source.is_relative_to(folder):
-            return None  # a link that now leads outside: let the loader say so
-        if _hash(source, MAX_ARTICLE_BYTES) != entry.article_sha256:
+        article = _read(file.parent / entry.digest.article.text, MAX_ARTICLE_BYTES, real=True)
+        if article is None or _sha256(article.data) != entry.article_sha256:
             return None
-        return Loaded(entry.digest, file, source, sha256, entry.article_sha256)
+        # Where the file that was read really is: a link that now leads outside is refused.
+        source = Path(article.real) if article.real else article_path(file, entry.digest)
+        if not source.is_relative_to(folder):
+            return None  # let the loader say so
+        loaded = Loaded(entry.digest, file, source, sha256, entry.article_sha256)
+        return loaded, (digest_file.stamp, article.stamp)
 
     def put(self, loaded: Loaded) -> None:
         """Keep ``loaded`` for the next start; a cache that cannot be written is only slower."""
@@ -117,7 +147,7 @@ class VerifiedCache:
         temporary = target.with_suffix(f".{os.getpid()}.tmp")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            temporary.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+            temporary.write_bytes(_sha256(body).encode() + b"\n" + body)
             os.replace(temporary, target)
         except OSError as exc:
             if not self._warned:

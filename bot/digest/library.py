@@ -19,13 +19,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.digest.cache import VerifiedCache
+from bot.digest.cache import Stamp, VerifiedCache
 from bot.digest.load import DigestInvalid, Loaded, Problem, load_digest
 from bot.digest.model import Digest, fold
 
 log = logging.getLogger(__name__)
-
-Stamp = tuple[tuple[int, int], ...]
 
 
 def is_draft(path: Path) -> bool:
@@ -189,11 +187,14 @@ class Library:
                     continue
             # A broken file is retried every time: what it lacks (its article) may have arrived.
             try:
-                loaded = self._cache.get(path, resolved)
-                if loaded is None:
+                hit = self._cache.get(path, resolved)
+                if hit is None:
                     loaded = load_digest(path)
                     self._cache.put(loaded)
+                    stamp = _stamp(path, loaded.article_path)
                     verified = True
+                else:
+                    loaded, stamp = hit
                 good.append(loaded)
             except DigestInvalid as exc:
                 kept = previous.loaded if previous else None
@@ -203,7 +204,7 @@ class Library:
                     if kept is not None:
                         kept_ids.append(kept.digest.id)
                 continue
-            entries[path] = _Entry(_stamp(path, loaded.article_path), loaded)
+            entries[path] = _Entry(stamp, loaded)
         by_id: dict[str, Loaded] = {}
         for path, entry in entries.items():
             if entry.loaded is None:

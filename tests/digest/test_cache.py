@@ -218,6 +218,7 @@ def test_a_cache_that_cannot_be_written_only_costs_time(
 def test_a_link_that_now_leads_outside_is_verified_again(
     write_digest: WriteDigest, tmp_path: Path, verifications: list[Path]
 ) -> None:
+
     folder = tmp_path / "digests"
     folder.mkdir()
     (folder / "articles").mkdir()
@@ -291,3 +292,38 @@ def test_article_text_is_read_on_demand_and_checked(
     article.write_text("other words\n", "utf-8")
     with pytest.raises(DigestInvalid, match="changed since the digest was verified"):
         Loaded(fresh.digest, path, article, fresh.sha256, "0" * 64).article_text()
+
+
+def test_without_the_os_telling_where_a_file_is_the_link_is_resolved(
+    write_digest: WriteDigest,
+    tmp_path: Path,
+    verifications: list[Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cache_module, "_opened_path", lambda descriptor: None)
+    test_a_link_that_now_leads_outside_is_verified_again(write_digest, tmp_path, verifications)
+
+
+def test_a_digest_taken_from_the_cache_still_sees_later_edits(
+    write_digest: WriteDigest, tmp_path: Path, verifications: list[Path]
+) -> None:
+    """The stamps of a cache hit are those of the files read: polling notices the next edit."""
+    path = write_digest()
+    cache = tmp_path / "cache"
+    restart(tmp_path, cache)
+    verifications.clear()
+    library = restart(tmp_path, cache)
+    assert verifications == []
+    assert not library.refresh()  # nothing changed
+    article = tmp_path / "articles" / "storm.txt"
+    article.write_text(ARTICLE + "A later paragraph.\n", "utf-8")
+    assert library.refresh().updated == (ID,)
+    assert verifications == [path]
+
+
+def test_where_an_open_file_really_is(tmp_path: Path) -> None:
+    target = tmp_path / "real.txt"
+    target.write_text("words", "utf-8")
+    (tmp_path / "link.txt").symlink_to(target)
+    with open(tmp_path / "link.txt", "rb") as handle:
+        assert cache_module._opened_path(handle.fileno()) == str(target.resolve())
