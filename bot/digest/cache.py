@@ -59,11 +59,9 @@ class _File:
     data: bytes
     stamp: tuple[int, int]
     """(mtime_ns, size) of the very file read: what the library polls for changes."""
-    real: str | None = None
-    """Its resolved path as the OS opened it (Linux), or None: then ``Path.resolve`` tells."""
 
 
-def _read(path: Path, limit: int, real: bool = False) -> _File | None:
+def _read(path: Path, limit: int) -> _File | None:
     """A file no larger than ``limit`` (the loader's own cap), or None; one open, one fstat."""
     try:
         with open(path, "rb") as handle:
@@ -71,22 +69,11 @@ def _read(path: Path, limit: int, real: bool = False) -> _File | None:
             if info.st_size > limit:
                 return None
             data = handle.read()  # sized from that fstat: no 2 MiB buffer per small file
-            where = _opened_path(handle.fileno()) if real else None
     except OSError:
         return None
     if len(data) > limit:
         return None
-    return _File(data, (info.st_mtime_ns, info.st_size), where)
-
-
-def _opened_path(descriptor: int) -> str | None:
-    """Where an open file really is, as Linux tells (one call instead of an lstat per part of
-    the path, and it is the very file read); None elsewhere."""
-    try:
-        where = os.readlink(f"/proc/self/fd/{descriptor}")
-    except OSError:
-        return None
-    return where if os.path.isabs(where) and not where.endswith(" (deleted)") else None
+    return _File(data, (info.st_mtime_ns, info.st_size))
 
 
 def _sha256(data: bytes) -> str:
@@ -123,13 +110,12 @@ class VerifiedCache:
             return None
         if (entry.rules, entry.file, entry.sha256) != (RULES, str(file), sha256):
             return None
-        article = _read(file.parent / entry.digest.article.text, MAX_ARTICLE_BYTES, real=True)
+        source = article_path(file, entry.digest)
+        if not source.is_relative_to(folder):
+            return None  # a link that now leads outside: let the loader say so
+        article = _read(source, MAX_ARTICLE_BYTES)
         if article is None or _sha256(article.data) != entry.article_sha256:
             return None
-        # Where the file that was read really is: a link that now leads outside is refused.
-        source = Path(article.real) if article.real else article_path(file, entry.digest)
-        if not source.is_relative_to(folder):
-            return None  # let the loader say so
         loaded = Loaded(entry.digest, file, source, sha256, entry.article_sha256)
         return loaded, (digest_file.stamp, article.stamp)
 

@@ -294,16 +294,6 @@ def test_article_text_is_read_on_demand_and_checked(
         Loaded(fresh.digest, path, article, fresh.sha256, "0" * 64).article_text()
 
 
-def test_without_the_os_telling_where_a_file_is_the_link_is_resolved(
-    write_digest: WriteDigest,
-    tmp_path: Path,
-    verifications: list[Path],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(cache_module, "_opened_path", lambda descriptor: None)
-    test_a_link_that_now_leads_outside_is_verified_again(write_digest, tmp_path, verifications)
-
-
 def test_a_digest_taken_from_the_cache_still_sees_later_edits(
     write_digest: WriteDigest, tmp_path: Path, verifications: list[Path]
 ) -> None:
@@ -319,11 +309,3 @@ def test_a_digest_taken_from_the_cache_still_sees_later_edits(
     article.write_text(ARTICLE + "A later paragraph.\n", "utf-8")
     assert library.refresh().updated == (ID,)
     assert verifications == [path]
-
-
-def test_where_an_open_file_really_is(tmp_path: Path) -> None:
-    target = tmp_path / "real.txt"
-    target.write_text("words", "utf-8")
-    (tmp_path / "link.txt").symlink_to(target)
-    with open(tmp_path / "link.txt", "rb") as handle:
-        assert cache_module._opened_path(handle.fileno()) == str(target.resolve())
