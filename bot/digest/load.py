@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.digest.model import SLUG, Digest, Figure, Item, Place, SummaryPoint, fold
+from bot.digest.model import SLUG, TAG, Digest, Figure, Item, Place, SummaryPoint, fold
 from bot.digest.text import has_number, is_debris, normalise
 from bot.digest.yamlsafe import Parsed, Path_, YamlProblem, parse
 
@@ -106,6 +106,11 @@ def _message(error: Any) -> str:
         pattern = error.get("ctx", {}).get("pattern")
         if pattern == SLUG:
             return f"{error['input']!r} must be a slug: lowercase letters, digits and '-'"
+        if pattern == TAG:
+            return (
+                f"{error['input']!r} must be a tag: lowercase letters, digits and '-', "
+                "at most 40 characters"
+            )
         return f"{error['input']!r} must be an http(s) URL"
     if kind == "literal_error":
         return f"{error['input']!r} is not allowed; expected {error['ctx']['expected']}"

@@ -1,0 +1,1 @@
+"""Schedules: when to post (spec, scheduler), how (delivery), and what must survive restarts."""
