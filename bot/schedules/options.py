@@ -116,3 +116,26 @@ class PostOptions:
             tags=tuple(data.get("tags") or ()),
             mention=data.get("mention"),
         )
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where and how one scheduled post goes, beyond its channel: what the adapter needs."""
+
+    options: PostOptions = field(default_factory=PostOptions)
+    title: str = ""
+    """The digest's title: the name of its forum post or discussion thread."""
+    thread: str | None = None
+    """The digest's forum post (Discord) or thread root (Matrix) in this channel, if any: later
+    posts of the same digest go there."""
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What an adapter reports after a scheduled post."""
+
+    message_id: str
+    thread: str | None = None
+    """The forum post, discussion thread or Matrix thread root the post opened or joined."""
+    note: str | None = None
+    """What did not happen as configured (posted unpublished, no thread): logged and listed."""
