@@ -15,13 +15,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.delivery import Limits
-from bot.digest.load import DigestInvalid, dotted, read_text
 from bot.digest.yamlsafe import YamlProblem, parse
-from bot.schedule import ScheduleError, ScheduleSpec, parse_duration
+from bot.schedules.spec import Limits, ScheduleError, ScheduleSpec, parse_duration
 
 DEFAULT_PATH = Path("config.yaml")
 SECRET_WORDS = ("token", "password", "secret")
+MAX_CONFIG_BYTES = 256 * 1024
 
 
 class ConfigError(Exception):
@@ -36,7 +35,7 @@ class _Schedule(BaseModel):
     cron: str
     timezone: str = "UTC"
     post: Literal["latest", "new"] = "latest"
-    parts: list[Literal["summary", "figures", "places"]] = ["summary"]
+    parts: list[Literal["summary", "figures", "places", "map"]] = ["summary"]
 
 
 class _Pacing(BaseModel):
@@ -127,10 +126,7 @@ def load_config(path: Path, *, required: bool = True, env: dict[str, str] | None
             raise ConfigError(f"{path}: no such config file")
         return _resolve(None, Path.cwd(), _File(), env, _no_lines)
     try:
-        text = read_text(path, 256 * 1024, "config file")
-        parsed = parse(text)
-    except DigestInvalid as exc:
-        raise ConfigError(str(exc.problems[0])) from None
+        parsed = parse(_read(path))
     except YamlProblem as exc:
         raise ConfigError(f"{path}:{exc.line}: {exc.message}") from None
     data = {} if parsed.data is None else parsed.data
@@ -152,8 +148,33 @@ def load_config(path: Path, *, required: bool = True, env: dict[str, str] | None
         if error["type"] == "extra_forbidden":
             known = ", ".join(_File.model_fields)
             message = f"unknown key (known keys: {known})"
-        raise ConfigError(f"{path}:{parsed.line_of(where)}: {dotted(where)}: {message}") from None
+        raise ConfigError(f"{path}:{parsed.line_of(where)}: {_dotted(where)}: {message}") from None
     return _resolve(path, path.parent, model, env, parsed.line_of)
+
+
+def _read(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{path}:1: config file is {size:,} bytes; the limit is {MAX_CONFIG_BYTES:,}"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}:1: cannot read config file: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: config file is not UTF-8 (byte {exc.start})") from None
+
+
+def _dotted(where: tuple[str | int, ...]) -> str:
+    """('schedules', 0, 'cron') → 'schedules[0].cron', as the digest loader names fields."""
+    out = ""
+    for part in where:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 def _no_lines(_path: tuple[str | int, ...]) -> int:

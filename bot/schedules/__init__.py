@@ -1,1 +1,2 @@
-"""Schedules: when to post (spec, scheduler), how (delivery), and what must survive restarts."""
+"""Scheduled posts: ``spec`` (the values, a leaf), ``scheduler`` (slots, catch-up, /schedule's
+operations), ``delivery`` (pacing, retries, the ledger's marks), ``store`` (SQLAlchemy)."""

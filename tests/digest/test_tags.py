@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.digest.load import DigestInvalid, load_digest
-from tests.conftest import WriteDigest, base_digest
+from tests.helpers import WriteDigest, base_digest
 
 
 def test_tags_are_optional_and_kept_in_order(write_digest: WriteDigest) -> None:

@@ -71,7 +71,8 @@ async def test_publishing_the_bots_own_post_in_an_announcement_channel(
     updates = fake.channel_id("updates")
     message_id = await post(rest, updates)
     status, body, _ = await rest("POST", f"/channels/{updates}/messages/{message_id}/crosspost")
-    assert status == 200 and body["flags"] & 1  # CROSSPOSTED
+    assert status == 200
+    assert body["flags"] & 1
     assert fake.publishes == [(updates, message_id)]
     status, body, _ = await rest("POST", f"/channels/{updates}/messages/{message_id}/crosspost")
     assert (status, body["code"]) == (400, 40033)
@@ -123,8 +124,10 @@ async def test_the_publish_budget_is_a_per_channel_sub_limit(fake: FakeDiscord, 
         assert status == 200
     status, body, headers = await rest("POST", f"/channels/{updates}/messages/{ids[2]}/crosspost")
     assert status == 429
-    assert body["global"] is False and 59 < body["retry_after"] <= 60
-    assert headers["Via"] and int(headers["X-RateLimit-Remaining"]) > 0  # the sub-limit shape
+    assert body["global"] is False
+    assert 59 < body["retry_after"] <= 60
+    assert headers["Via"]
+    assert int(headers["X-RateLimit-Remaining"]) > 0
     assert fake.rate_limited[-1].bucket == "publish"
     other = await post(rest, alerts)
     status, _, _ = await rest("POST", f"/channels/{alerts}/messages/{other}/crosspost")
@@ -159,7 +162,9 @@ async def test_edits_of_a_published_post_are_limited(fake: FakeDiscord, rest: Re
     status, _, _ = await rest("PATCH", path, {"content": "one edit after publishing"})
     assert status == 200
     status, body, _ = await rest("PATCH", path, {"content": "a second one"})
-    assert status == 429 and body["code"] == 20028 and body["retry_after"] > 200
+    assert status == 429
+    assert body["code"] == 20028
+    assert body["retry_after"] > 200
     assert fake.message(message_id).content == "one edit after publishing"
 
 
@@ -238,13 +243,16 @@ async def test_a_thread_on_a_message(fake: FakeDiscord, rest: Rest) -> None:
     message_id = await post(rest, general, "a scheduled post")
     path = f"/channels/{general}/messages/{message_id}/threads"
     status, body, _ = await rest("POST", path, {"name": "Discuss", "auto_archive_duration": 1440})
-    assert status == 201 and body["id"] == str(message_id) and body["type"] == PUBLIC_THREAD
+    assert status == 201
+    assert body["id"] == str(message_id)
+    assert body["type"] == PUBLIC_THREAD
     assert body["parent_id"] == str(general)
     assert fake.message(message_id).data["thread"]["id"] == str(message_id)
     status, body, _ = await rest("POST", path, {"name": "again"})
     assert (status, body["code"]) == (400, 160004)
     status, _, _ = await rest("POST", f"/channels/{message_id}/messages", {"content": "in it"})
-    assert status == 200 and [m.content for m in fake.messages_in(message_id)] == ["in it"]
+    assert status == 200
+    assert [m.content for m in fake.messages_in(message_id)] == ["in it"]
     status, body, _ = await rest("POST", path.replace(str(message_id), "1", 1), {"name": "x"})
     assert status == 404
 
@@ -254,7 +262,8 @@ async def test_discord_py_opens_a_thread_on_its_post(fake: FakeDiscord) -> None:
     client = discord.Client(intents=discord.Intents(guilds=True), guild_ready_timeout=0.05)
     async with serve_client(fake, client):
         channel = client.get_channel(fake.channel_id("updates"))
-        assert isinstance(channel, discord.TextChannel) and channel.is_news()
+        assert isinstance(channel, discord.TextChannel)
+        assert channel.is_news()
         message = await channel.send("post")
         thread = await message.create_thread(name="Discuss this digest")
         await thread.send("first reply")
@@ -346,13 +355,16 @@ async def test_subcommand_registration_is_checked(
 async def test_install_types_and_contexts_are_checked(fake: FakeDiscord, rest: Rest) -> None:
     path = f"/applications/{fake.application_id}/commands"
     status, body, _ = await rest("PUT", path, [command(integration_types=[0, 3])])
-    assert status == 400 and body["errors"]["0"]["integration_types"]["1"]["_errors"]
+    assert status == 400
+    assert body["errors"]["0"]["integration_types"]["1"]["_errors"]
     status, body, _ = await rest("PUT", path, [command(contexts=[])])
-    assert status == 400 and body["errors"]["0"]["contexts"]["_errors"]
+    assert status == 400
+    assert body["errors"]["0"]["contexts"]["_errors"]
     status, body, _ = await rest(
         "PUT", path, [command(integration_types=[0, 1], contexts=[0, 1, 2])]
     )
-    assert status == 200 and body[0]["integration_types"] == [0, 1]
+    assert status == 200
+    assert body[0]["integration_types"] == [0, 1]
 
 
 class _Recorder(discord.Client):
@@ -410,12 +422,15 @@ async def test_subcommand_interactions_reach_discord_py_typed(fake: FakeDiscord)
         registered = fake.commands()
         schedule = next(c for c in registered if c["name"] == "schedule")
         assert [o["type"] for o in schedule["options"]] == [1, 1]
-        assert schedule.get("contexts") in (None, [0]) and schedule.get("dm_permission") is False
+        assert schedule.get("contexts") in (None, [0])
+        assert schedule.get("dm_permission") is False
         updates = fake.channel_id("updates")
         record = await fake.interact("schedule add", {"cron": "0 8 * * mon", "channel": updates})
-        assert record.reply is not None and record.reply.content == "added"
+        assert record.reply is not None
+        assert record.reply.content == "added"
         sent = record.payload["data"]["options"]
-        assert sent[0]["type"] == 1 and sent[0]["options"][1] == {
+        assert sent[0]["type"] == 1
+        assert sent[0]["options"][1] == {
             "name": "channel",
             "type": 7,
             "value": str(updates),
@@ -439,10 +454,12 @@ async def test_user_install_interactions(fake: FakeDiscord) -> None:
             await fake.interact("schedule list", where=Where("user", "guild"))
         with pytest.raises(LookupError, match="bot_dm"):
             await fake.interact("schedule list", where=Where("guild", "bot_dm"))
-    assert "guild_id" not in in_dm.payload and in_dm.payload["context"] == 1
+    assert "guild_id" not in in_dm.payload
+    assert in_dm.payload["context"] == 1
     assert in_dm.payload["authorizing_integration_owners"] == {"1": str(fake.alice.id)}
     assert elsewhere.payload["guild_id"] == str(fake.other_guild_id)
-    assert friend.payload["channel"]["type"] == 1 and friend.payload["context"] == 2
+    assert friend.payload["channel"]["type"] == 1
+    assert friend.payload["context"] == 2
     assert all(r.reply is not None and r.reply.ephemeral for r in (in_dm, elsewhere, friend))
     assert client.seen == [
         {

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from bot.schedules.budget import BudgetLimits, PublishBudget
 from bot.schedules.health import Health, HealthState
+from bot.schedules.store import Store
 from bot.schedules.tables import StateTables
-from bot.store import Store
 
 
 class Clock:
@@ -24,7 +24,8 @@ def test_the_budget_is_per_channel_and_slides() -> None:
     budget = PublishBudget(BudgetLimits(per_channel=3, period=3600), clock)
     taken = [budget.take("news") for _ in range(3)]
     assert all(t is not None for t in taken)
-    assert budget.take("news") is None and budget.remaining("news") == 0
+    assert budget.take("news") is None
+    assert budget.remaining("news") == 0
     assert budget.take("other") is not None  # its own budget
     assert budget.free_at("news") == clock.now + 3600
     clock.now += 3600.5
@@ -34,7 +35,8 @@ def test_the_budget_is_per_channel_and_slides() -> None:
 def test_a_refund_gives_the_publish_back() -> None:
     budget = PublishBudget(BudgetLimits(per_channel=1, period=60), Clock())
     at = budget.take("news")
-    assert at is not None and budget.remaining("news") == 0
+    assert at is not None
+    assert budget.remaining("news") == 0
     budget.refund("news", at)
     assert budget.remaining("news") == 1
 
@@ -44,8 +46,10 @@ def test_a_429_holds_the_channel() -> None:
     budget = PublishBudget(BudgetLimits(per_channel=10, period=3600), clock)
     budget.take("news")
     until = budget.hold("news", 1200.0)
-    assert until == clock.now + 1200 and budget.remaining("news") == 0
-    assert budget.take("news") is None and budget.free_at("news") == until
+    assert until == clock.now + 1200
+    assert budget.remaining("news") == 0
+    assert budget.take("news") is None
+    assert budget.free_at("news") == until
     clock.now = until + 1
     assert budget.remaining("news") == 9
 
@@ -69,7 +73,8 @@ def test_usage_survives_a_restart(tmp_path: Path) -> None:
     again = PublishBudget(BudgetLimits(per_channel=2, period=3600), clock)
     uses, holds = tables.publishing(since=clock.now - 3600)
     again.restore(uses, holds)
-    assert again.remaining("news") == 0 and again.remaining("alerts") == 0
+    assert again.remaining("news") == 0
+    assert again.remaining("alerts") == 0
     assert len(uses) == 2
     tables.forget_publish("news", uses[0][1])
     assert len(tables.publishing(since=clock.now - 3600)[0]) == 1
@@ -81,12 +86,13 @@ def test_one_notice_when_flagged_and_one_when_recovered() -> None:
     notices = [health.failed("s1", "500 from Discord", permanent=False)[1] for _ in range(5)]
     assert [n is not None for n in notices] == [False, False, True, False, False]
     flagged = notices[2]
-    assert (
-        flagged is not None and flagged.kind == "flagged" and "3 posts in a row" in flagged.reason
-    )
+    assert flagged is not None
+    assert flagged.kind == "flagged"
+    assert "3 posts in a row" in flagged.reason
     assert health.flagged("s1")
     _, recovered = health.succeeded("s1")
-    assert recovered is not None and recovered.kind == "recovered"
+    assert recovered is not None
+    assert recovered.kind == "recovered"
     assert health.succeeded("s1")[1] is None
     assert health.flagged("s1") is None
 
@@ -94,11 +100,13 @@ def test_one_notice_when_flagged_and_one_when_recovered() -> None:
 def test_a_missing_channel_flags_at_once() -> None:
     health = Health(failures_to_flag=3)
     state, notice = health.failed("s2", "403 Missing Permissions", permanent=True)
-    assert notice is not None and notice.reason == "403 Missing Permissions"
+    assert notice is not None
+    assert notice.reason == "403 Missing Permissions"
     assert state == HealthState("s2", 1, "403 Missing Permissions")
     assert health.failed("s2", "403 Missing Permissions", permanent=True)[1] is None
     text = notice.text("latest digest to discord:1")
-    assert "s2" in text and "/schedule remove s2" in text
+    assert "s2" in text
+    assert "/schedule remove s2" in text
 
 
 def test_health_survives_a_restart(tmp_path: Path) -> None:

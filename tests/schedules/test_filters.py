@@ -9,7 +9,7 @@ import pytest
 
 from bot.digest.model import Digest
 from bot.schedules.filters import FilterError, Only
-from tests.conftest import base_digest
+from tests.helpers import base_digest
 
 
 def digest(**changes: Any) -> Digest:

@@ -19,7 +19,8 @@ NEWS = ChannelFacts("news", "announcement", roles=ROLES)
 
 
 def test_the_defaults_keep_the_schedule_id_and_json_round_trips() -> None:
-    assert PostOptions().key() == "" and PostOptions().describe() == ""
+    assert PostOptions().key() == ""
+    assert PostOptions().describe() == ""
     options = PostOptions(
         only=Only(tags=("ukraine",)), thread=True, tags=("ukraine",), mention=f"role:{ROLE}"
     )
