@@ -17,7 +17,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.reply import Reply
+from bot.schedules.options import AS_CONFIGURED, Placement, Posted, PostOptions
 from bot.schedules.spec import Limits
+from bot.schedules.targets import ChannelFacts
 
 
 class PlatformError(RuntimeError):
@@ -47,13 +49,26 @@ class Adapter(Protocol):
         """Let answers in flight finish briefly, then disconnect. Safe to call twice."""
         ...
 
-    async def post(self, channel: str, reply: Reply, nonce: str) -> str:
-        """A scheduled post as a new message; its id. A 429 is retried by one layer only:
+    async def post(
+        self, channel: str, reply: Reply, nonce: str, placement: Placement = AS_CONFIGURED
+    ) -> Posted:
+        """A scheduled post; what was posted. A 429 is retried by one layer only:
         ``RateLimited`` for the deliverer to wait out, or waited out here and ``GaveUp`` past
         the bound. ``ChannelGone`` on 403/404;
-        ``nonce`` makes a re-send recognisable (Discord ``enforce_nonce``, Matrix txn ids)."""
+        ``nonce`` makes a re-send recognisable (Discord ``enforce_nonce``, Matrix txn ids).
+
+        ``placement`` carries the platform's extras, each behind this one verb: Discord
+        publishes in announcement channels (within the per-channel budget), makes one forum
+        post per digest with its tags, opens a thread per post and pings exactly the
+        schedule's role; Matrix puts later posts of a digest in the thread of its first and
+        pings ``@room``. What did not happen as configured comes back in ``Posted.note``."""
+        ...
+
+    async def inspect(self, channel: str, options: PostOptions) -> ChannelFacts | None:
+        """What the channel is (kind, forum tags, the bot's permissions there, roles), for
+        the checks at ``/schedule add`` and at start (``bot.schedules.targets``); None when
+        the bot cannot see it."""
         ...
 
     # Added by the next issues (see the module docstring):
     # async def edit(self, channel: str, message_id: str, reply: Reply) -> None: ...
-    # async def publish(self, channel: str, message_id: str) -> None: ...

@@ -3,8 +3,8 @@ it recovers — never one per failed post.
 
 A schedule is flagged at once when its channel is gone or the bot lacks a permission (nothing
 will work until an admin acts), and after ``failures_to_flag`` failed posts in a row otherwise
-(one 500 is not news). A pure state machine: :mod:`bot.schedules.tables` persists the state so
-a restart neither forgets a flag nor announces it again.
+(one 500 is not news). A pure state machine; the flag itself is the store's (``flags``), which
+the scheduler restores at start, so a restart neither forgets a flag nor announces it again.
 """
 
 from __future__ import annotations

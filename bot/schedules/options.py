@@ -130,6 +130,10 @@ class Placement:
     posts of the same digest go there."""
 
 
+AS_CONFIGURED = Placement()
+"""A post with the default options and no thread yet."""
+
+
 @dataclass(frozen=True)
 class Posted:
     """What an adapter reports after a scheduled post."""

@@ -1,4 +1,4 @@
-"""What the publish budget and schedule health must remember across restarts, in the same
+"""What the publish budget and digest threads must remember across restarts, in the same
 database as the ledger (its own tables, created on first use; SQLAlchemy Core as in the store).
 
 Blocking and short, like the store: async callers use ``asyncio.to_thread``.
@@ -18,15 +18,12 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
     delete,
     insert,
     select,
     update,
 )
 from sqlalchemy.engine import Engine
-
-from bot.schedules.health import HealthState
 
 metadata = MetaData()
 
@@ -45,12 +42,13 @@ publish_holds = Table(
     Column("until", Float, nullable=False),
 )
 
-schedule_health = Table(
-    "schedule_health",
+digest_threads = Table(
+    "digest_threads",
     metadata,
-    Column("schedule_id", String(64), primary_key=True),
-    Column("failures", Integer, nullable=False),
-    Column("flagged", Text),
+    Column("platform", String(16), primary_key=True),
+    Column("channel", String(255), primary_key=True),
+    Column("digest_id", String(80), primary_key=True),
+    Column("thread", String(255), nullable=False),
 )
 
 
@@ -98,22 +96,28 @@ class StateTables:
             holds = conn.execute(select(publish_holds.c.channel, publish_holds.c.until))
             return [(r.channel, r.at) for r in uses], [(r.channel, r.until) for r in holds]
 
-    # -- schedule health --------------------------------------------------------------------------
-    def save_health(self, state: HealthState) -> None:
+    # -- a digest's thread in a channel (a forum post; a Matrix thread root) ---------------------
+    def thread_of(self, platform: str, channel: str, digest_id: str) -> str | None:
         with self._tx() as conn:
-            conn.execute(
-                delete(schedule_health).where(schedule_health.c.schedule_id == state.schedule_id)
-            )
-            if state.failures or state.flagged:
-                conn.execute(
-                    insert(schedule_health).values(
-                        schedule_id=state.schedule_id,
-                        failures=state.failures,
-                        flagged=state.flagged,
-                    )
+            row = conn.execute(
+                select(digest_threads.c.thread).where(
+                    digest_threads.c.platform == platform,
+                    digest_threads.c.channel == channel,
+                    digest_threads.c.digest_id == digest_id,
                 )
+            ).first()
+            return row.thread if row else None
 
-    def health(self) -> list[HealthState]:
+    def set_thread(self, platform: str, channel: str, digest_id: str, thread: str) -> None:
         with self._tx() as conn:
-            rows = conn.execute(select(schedule_health))
-            return [HealthState(r.schedule_id, r.failures, r.flagged) for r in rows]
+            where = (
+                digest_threads.c.platform == platform,
+                digest_threads.c.channel == channel,
+                digest_threads.c.digest_id == digest_id,
+            )
+            conn.execute(delete(digest_threads).where(*where))
+            conn.execute(
+                insert(digest_threads).values(
+                    platform=platform, channel=channel, digest_id=digest_id, thread=thread
+                )
+            )

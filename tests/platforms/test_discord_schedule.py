@@ -79,6 +79,8 @@ async def test_an_admin_adds_tests_and_removes_a_schedule(
     assert "Figures" in post
     assert post.count("• ") >= 2
     assert fake.messages_in(news)[0].pinged == {"everyone": False, "users": [], "roles": []}
+    # the ledger is marked just after Discord has the message: wait for the mark, not a race
+    await fake.wait_for(lambda: getattr(scheduler.store.latest(spec.id), "state", "") == "sent")
     listed = await fake.interact("schedule", {"action": "list"}, user=fake.owner)
     assert listed.reply is not None
     assert "last: posted" in listed.reply.text()

@@ -341,7 +341,7 @@ async def test_post_sends_a_notice_to_each_room(matrix: Matrix) -> None:
     bot = await matrix.start_bot()
     rooms = [await matrix.room_with_bot(bot) for _ in range(2)]
     reply = answer(matrix.library, parse("!summary"))
-    ids = [await bot.post(room, reply) for room in rooms]
+    ids = [(await bot.post(room, reply)).message_id for room in rooms]
     ((body, formatted),) = render_parts(reply)
     for room, event_id in zip(rooms, ids, strict=True):
         (event,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
@@ -438,9 +438,11 @@ async def test_nothing_is_lost_under_the_default_rc_message(
         await bot.close()
     assert bot.stats.rate_limited >= 1  # Synapse did refuse some: the limit was really in force
     assert elapsed >= 5 * (12 - 10) - 1.5
-    for room, event_id in zip(rooms, ids, strict=True):
+    for room, posted in zip(rooms, ids, strict=True):
         events = await admin.from_user(room, account.user_id)
-        assert [e["event_id"] for e in events] == [event_id]  # exactly once: none lost, none twice
+        assert [e["event_id"] for e in events] == [
+            posted.message_id
+        ]  # exactly once: none lost, none twice
     await admin.close()
 
 

@@ -109,18 +109,21 @@ def test_a_missing_channel_flags_at_once() -> None:
     assert "/schedule remove s2" in text
 
 
-def test_health_survives_a_restart(tmp_path: Path) -> None:
+def test_a_restored_flag_is_not_announced_again() -> None:
+    health = Health()
+    health.restore([HealthState("s3", 0, "404 Unknown Channel")])
+    assert health.failed("s3", "404 Unknown Channel", permanent=True)[1] is None
+    _, recovered = health.succeeded("s3")
+    assert recovered is not None
+    assert recovered.kind == "recovered"
+
+
+def test_a_digests_thread_is_remembered(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
     tables = StateTables(store.engine)
-    health = Health()
-    state, notice = health.failed("s3", "404 Unknown Channel", permanent=True)
-    assert notice is not None
-    tables.save_health(state)
-    again = Health()
-    again.restore(tables.health())
-    assert again.failed("s3", "404 Unknown Channel", permanent=True)[1] is None  # no second notice
-    state, recovered = again.succeeded("s3")
-    assert recovered is not None
-    tables.save_health(state)
-    assert tables.health() == []
+    assert tables.thread_of("discord", "1", "d") is None
+    tables.set_thread("discord", "1", "d", "99")
+    tables.set_thread("discord", "1", "d", "100")
+    assert tables.thread_of("discord", "1", "d") == "100"
+    assert tables.thread_of("discord", "2", "d") is None
     store.close()

@@ -36,7 +36,11 @@ from bot.platforms.discord.pages import NO_PINGS, PageTurner, filename, to_embed
 from bot.platforms.discord.poster import DiscordPoster, messages
 from bot.platforms.discord.render import render
 from bot.reply import Reply
+from bot.schedules.budget import BudgetLimits
+from bot.schedules.options import AS_CONFIGURED, Placement, Posted, PostOptions
 from bot.schedules.spec import Limits
+from bot.schedules.tables import StateTables
+from bot.schedules.targets import ChannelFacts
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +60,14 @@ PERMISSIONS = discord.Permissions(
     embed_links=True,
     attach_files=True,
     read_message_history=True,
+    create_public_threads=True,
+    send_messages_in_threads=True,
 )
 """What the bot needs in a channel (for scheduled posts; slash command answers need none)."""
 SCOPES = ("bot", "applications.commands")
 UNKNOWN_INTERACTION = 10062
+MAX_RATELIMIT_WAIT = 30.0
+"""discord.py's smallest allowed ``max_ratelimit_timeout``: longer 429s raise ``RateLimited``."""
 
 
 class DiscordLoginError(PlatformError):
@@ -330,15 +338,26 @@ class DiscordAdapter:
     name = "discord"
 
     def __init__(
-        self, commands: Commands, token: str, limits: Limits | None = None, **options: Any
+        self,
+        commands: Commands,
+        token: str,
+        limits: Limits | None = None,
+        *,
+        publish: BudgetLimits | None = None,
+        tables: StateTables | None = None,
+        **options: Any,
     ) -> None:
+        # A 429 longer than this (a spent publish budget: up to an hour) raises instead of
+        # sleeping inside discord.py; the poster and the deliverer honour it.
+        options.setdefault("max_ratelimit_timeout", MAX_RATELIMIT_WAIT)
         self.client = DigestBot(commands, **options)
         self.token = token
         self.limits = limits
-        self.poster = DiscordPoster(self.client)
+        self.poster = DiscordPoster(self.client, publish=publish, tables=tables)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        await self.poster.restore()
         await self.client.__aenter__()
         await _login(self.client, self.token)
         self._task = asyncio.create_task(self._connect(), name="discord-gateway")
@@ -378,8 +397,13 @@ class DiscordAdapter:
                 await asyncio.wait_for(self._task, 10)
             self._task = None
 
-    async def post(self, channel: str, reply: Reply, nonce: str) -> str:
-        return await self.poster.post(channel, reply, nonce)
+    async def post(
+        self, channel: str, reply: Reply, nonce: str, placement: Placement = AS_CONFIGURED
+    ) -> Posted:
+        return await self.poster.post(channel, reply, nonce, placement)
+
+    async def inspect(self, channel: str, options: PostOptions) -> ChannelFacts | None:
+        return await self.poster.inspect(channel, options)
 
 
 async def sync_commands(

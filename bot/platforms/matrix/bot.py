@@ -44,6 +44,7 @@ import nio  # type: ignore[import-untyped]
 from bot.commands.base import Caller, parse
 from bot.commands.registry import Commands
 from bot.platforms.matrix.client import NioClient, Response, new_client, rate_limited, retry_wait
+from bot.platforms.matrix.pages import ping_room, room_ping_level, thread_relation
 from bot.platforms.matrix.render import message_content, render_parts
 from bot.platforms.matrix.rooms import (
     ADMIN_LEVEL,
@@ -64,7 +65,9 @@ from bot.platforms.matrix.settings import (
 )
 from bot.reply import Picture, Reply
 from bot.schedules.delivery import ChannelGone, GaveUp
+from bot.schedules.options import AS_CONFIGURED, Placement, Posted, PostOptions
 from bot.schedules.spec import Limits
+from bot.schedules.targets import ChannelFacts
 
 log = logging.getLogger(__name__)
 
@@ -462,8 +465,17 @@ class MatrixBot:
         await self._send_reply(room_id, reply, relation)
 
     # -- sending ----------------------------------------------------------------------------
-    async def post(self, room_id: str, reply: Reply, nonce: str | None = None) -> str:
+    async def post(
+        self,
+        room_id: str,
+        reply: Reply,
+        nonce: str | None = None,
+        placement: Placement = AS_CONFIGURED,
+    ) -> Posted:
         """Post ``reply`` as a new message (not a reply); returns the first event's id.
+
+        With ``thread: true`` the first post of a digest starts a thread and every later post
+        of that digest goes into it (``m.thread``); ``mention: room`` pings ``@room``.
 
         The scheduler's ``Poster``. ``nonce`` (the delivery's ledger nonce) makes the transaction
         ids stable, so a repeat of the same post (after a crash, or a retry by the deliverer) is
@@ -471,15 +483,44 @@ class MatrixBot:
         past the bound it raises ``GaveUp``, which the deliverer does not retry); a room the bot
         is not in raises ``ChannelGone``; anything else ``MatrixSendError`` (retried there).
         """
+        options = placement.options
+        relation = (
+            thread_relation(placement.thread) if options.thread and placement.thread else None
+        )
         try:
-            ids = await self._send_reply(room_id, reply, None, key=nonce)
+            ids = await self._send_reply(
+                room_id, reply, relation, key=nonce, ping=options.mention == "room"
+            )
         except MatrixSendError as exc:
             if exc.errcode in GONE_ERRCODES:
                 raise ChannelGone(str(exc)) from exc
             if exc.errcode == "M_LIMIT_EXCEEDED":  # waited out RATE_LIMIT_RETRIES times here
                 raise MatrixGaveUp(str(exc), exc.errcode) from exc
             raise
-        return ids[0]
+        thread = (placement.thread or ids[0]) if options.thread else None
+        return Posted(ids[0], thread)
+
+    async def inspect(self, channel: str, options: PostOptions) -> ChannelFacts | None:
+        """A room the bot is in, and whether its power level may ping ``@room`` there."""
+        if channel not in self.client.rooms:
+            return None
+        may_ping = True
+        if options.mention == "room":
+
+            async def call() -> Any:
+                return await self.client.room_get_state(channel)
+
+            try:
+                events = (await self._request("reading the room's power levels", call)).events
+            except MatrixSendError as exc:
+                log.warning("matrix: cannot read %s's power levels: %s", channel, exc)
+                return ChannelFacts(channel, "room", may_ping_room=False)
+            levels = next(
+                (e.get("content") or {} for e in events if e.get("type") == "m.room.power_levels"),
+                {},
+            )
+            may_ping = power_level(events, self.user_id) >= room_ping_level(levels)
+        return ChannelFacts(channel, "room", may_ping_room=may_ping)
 
     async def _send_reply(
         self,
@@ -488,10 +529,13 @@ class MatrixBot:
         relation: dict[str, Any] | None,
         *,
         key: str | None = None,
+        ping: bool = False,
     ) -> list[str]:
         ids: list[str] = []
         for number, (body, html) in enumerate(render_parts(reply)):
             content = message_content(body, html, self.settings.msgtype, relation)
+            if ping and number == 0:
+                content = ping_room(content)
             txn = f"{key}.{number}" if key else None
             ids.append(await self.send_event(room_id, content, txn=txn))
         if reply.picture is not None:
