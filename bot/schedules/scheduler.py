@@ -271,6 +271,9 @@ class Scheduler:
         await self._submit(deliverer, claimed)
         return [claimed]
 
+    def ids(self, platform: str | None = None) -> list[str]:
+        return sorted(i for i, s in self.specs.items() if platform in (None, s.platform))
+
     async def statuses(self, platform: str | None = None) -> list[Status]:
         out = []
         now = self.clock()

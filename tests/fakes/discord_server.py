@@ -1496,16 +1496,15 @@ class FakeDiscord(ChannelFeatures):
         (``"config channel set"``): the options are then nested as Discord nests them.
         """
         words = name.split()
-        scope: int | None = self.guild_id
+        user_install = where is not None and where.install == "user"
+        scope: int | None = None if user_install else self.guild_id  # users see global ones
         command = next((c for c in self._commands.get(scope, []) if c["name"] == words[0]), None)
-        if command is None:
+        if command is None and scope is not None:
             scope = None
             command = next((c for c in self._commands.get(None, []) if c["name"] == words[0]), None)
         if command is None:
             raise LookupError(f"/{words[0]} is not registered with the fake Discord: sync first")
         self.check_install(command, where or Where())
-        if where is not None and where.install == "user" and scope is not None:
-            raise LookupError(f"/{words[0]} is a guild command: a user install sees global ones")
         path: list[Json] = []
         level = command
         for word in words[1:]:

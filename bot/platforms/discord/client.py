@@ -31,6 +31,7 @@ from discord import app_commands
 from bot.commands.base import Caller, CommandSpec, Request
 from bot.commands.registry import Commands
 from bot.platforms.base import PlatformError
+from bot.platforms.discord.channels import facts
 from bot.platforms.discord.commands import app_command
 from bot.platforms.discord.pages import NO_PINGS, PageTurner, filename, to_embed
 from bot.platforms.discord.poster import DiscordPoster, messages
@@ -162,20 +163,39 @@ class DigestBot(discord.Client):
     # -- commands ---------------------------------------------------------------------------
 
     async def answer_command(
-        self, interaction: Interaction, spec: CommandSpec, values: Mapping[str, object]
+        self,
+        interaction: Interaction,
+        spec: CommandSpec,
+        values: Mapping[str, object],
+        subcommand: str | None = None,
     ) -> None:
-        options = {name: v for name, v in values.items() if isinstance(v, str | int | bool)}
+        options = {name: typed for name, v in values.items() if (typed := _typed(v)) is not None}
         user = interaction.user
         admin = isinstance(user, discord.Member) and user.guild_permissions.manage_guild
-        caller = Caller("discord", str(interaction.channel_id), str(user.id), is_admin=admin)
+        caller = Caller(
+            "discord",
+            str(interaction.channel_id),
+            str(user.id),
+            is_admin=admin,
+            inspect=self.inspect_channel,
+        )
         private = spec.who == "admin"
+        # Used from a user install in a server the bot is not in: only the asker sees it.
+        elsewhere = interaction.guild_id is not None and not interaction.is_guild_integration()
+        args = (subcommand,) if subcommand else ()
         reply = await self._answer_in_time(
-            interaction, Request(spec.name, (), options), caller, private
+            interaction, Request(spec.name, args, options), caller, private or elsewhere
         )
         if private:
             await self.send_private(interaction, reply)
         else:
-            await self.send_reply(interaction, reply)
+            await self.send_reply(interaction, reply, ephemeral=elsewhere)
+
+    async def inspect_channel(self, channel: str, options: PostOptions) -> ChannelFacts | None:
+        """What this server says about a channel (for /schedule add's checks)."""
+        if not channel.isdigit():
+            return None
+        return facts(self, int(channel), options)
 
     async def _answer_in_time(
         self, interaction: Interaction, request: Request, caller: Caller, private: bool
@@ -213,7 +233,9 @@ class DigestBot(discord.Client):
                     embeds=embeds, ephemeral=True, allowed_mentions=NO_PINGS
                 )
 
-    async def send_reply(self, interaction: Interaction, reply: Reply) -> None:
+    async def send_reply(
+        self, interaction: Interaction, reply: Reply, *, ephemeral: bool = False
+    ) -> None:
         rendered = render(reply)
         if rendered.error is not None:
             await self.send_error(interaction, rendered.error)
@@ -243,7 +265,7 @@ class DigestBot(discord.Client):
         else:
             if file is not None:
                 kwargs["file"] = file
-            await interaction.response.send_message(**kwargs)
+            await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
 
     async def send_error(self, interaction: Interaction, text: str) -> None:
         """A short message only the user who ran the command sees."""
@@ -263,7 +285,7 @@ class DigestBot(discord.Client):
             typed = getattr(interaction.namespace, "digest", None)
             digest_id = typed.strip() if isinstance(typed, str) and typed.strip() else None
         try:
-            found = self.commands.suggest(kind, str(current or ""), digest_id)
+            found = self.commands.suggest(kind, str(current or ""), digest_id, "discord")
         except Exception:
             log.exception("autocomplete for %s failed", kind)
             return []
@@ -314,6 +336,18 @@ class DigestBot(discord.Client):
             await self.send_error(interaction, text)
         except discord.HTTPException as exc:
             log.warning("/%s: could not tell the user about the failure: %s", name, exc)
+
+
+def _typed(value: object) -> str | int | bool | None:
+    """A discord.py option value as the request takes it: a channel by its id, a role as
+    ``role:ID`` (what schedules store)."""
+    if isinstance(value, str | int | bool):
+        return value
+    if isinstance(value, discord.Role):
+        return f"role:{value.id}"
+    if isinstance(value, discord.abc.GuildChannel | app_commands.AppCommandChannel):
+        return str(value.id)
+    return None
 
 
 async def _login(client: DigestBot, token: str) -> None:
