@@ -91,10 +91,10 @@ def platforms_from_env(
     token = Secrets.from_env(dict(env)).discord_token
     matrix = MatrixSettings.from_env(
         env,
-        config.matrix_store,
-        config.matrix_allowed,
-        config.matrix_msgtype,
-        config.matrix_encryption,
+        config.matrix.store,
+        config.matrix.allowed_rooms,
+        config.matrix.msgtype,
+        config.matrix.encryption,
     )
     return (DiscordRun(token) if token else None), matrix
 
@@ -188,8 +188,8 @@ class App:
                 DiscordAdapter(
                     self.commands,
                     discord.token,
-                    config.discord_limits,
-                    publish=config.publish_limits,
+                    config.discord.pacing,
+                    publish=config.discord.publish,
                     tables=self.tables,
                     **discord.options,
                 )

@@ -1,4 +1,5 @@
-"""config.yaml → a typed, frozen ``Config``. Secrets never live here: only in the environment.
+"""config.yaml → a typed, frozen ``Config`` (a section per platform). Secrets never live here:
+only in the environment.
 
 Paths in the file are relative to the file itself, so the bot behaves the same whatever the
 working directory. A bad file is one ``ConfigError`` line naming the key, never a traceback.
@@ -102,6 +103,23 @@ class _File(BaseModel):
 
 
 @dataclass(frozen=True)
+class DiscordSection:
+    pacing: Limits = field(default_factory=Limits)
+    """How fast scheduled posts go out (``discord_pacing``)."""
+    publish: BudgetLimits = field(default_factory=BudgetLimits)
+    """Publishes per announcement channel (``discord_publish``; Discord allows about 10/h)."""
+
+
+@dataclass(frozen=True)
+class MatrixSection:
+    allowed_rooms: tuple[str, ...] = ()
+    msgtype: Literal["m.notice", "m.text"] = "m.notice"
+    encryption: bool = False
+    store: Path = Path("matrix-store")
+    """Sync position, device, login and encryption keys: kept across restarts, not a cache."""
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     """The file this came from (None: built-in defaults, no file)."""
@@ -113,16 +131,10 @@ class Config:
     """SQLAlchemy URL: DATABASE_URL when set, else the SQLite file named by ``database``."""
     catch_up: timedelta
     schedules: tuple[ScheduleSpec, ...] = ()
-    discord_limits: Limits = field(default_factory=Limits)
-    publish_limits: BudgetLimits = field(default_factory=BudgetLimits)
-    """Publishes per Discord announcement channel (Discord allows about 10 an hour)."""
+    discord: DiscordSection = field(default_factory=DiscordSection)
+    matrix: MatrixSection = field(default_factory=MatrixSection)
     notify: Mapping[str, str] = field(default_factory=dict)
     """platform → the admin channel or room that hears when a schedule fails and recovers."""
-    matrix_allowed: tuple[str, ...] = ()
-    matrix_msgtype: Literal["m.notice", "m.text"] = "m.notice"
-    matrix_encryption: bool = False
-    matrix_store: Path = Path("matrix-store")
-    """Sync position, device, login and encryption keys: kept across restarts, not a cache."""
 
 
 @dataclass(frozen=True)
@@ -278,11 +290,15 @@ def _resolve(
         database_url=url,
         catch_up=catch_up,
         schedules=tuple(specs),
-        discord_limits=Limits(pacing.per_second, pacing.channel_count, pacing.channel_period),
-        publish_limits=BudgetLimits(model.discord_publish.per_channel, period),
+        discord=DiscordSection(
+            Limits(pacing.per_second, pacing.channel_count, pacing.channel_period),
+            BudgetLimits(model.discord_publish.per_channel, period),
+        ),
+        matrix=MatrixSection(
+            allowed_rooms=tuple(model.matrix.allowed_rooms),
+            msgtype=model.matrix.msgtype,
+            encryption=model.matrix.encryption,
+            store=(base / model.matrix.store).resolve(),
+        ),
         notify=notify,
-        matrix_allowed=tuple(model.matrix.allowed_rooms),
-        matrix_msgtype=model.matrix.msgtype,
-        matrix_encryption=model.matrix.encryption,
-        matrix_store=(base / model.matrix.store).resolve(),
     )

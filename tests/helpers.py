@@ -23,7 +23,7 @@ from bot.commands.base import (
     Request,
 )
 from bot.commands.registry import Commands, register, specs, unregister
-from bot.config import Config
+from bot.config import Config, DiscordSection, MatrixSection
 from bot.digest.library import Library
 from bot.reply import Line, Reply, Section
 from bot.schedules.budget import BudgetLimits
@@ -149,10 +149,9 @@ def config_for(
         database_url=f"sqlite:///{database or state / 'state.sqlite3'}",
         catch_up=timedelta(hours=1),
         schedules=tuple(schedules),
-        discord_limits=discord_limits or Limits(),
-        matrix_store=state / "matrix-store",
+        discord=DiscordSection(discord_limits or Limits(), publish_limits or BudgetLimits()),
+        matrix=MatrixSection(store=state / "matrix-store"),
         notify=dict(notify or {}),
-        publish_limits=publish_limits or BudgetLimits(),
     )
 
 

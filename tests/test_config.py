@@ -33,7 +33,7 @@ def test_no_file_gives_the_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert config.catch_up == timedelta(hours=1)
     assert config.database_url == f"sqlite:///{tmp_path / 'state.sqlite3'}"
     assert config.schedules == ()
-    assert config.discord_limits == Limits()
+    assert config.discord.pacing == Limits()
 
 
 def test_a_named_file_must_exist(tmp_path: Path) -> None:
@@ -65,10 +65,10 @@ def test_every_section_and_paths_relative_to_the_file(tmp_path: Path) -> None:
     assert config.cache == base / "cache"
     assert config.catch_up == timedelta(minutes=30)
     assert config.database_url == f"sqlite:///{base / 'db' / 'state.sqlite3'}"
-    assert config.discord_limits == Limits(20.0, 3, 2.0)
-    assert config.matrix_allowed == (":example.org",)
-    assert config.matrix_msgtype == "m.text"
-    assert config.matrix_store == base / "keys"
+    assert config.discord.pacing == Limits(20.0, 3, 2.0)
+    assert config.matrix.allowed_rooms == (":example.org",)
+    assert config.matrix.msgtype == "m.text"
+    assert config.matrix.store == base / "keys"
     assert config.schedules == (
         ScheduleSpec(
             "console", "news", "0 8 * * mon-fri", "Europe/Kyiv", parts=("summary", "places", "map")

@@ -164,8 +164,10 @@ class Commands:
             return Reply.failure(refusal(command.spec, caller))
         try:
             command = self._resolve(request)
-            if command.run is None:
-                raise UserError(schedule.SCHEDULES_UNAVAILABLE)
+            if command.run is None:  # it waits on the running bot's services
+                raise UserError(
+                    f"/{command.name} works only in a running bot: `python -m bot run` or `console`"
+                )
             return command.run(self.context, request, caller)
         except UserError as exc:
             return Reply.failure(str(exc))

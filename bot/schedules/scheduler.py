@@ -22,6 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.commands import content
 from bot.commands.base import MapSource, UserError
 from bot.digest.library import Library
+from bot.digest.model import Digest
 from bot.reply import Reply
 from bot.schedules.delivery import Deliverer, Inspector, Limits, Outcome, Poster
 from bot.schedules.health import Health, HealthState, Notice
@@ -65,6 +66,8 @@ class Scheduler:
     notify: dict[str, str] = field(default_factory=dict)
     """platform → admin channel that hears one notice when a schedule fails, one on recovery."""
     health: Health = field(default_factory=Health)
+    _built: dict[tuple[str, tuple[str, ...]], tuple[Digest, Reply]] = field(default_factory=dict)
+    """The last post built per (digest, parts): a fan-out to many channels builds it once."""
     _aps: AsyncIOScheduler | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _checks: asyncio.Task[dict[str, list[str]]] | None = None
@@ -296,7 +299,13 @@ class Scheduler:
         digest = self.library.get(delivery.digest_id)
         if digest is None:
             raise UserError(f"digest '{delivery.digest_id}' is no longer loaded")
-        return content.post(digest, parts, self.maps)
+        key = (digest.id, tuple(parts))
+        cached = self._built.get(key)
+        if cached is not None and cached[0] is digest:  # the same version of the digest
+            return cached[1]
+        reply = content.post(digest, parts, self.maps)
+        self._built[key] = (digest, reply)
+        return reply
 
     async def _submit(self, deliverer: Deliverer, row: Delivery) -> bool:
         """Build the row's post and queue it; a post that cannot be built is marked failed."""

@@ -706,3 +706,18 @@ async def test_a_command_added_in_bot_commands_appears_on_discord(
     text = record.reply.text()
     assert "echo: hello" in text
     assert "asked on discord" in text
+
+
+async def test_options_carry_descriptions_choices_and_autocomplete_from_their_specs(
+    fake: FakeDiscord, library: Library
+) -> None:
+    """Set through discord.py's public app_commands decorators, from the registry's specs."""
+    await sync_discord(library, fake.token, None)
+    registered = {c["name"]: c for c in fake.commands(None)}
+    add = {o["name"]: o for o in registered["schedule"]["options"]}["add"]
+    post = {o["name"]: o for o in add["options"]}["post"]
+    assert [c["value"] for c in post["choices"]] == ["latest", "new"]
+    assert registered["schedule"].get("dm_permission") is False  # guild only: an admin command
+    digest = {o["name"]: o for o in registered["summary"]["options"]}["digest"]
+    assert digest["description"] == "Digest id (default: the newest)"
+    assert digest["autocomplete"] is True

@@ -290,7 +290,8 @@ async def test_a_restart_replays_nothing_and_keeps_its_device(matrix: Matrix) ->
         return len(await matrix.alice.from_user(room, bot.user_id))
 
     await quiet(count, 2)
-    devices = await MatrixUser(matrix.server, matrix.bot_account).call("GET", "/devices")
+    async with MatrixUser(matrix.server, matrix.bot_account) as account:
+        devices = await account.call("GET", "/devices")
     assert len(devices["devices"]) == 2  # the registration's and the bot's one login
 
 

@@ -87,8 +87,8 @@ GONE_ERRCODES = frozenset({"M_FORBIDDEN", "M_NOT_FOUND"})
 """A post to a room the bot is not (or no longer) in: the deliverer must not retry it."""
 ADMIN_NEED = f"power level {ADMIN_LEVEL} or more in this room (ask a room admin or moderator)"
 MATRIX_LIMITS = Limits(per_second=10.0, channel_count=10, channel_period=1.0)
-"""Synapse's limits vary per server and are not advertised: the deliverer waits out each
-M_LIMIT_EXCEEDED exactly (no post dropped), so this pacer only spreads bursts."""
+"""Synapse's limits vary per server and are not advertised: the adapter waits out each
+M_LIMIT_EXCEEDED exactly (no post dropped), so the deliverer's pacer only spreads bursts."""
 
 
 @dataclass
