@@ -202,8 +202,9 @@ class Deliverer:
                 self.queue.task_done()
 
     async def _placed(self, delivery: Delivery, placement: Placement) -> Placement:
-        """The digest's thread in this channel, looked up just before the send (an earlier
-        post of the same digest may have opened it moments ago)."""
+        """Paced by this deliverer, in the digest's thread in this channel (looked up just
+        before the send: an earlier post of the same digest may have opened it moments ago)."""
+        placement = replace(placement, pace=self.pacer.acquire)
         if self.tables is None or placement.thread is not None:
             return placement
         thread = await asyncio.to_thread(

@@ -9,7 +9,7 @@ platform connects.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +128,10 @@ class Placement:
     thread: str | None = None
     """The digest's forum post (Discord) or thread root (Matrix) in this channel, if any: later
     posts of the same digest go there."""
+    pace: Callable[[str], Awaitable[None]] | None = field(default=None, compare=False)
+    """Awaited before each request after a post's first (its later parts, a publish, a thread),
+    with the channel: the deliverer's pacer, so a fan-out meets no 429s however many requests
+    each post takes."""
 
 
 AS_CONFIGURED = Placement()

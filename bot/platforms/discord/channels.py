@@ -84,6 +84,7 @@ def allowed_mentions(options: PostOptions) -> discord.AllowedMentions:
     )
 
 
+Pace = Callable[[str], Awaitable[None]]
 PersistUse = Callable[[str, float], Awaitable[None]]
 PersistHold = Callable[[str, float], Awaitable[None]]
 
@@ -107,7 +108,9 @@ class Publisher:
         self.refused = 0
         self.rate_limited = 0
 
-    async def publish(self, messages: Sequence[discord.Message]) -> str | None:
+    async def publish(
+        self, messages: Sequence[discord.Message], pace: Pace | None = None
+    ) -> str | None:
         """Publish each message; None when all went, else what stopped it (for the log/list)."""
         for done, message in enumerate(messages):
             channel = str(message.channel.id)
@@ -122,6 +125,8 @@ class Publisher:
                 )
             if self._record is not None:
                 await self._record(channel, at)
+            if pace is not None:  # its own key: publishing is not the channel's message bucket
+                await pace(f"{channel}:publish")
             try:
                 await message.publish()
             except discord.RateLimited as exc:
@@ -211,8 +216,11 @@ async def post_into(
         return await _into_forum(client, channel, groups, nonce, placement, ping, mentions, name)
     if not isinstance(channel, discord.TextChannel | discord.Thread):
         raise PostRefused(f"#{getattr(channel, 'name', channel_id)} cannot take posts")
+    pace = placement.pace
     sent: list[discord.Message] = []
     for index, group in enumerate(groups):
+        if index and pace is not None:
+            await pace(str(channel_id))
         sent.append(
             await channel.send(
                 content=ping if index == 0 else None,
@@ -224,11 +232,13 @@ async def post_into(
     notes: list[str] = []
     announcement = isinstance(channel, discord.TextChannel) and channel.is_news()
     if announcement and options.publish and publisher is not None:
-        note = await publisher.publish(sent)
+        note = await publisher.publish(sent, pace)
         if note:
             notes.append(note)
     thread: str | None = None
     if options.thread and isinstance(channel, discord.TextChannel):
+        if pace is not None:
+            await pace(f"{channel_id}:thread")
         thread, why = await open_thread(sent[0], name)
         if why:
             notes.append(why)
@@ -273,6 +283,8 @@ async def _into_forum(
         thread = made.thread
         first_id = str(made.message.id)
     for index, group in enumerate(rest, start=1):
+        if placement.pace is not None and (first_id is not None or index > 1):
+            await placement.pace(str(thread.id))
         message = await thread.send(
             content=ping if first_id is None and index == 1 else None,
             embeds=list(group),
