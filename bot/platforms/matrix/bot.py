@@ -44,7 +44,16 @@ import nio  # type: ignore[import-untyped]
 from bot.commands.base import Caller, parse
 from bot.commands.registry import Commands
 from bot.platforms.matrix.client import NioClient, Response, new_client, rate_limited, retry_wait
-from bot.platforms.matrix.pages import ping_room, room_ping_level, thread_relation
+from bot.platforms.matrix.pages import (
+    PAGE_KEYS,
+    Pager,
+    edit_content,
+    page_label,
+    ping_room,
+    reaction_content,
+    room_ping_level,
+    thread_relation,
+)
 from bot.platforms.matrix.render import message_content, render_parts
 from bot.platforms.matrix.rooms import (
     ADMIN_LEVEL,
@@ -132,6 +141,8 @@ class MatrixBot:
         self._send_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._seen: deque[str] = deque(maxlen=SEEN_MAX)
+        self.pager = Pager()
+        """Long answers, paged with ◀ ▶ reactions for their asker."""
         self._seen_set: set[str] = set()
         self._room_servers: dict[str, str] = {}
         self._started = False
@@ -422,6 +433,10 @@ class MatrixBot:
                 "matrix: could not decrypt %s in %s (no room key yet)", event.event_id, room_id
             )
             return
+        if isinstance(event, nio.ReactionEvent | nio.RedactionEvent):
+            if event.sender != self.user_id:
+                self._page_turn(room_id, event)
+            return
         if not isinstance(event, nio.RoomMessageText) or event.sender == self.user_id:
             return
         if event.event_id in self._seen_set:
@@ -460,9 +475,55 @@ class MatrixBot:
         async def admin() -> bool:
             return await self.is_admin(room_id, sender)
 
-        caller = Caller("matrix", room_id, sender, check_admin=admin, admin_need=ADMIN_NEED)
+        caller = Caller(
+            "matrix",
+            room_id,
+            sender,
+            check_admin=admin,
+            admin_need=ADMIN_NEED,
+            inspect=self.inspect,
+        )
         reply = await self.commands.answer(parse(text), caller)
-        await self._send_reply(room_id, reply, relation)
+        parts = render_parts(reply)
+        if len(parts) > 1:
+            await self._send_paged(room_id, sender, reply, parts, relation)
+        else:
+            await self._send_reply(room_id, reply, relation)
+
+    async def _send_paged(
+        self,
+        room_id: str,
+        sender: str,
+        reply: Reply,
+        parts: list[tuple[str, str]],
+        relation: dict[str, Any],
+    ) -> None:
+        """A long answer as its first page, with ◀ ▶ reactions only its asker can turn."""
+        pages = [page_label(body, html, n, len(parts)) for n, (body, html) in enumerate(parts, 1)]
+        first = message_content(*pages[0], self.settings.msgtype, relation)
+        event_id = await self.send_event(room_id, first)
+        self.pager.add(room_id, event_id, sender, pages)
+        for key in PAGE_KEYS:
+            await self.send_event(room_id, reaction_content(event_id, key), "m.reaction")
+        if reply.picture is not None:
+            await self._send_picture(room_id, reply.picture, relation, None)
+
+    def _page_turn(self, room_id: str, event: Any) -> None:
+        if isinstance(event, nio.ReactionEvent):
+            paged = self.pager.reaction(
+                room_id, event.sender, event.event_id, event.reacts_to, event.key
+            )
+        else:
+            paged = self.pager.redaction(room_id, event.sender, event.redacts)
+        if paged is None:
+            return
+        body, html = paged.pages[paged.index]
+        content = edit_content(paged.event_id, message_content(body, html, self.settings.msgtype))
+
+        async def turn() -> None:
+            await self.send_event(room_id, content)
+
+        self._spawn(turn(), room_id, None)
 
     # -- sending ----------------------------------------------------------------------------
     async def post(
