@@ -193,9 +193,11 @@ def load_config(path: Path, *, required: bool = True, env: dict[str, str] | None
         error = exc.errors()[0]
         where = tuple(error["loc"])
         message = str(error["msg"])
-        if error["type"] == "extra_forbidden":
+        if error["type"] == "extra_forbidden" and len(where) == 1:
             known = ", ".join(_File.model_fields)
             message = f"unknown key (known keys: {known})"
+        elif error["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling; config.yaml's comments list the keys)"
         raise ConfigError(f"{path}:{parsed.line_of(where)}: {_dotted(where)}: {message}") from None
     return _resolve(path, path.parent, model, env, parsed.line_of)
 
