@@ -75,6 +75,3 @@ class Health:
         new = HealthState(schedule_id)
         self.states[schedule_id] = new
         return new, notice
-
-    def forget(self, schedule_id: str) -> None:
-        self.states.pop(schedule_id, None)

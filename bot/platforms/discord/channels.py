@@ -7,7 +7,6 @@ What the server says about a channel (``facts``) feeds the platform-neutral chec
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
@@ -16,8 +15,6 @@ import discord
 from bot.schedules.budget import PublishBudget
 from bot.schedules.options import Placement, Posted, PostOptions
 from bot.schedules.targets import ChannelFacts, Kind, Role, needed
-
-log = logging.getLogger(__name__)
 
 PERMISSION_NAMES = {
     "View Channel": "view_channel",
@@ -104,9 +101,8 @@ class Publisher:
         self._record = record
         self._forget = forget
         self._hold = hold
-        self.published = 0
         self.refused = 0
-        self.rate_limited = 0
+        """Posts that went out unpublished because the budget was spent (for the benchmark)."""
 
     async def publish(
         self, messages: Sequence[discord.Message], pace: Pace | None = None
@@ -130,7 +126,6 @@ class Publisher:
             try:
                 await message.publish()
             except discord.RateLimited as exc:
-                self.rate_limited += 1
                 await self._undo(channel, at)
                 until = self.budget.hold(channel, exc.retry_after)
                 if self._hold is not None:
@@ -144,7 +139,6 @@ class Publisher:
                 if exc.code == ALREADY_CROSSPOSTED:  # a re-sent post: published before
                     continue
                 return f"posted unpublished: {exc.status} {exc.text or exc}"
-            self.published += 1
         return None
 
     async def _undo(self, channel: str, at: float) -> None:
