@@ -25,10 +25,21 @@ if TYPE_CHECKING:
 Inspect = Callable[[str, "PostOptions"], Awaitable["ChannelFacts | None"]]
 
 OptionKind = Literal[
-    "digest", "place", "figure", "int", "text", "bool", "channel", "role", "schedule", "timezone"
+    "digest",
+    "place",
+    "figure",
+    "int",
+    "text",
+    "bool",
+    "channel",
+    "role",
+    "schedule",
+    "timezone",
+    "forumtags",
 ]
 """``channel``/``role``: a platform picker where there is one (Discord), else text (a channel id,
-``role:ID``); ``schedule``/``timezone``: text that autocompletes schedule ids / IANA zones."""
+``role:ID``); ``schedule``/``timezone``: text that autocompletes schedule ids / IANA zones;
+``forumtags``: comma-separated text that autocompletes the chosen forum's tags (Discord)."""
 Value = str | int | bool
 Who = Literal["anyone", "admin"]
 

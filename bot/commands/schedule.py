@@ -160,7 +160,7 @@ ADD_OPTIONS = (
     OptionSpec("parts", "any of summary,figures,places,map (default summary)", "text"),
     OptionSpec("only_tags", "only digests with one of these tags, e.g. ukraine,russia", "text"),
     OptionSpec("only_words", "only digests containing one of these words, e.g. drone", "text"),
-    OptionSpec("tags", "forum channels: the forum tags for each digest's post", "text"),
+    OptionSpec("tags", "forum channels: the forum tags for each digest's post", "forumtags"),
     OptionSpec("thread", "open a discussion thread on each post", "bool"),
     OptionSpec("publish", "announcement channels: publish each post (default yes)", "bool"),
     OptionSpec("mention", "a role to ping with each post (Matrix: room)", "role"),

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from PIL import Image
 
 from bot.app import App, sync_discord
 from bot.digest.library import Library
+from bot.digest.model import Digest, Place
 from bot.schedules.budget import BudgetLimits
 from bot.schedules.filters import Only
 from bot.schedules.options import PostOptions
@@ -105,6 +107,11 @@ async def test_schedule_add_takes_typed_options_and_autocompletes(
     assert "only tags ukraine" in added.reply.text()
     zones = await fake.autocomplete("schedule add", "timezone", "kyiv", {"cron": "0 8 * * *"})
     assert {"name": "Europe/Kyiv", "value": "Europe/Kyiv"} in zones
+    forum = fake.channel_id("world-news")
+    tags = await fake.autocomplete(
+        "schedule add", "tags", "ukraine,r", {"cron": "0 8 * * *", "channel": forum}
+    )
+    assert tags == [{"name": "ukraine,russia", "value": "ukraine,russia"}]
     ids = await fake.autocomplete("schedule test", "schedule", "", user=fake.owner)
     assert ids == [{"name": made.id, "value": made.id}]
     refused = await fake.interact("schedule remove", {"schedule": made.id}, user=fake.alice)
@@ -346,10 +353,20 @@ async def test_one_notice_when_a_schedule_fails_and_one_when_it_recovers(
 
 
 async def test_reading_commands_work_from_a_user_install(
-    fake: FakeDiscord, library: Library, run_bot: RunBot
+    fake: FakeDiscord, library: Library, run_bot: RunBot, tmp_path: Path
 ) -> None:
     await sync_discord(library, fake.token, None)  # global commands: what user installs see
-    await run_bot()
+
+    class TinyMap:
+        def picture(self, digest: Digest, focus: Place | None = None) -> Path:
+            path = tmp_path / f"{digest.id}.png"
+            Image.new("RGB", (8, 8), "teal").save(path)
+            return path
+
+        def describe(self, digest: Digest, focus: Place | None = None) -> str:
+            return f"Map of {digest.title}"
+
+    await run_bot(maps=TinyMap())
     summary = next(c for c in fake.commands() if c["name"] == "summary")
     assert summary["integration_types"] == [0, 1]
     assert sorted(summary["contexts"]) == [0, 1, 2]
@@ -360,5 +377,10 @@ async def test_reading_commands_work_from_a_user_install(
     in_dm = await fake.interact("figures", {"digest": KURSK_ID}, where=Where("user", "bot_dm"))
     assert in_dm.reply is not None
     assert not in_dm.reply.ephemeral
+    where = await fake.interact("where", {"digest": KURSK_ID}, where=Where("user", "guild"))
+    assert where.reply is not None
+    assert where.reply.ephemeral
+    [attachment] = where.reply.data["attachments"]  # the map, which only the asker sees
+    assert where.reply.files[attachment["filename"]].startswith(b"\x89PNG")
     with pytest.raises(LookupError, match="not registered for user installs"):
         await fake.interact("schedule list", {}, where=Where("user", "guild"))

@@ -280,6 +280,8 @@ class DigestBot(discord.Client):
 
     def choices(self, interaction: Interaction, kind: str, current: str) -> Choices:
         """Autocomplete: suggestions only; the command validates whatever is finally sent."""
+        if kind == "forumtags":
+            return self._forum_tags(interaction, str(current or ""))
         digest_id = None
         if kind != "digest":
             typed = getattr(interaction.namespace, "digest", None)
@@ -299,6 +301,26 @@ class DigestBot(discord.Client):
             if len(result) == CHOICES_MAX:
                 break
         return result
+
+    def _forum_tags(self, interaction: Interaction, current: str) -> Choices:
+        """The chosen forum's tags, completing the last of a comma-separated list."""
+        picked = getattr(interaction.namespace, "channel", None)
+        forum = self.get_channel(picked.id) if picked is not None else None
+        if not isinstance(forum, discord.ForumChannel):
+            return []
+        done, _, partial = current.rpartition(",")
+        chosen = [t.strip() for t in done.split(",") if t.strip()]
+        prefix = ",".join(chosen) + "," if chosen else ""
+        needle = partial.strip().casefold()
+        names = [
+            t.name
+            for t in forum.available_tags
+            if t.name not in chosen and t.name.casefold().startswith(needle)
+        ]
+        return [
+            app_commands.Choice(name=value, value=value)
+            for value in (f"{prefix}{name}"[:CHOICE_MAX] for name in names[:CHOICES_MAX])
+        ]
 
     # -- failures -----------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 Interaction = discord.Interaction[Any]
 Choices = list[app_commands.Choice[str]]
-AUTOCOMPLETED = frozenset({"digest", "place", "figure", "schedule", "timezone"})
+AUTOCOMPLETED = frozenset({"digest", "place", "figure", "schedule", "timezone", "forumtags"})
 DESCRIPTION_MAX = 100
 
 
