@@ -5,11 +5,16 @@
 ``bot.commands.registry`` and hands every request to ``Commands.answer``; it has exactly one
 error handler, where every failure of an answer ends: logged, and one short line to the user.
 
-The next verbs are added here, once, and then by each adapter:
+The platforms' extras — publishing in announcement channels, forum posts, threads, a ping —
+are not verbs of their own: they sit behind ``post``, steered by the post's ``Placement`` (the
+schedule's options, the digest's title and thread), so the scheduler never learns a platform's
+kinds of channel. ``inspect`` says what a channel is, for the checks at ``/schedule add`` and
+at start.
+
+The next verb is added here, once, and then by each adapter:
 
 * ``edit(channel, message_id, reply)`` — replace a posted message in place (a digest's
-  correction; Discord message edit, Matrix ``m.replace``), paced like posts;
-* ``publish(channel, message_id)`` — the platform's extra for announcement channels.
+  correction; Discord message edit, Matrix ``m.replace``), paced like posts.
 """
 
 from __future__ import annotations

@@ -248,6 +248,7 @@ class Scheduler:
             raise ScheduleError(f"{schedule_id} comes from config.yaml: remove it there")
         await asyncio.to_thread(self.store.remove_schedule, schedule_id)
         del self.specs[schedule_id]
+        self.health.states.pop(schedule_id, None)
         if self._aps is not None and self._aps.get_job(schedule_id) is not None:
             self._aps.remove_job(schedule_id)
         return spec
