@@ -28,6 +28,7 @@ from bot.platforms.console import Console
 from bot.reply import Reply
 from bot.schedules.scheduler import Scheduler
 from bot.schedules.store import Store
+from bot.schedules.tables import StateTables
 
 if TYPE_CHECKING:
     from bot.platforms.discord.client import DiscordAdapter
@@ -161,8 +162,14 @@ class App:
         self.library = library if library is not None else open_library(config)
         self.maps = maps if maps is not None or not use_maps else map_maker(config)
         self.store = Store(config.database_url)
+        self.tables = StateTables(self.store.engine)
         self.scheduler = Scheduler(
-            self.library, self.store, catch_up=config.catch_up, maps=self.maps
+            self.library,
+            self.store,
+            catch_up=config.catch_up,
+            maps=self.maps,
+            tables=self.tables,
+            notify=dict(config.notify),
         )
         if clock is not None:  # tests walk through days without waiting for them
             self.scheduler.clock = clock
@@ -179,7 +186,12 @@ class App:
 
             self.adapters.append(
                 DiscordAdapter(
-                    self.commands, discord.token, config.discord.pacing, **discord.options
+                    self.commands,
+                    discord.token,
+                    config.discord.pacing,
+                    publish=config.discord.publish,
+                    tables=self.tables,
+                    **discord.options,
                 )
             )
         if console is not None:

@@ -16,7 +16,9 @@ from typing import TextIO
 from bot.commands.base import CONSOLE, parse
 from bot.commands.registry import Commands
 from bot.reply import Reply, plain
+from bot.schedules.options import AS_CONFIGURED, Placement, Posted, PostOptions
 from bot.schedules.spec import Limits
+from bot.schedules.targets import ChannelFacts
 
 log = logging.getLogger(__name__)
 PROMPT = "digest-bot> "
@@ -60,10 +62,16 @@ class Console:
             log.exception("console: %r failed", line)
             return FAILED
 
-    async def post(self, channel: str, reply: Reply, nonce: str) -> str:
+    async def post(
+        self, channel: str, reply: Reply, nonce: str, placement: Placement = AS_CONFIGURED
+    ) -> Posted:
         """The console's ``Poster``: scheduled posts are printed as they fire."""
         self.say(f"[scheduled post to {channel}]\n{plain(reply)}")
-        return nonce
+        return Posted(nonce)
+
+    async def inspect(self, channel: str, options: PostOptions) -> ChannelFacts | None:
+        """Any name is a console channel: it prints."""
+        return ChannelFacts(channel, "text")
 
     async def start(self) -> None:
         """Nothing to connect to."""

@@ -19,14 +19,30 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Protocol, runtime_checkable
 
 from bot.reply import Reply
+from bot.schedules.options import AS_CONFIGURED, Placement, Posted, PostOptions
 from bot.schedules.spec import Delivery, Limits
 from bot.schedules.store import Store
+from bot.schedules.tables import StateTables
+from bot.schedules.targets import ChannelFacts
 
-__all__ = ["ChannelGone", "Deliverer", "GaveUp", "Limits", "Pacer", "Poster", "RateLimited"]
+__all__ = [
+    "ChannelGone",
+    "Deliverer",
+    "GaveUp",
+    "Inspector",
+    "Limits",
+    "Outcome",
+    "Pacer",
+    "Placement",
+    "Posted",
+    "Poster",
+    "RateLimited",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +65,35 @@ class GaveUp(Exception):
 class Poster(Protocol):
     """What a platform gives the deliverer: one message (or a few) in a channel."""
 
-    async def post(self, channel: str, reply: Reply, nonce: str) -> str:
-        """Send ``reply``; return the platform's message id. A 429 is retried by one layer
-        only: the poster raises ``RateLimited`` for the deliverer to wait out, or waits it out
-        itself and raises ``GaveUp`` past its bound."""
+    async def post(
+        self, channel: str, reply: Reply, nonce: str, placement: Placement = AS_CONFIGURED
+    ) -> Posted:
+        """Send ``reply`` as ``placement`` says (its forum post or thread, published, with its
+        ping); return what was posted. A 429 is retried by one layer only: the poster raises
+        ``RateLimited`` for the deliverer to wait out, or waits it out itself and raises
+        ``GaveUp`` past its bound."""
         ...
+
+
+@runtime_checkable
+class Inspector(Protocol):
+    """A platform that can say what a channel is (its kind, tags, the bot's permissions)."""
+
+    async def inspect(self, channel: str, options: PostOptions) -> ChannelFacts | None: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one delivery ended, for the schedule's health (and its notices)."""
+
+    delivery: Delivery
+    ok: bool
+    error: str | None = None
+    permanent: bool = False
+    """The channel is gone or the bot lacks a permission: no retry will help."""
+
+
+OnOutcome = Callable[[Outcome], Awaitable[None]]
 
 
 class Pacer:
@@ -112,14 +152,18 @@ class Deliverer:
         workers: int = 32,
         max_attempts: int = 5,
         backoff: float = 1.0,
+        tables: StateTables | None = None,
+        on_outcome: OnOutcome | None = None,
     ) -> None:
         self.platform = platform
         self.poster = poster
         self.store = store
+        self.tables = tables
+        self.on_outcome = on_outcome
         self.pacer = Pacer(limits or Limits())
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self.queue: asyncio.Queue[tuple[Delivery, Reply]] = asyncio.Queue()
+        self.queue: asyncio.Queue[tuple[Delivery, Reply, Placement]] = asyncio.Queue()
         self._workers = workers
         self._tasks: list[asyncio.Task[None]] = []
         self.rate_limited = 0
@@ -139,14 +183,16 @@ class Deliverer:
     async def join(self) -> None:
         await self.queue.join()
 
-    def submit(self, delivery: Delivery, reply: Reply) -> None:
-        self.queue.put_nowait((delivery, reply))
+    def submit(
+        self, delivery: Delivery, reply: Reply, placement: Placement = AS_CONFIGURED
+    ) -> None:
+        self.queue.put_nowait((delivery, reply, placement))
 
     async def _work(self) -> None:
         while True:
-            delivery, reply = await self.queue.get()
+            delivery, reply, placement = await self.queue.get()
             try:
-                await self.send(delivery, reply)
+                await self.send(delivery, reply, placement)
             except Exception:  # a bug in one post must not stop the others
                 log.exception("delivery %s crashed", delivery.key)
                 await asyncio.to_thread(
@@ -155,12 +201,34 @@ class Deliverer:
             finally:
                 self.queue.task_done()
 
-    async def send(self, delivery: Delivery, reply: Reply) -> None:
+    async def _placed(self, delivery: Delivery, placement: Placement) -> Placement:
+        """Paced by this deliverer, in the digest's thread in this channel (looked up just
+        before the send: an earlier post of the same digest may have opened it moments ago)."""
+        placement = replace(placement, pace=self.pacer.acquire)
+        if self.tables is None or placement.thread is not None:
+            return placement
+        thread = await asyncio.to_thread(
+            self.tables.thread_of, self.platform, delivery.channel, delivery.digest_id
+        )
+        return replace(placement, thread=thread) if thread else placement
+
+    async def _report(self, outcome: Outcome) -> None:
+        if self.on_outcome is None:
+            return
+        try:
+            await self.on_outcome(outcome)
+        except Exception:  # a failing notice must not fail the delivery
+            log.exception("reporting the outcome of %s failed", outcome.delivery.key)
+
+    async def send(
+        self, delivery: Delivery, reply: Reply, placement: Placement = AS_CONFIGURED
+    ) -> None:
         attempts = 0
+        placement = await self._placed(delivery, placement)
         while True:
             await self.pacer.acquire(delivery.channel)
             try:
-                message_id = await self.poster.post(delivery.channel, reply, delivery.nonce)
+                posted = await self.poster.post(delivery.channel, reply, delivery.nonce, placement)
             except RateLimited as exc:
                 self.rate_limited += 1
                 log.warning("429 on %s: retrying after %.2f s", delivery.channel, exc.retry_after)
@@ -174,6 +242,7 @@ class Deliverer:
                 )
                 await asyncio.to_thread(self.store.flag, delivery.schedule_id, error)
                 log.error("%s (schedule %s flagged)", error, delivery.schedule_id)
+                await self._report(Outcome(delivery, False, error, permanent=True))
                 return
             except GaveUp as exc:
                 error = f"{type(exc).__name__}: {exc}"
@@ -181,6 +250,7 @@ class Deliverer:
                     self.store.mark, delivery.key, "failed", error=error, attempted=True
                 )
                 log.error("not posted %s: %s", delivery.key, error)
+                await self._report(Outcome(delivery, False, error))
                 return
             except Exception as exc:
                 attempts += 1
@@ -192,11 +262,30 @@ class Deliverer:
                     log.error(
                         "giving up on %s after %d attempts: %s", delivery.key, attempts, error
                     )
+                    await self._report(Outcome(delivery, False, error))
                     return
                 log.warning("post to %s failed (%s); retrying", delivery.channel, error)
                 await asyncio.sleep(self.backoff * 2 ** (attempts - 1))
                 continue
+            # A sent row's error column holds what did not happen as configured (unpublished,
+            # no thread): /schedule list shows it with the post.
             await asyncio.to_thread(
-                self.store.mark, delivery.key, "sent", message_id=message_id, attempted=True
+                self.store.mark,
+                delivery.key,
+                "sent",
+                message_id=posted.message_id,
+                error=posted.note,
+                attempted=True,
             )
+            if posted.note:
+                log.warning("posted %s, but %s", delivery.key, posted.note)
+            if posted.thread and posted.thread != placement.thread and self.tables is not None:
+                await asyncio.to_thread(
+                    self.tables.set_thread,
+                    self.platform,
+                    delivery.channel,
+                    delivery.digest_id,
+                    posted.thread,
+                )
+            await self._report(Outcome(delivery, True))
             return

@@ -26,9 +26,11 @@ from bot.commands.schedule import SCHEDULES_UNAVAILABLE as SCHEDULE_UNAVAILABLE
 from bot.digest.library import Library
 from bot.digest.model import Digest, Place
 from bot.platforms.matrix.bot import MatrixBot
+from bot.platforms.matrix.pages import NEXT, PREVIOUS, page_label
 from bot.platforms.matrix.render import render_parts
 from bot.platforms.matrix.settings import MatrixSettings
 from bot.reply import Attribution, Line, Reply, Section
+from bot.schedules.options import Placement, PostOptions
 from tests.helpers import (
     ARTICLE,
     KURSK,
@@ -180,13 +182,17 @@ async def test_every_command_is_answered_with_each_item_and_its_source(matrix: M
         "!schedule list",
     ]
     expected = {}
+    paged: dict[str, bool] = {}
     commands = {}
     for line in lines:
         commands[await matrix.alice.say(room, line)] = line
         if line.startswith("!schedule"):
             expected[line] = [(f"error: {SCHEDULE_UNAVAILABLE}", "")]
         else:
-            expected[line] = render_parts(answer(matrix.library, parse(line)))
+            parts = render_parts(answer(matrix.library, parse(line)))
+            # a long answer comes as its first page, to be turned with ◀ ▶
+            expected[line] = [page_label(*parts[0], 1, len(parts))] if len(parts) > 1 else parts
+            paged[line] = len(parts) > 1
     total = sum(len(parts) for parts in expected.values())
     grouped = await answers(matrix.alice, room, bot, commands, total)
     for event_id, line in commands.items():
@@ -203,10 +209,12 @@ async def test_every_command_is_answered_with_each_item_and_its_source(matrix: M
             assert formatted == [h for _, h in expected[line]], line
         reply = answer(matrix.library, parse(line))
         body = "\n".join(e["content"]["body"] for e in got)
+        if paged.get(line):
+            continue  # its other pages: test_a_long_answer_pages_for_its_asker
         for item in reply.lines:
             if item.source is not None:
                 assert f"{item.text} \u2014 {item.source}" in body
-    assert len(expected["!sources quotes:yes"]) > 1  # split, and every part arrived
+    assert paged["!sources quotes:yes"]  # long enough to be paged
 
 
 async def test_a_command_in_a_thread_is_answered_in_the_thread(matrix: Matrix) -> None:
@@ -342,7 +350,7 @@ async def test_post_sends_a_notice_to_each_room(matrix: Matrix) -> None:
     bot = await matrix.start_bot()
     rooms = [await matrix.room_with_bot(bot) for _ in range(2)]
     reply = answer(matrix.library, parse("!summary"))
-    ids = [await bot.post(room, reply) for room in rooms]
+    ids = [(await bot.post(room, reply)).message_id for room in rooms]
     ((body, formatted),) = render_parts(reply)
     for room, event_id in zip(rooms, ids, strict=True):
         (event,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
@@ -439,9 +447,11 @@ async def test_nothing_is_lost_under_the_default_rc_message(
         await bot.close()
     assert bot.stats.rate_limited >= 1  # Synapse did refuse some: the limit was really in force
     assert elapsed >= 5 * (12 - 10) - 1.5
-    for room, event_id in zip(rooms, ids, strict=True):
+    for room, posted in zip(rooms, ids, strict=True):
         events = await admin.from_user(room, account.user_id)
-        assert [e["event_id"] for e in events] == [event_id]  # exactly once: none lost, none twice
+        assert [e["event_id"] for e in events] == [
+            posted.message_id
+        ]  # exactly once: none lost, none twice
     await admin.close()
 
 
@@ -555,3 +565,80 @@ async def test_a_scheduled_post_reaches_two_rooms_once(matrix: Matrix, tmp_path:
     serving.cancel()
     await asyncio.gather(serving, return_exceptions=True)
     await app.stop()
+
+
+async def test_a_long_answer_pages_for_its_asker(matrix: Matrix) -> None:
+    bot = await matrix.start_bot()
+    room = await matrix.room_with_bot(bot)
+    bob = matrix.person()
+    await matrix.alice.invite(room, bob.user_id)
+    await bob.join(room)
+    parts = render_parts(answer(matrix.library, parse("!sources quotes:yes")))
+    assert len(parts) > 1
+    await matrix.alice.say(room, "!sources quotes:yes")
+    (first,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
+    assert first["content"]["body"] == page_label(*parts[0], 1, len(parts))[0]
+
+    async def reactions() -> list[dict[str, Any]] | None:
+        found = await matrix.alice.from_user(room, bot.user_id, "m.reaction")
+        return found if len(found) == 2 else None
+
+    keys = [e["content"]["m.relates_to"]["key"] for e in await matrix.alice.wait_for(reactions)]
+    assert sorted(keys) == sorted([PREVIOUS, NEXT])
+
+    def react(key: str) -> dict[str, Any]:
+        return {
+            "m.relates_to": {"rel_type": "m.annotation", "event_id": first["event_id"], "key": key}
+        }
+
+    await bob.send(room, react(NEXT), "m.reaction")  # not the asker: nothing turns
+    sentinel = await matrix.alice.say(room, "!digests")
+    await matrix.alice.wait_replies(room, bot.user_id, 2)
+    await matrix.alice.send(room, react(NEXT), "m.reaction")
+
+    async def edits() -> list[dict[str, Any]] | None:
+        found = [
+            e
+            for e in await matrix.alice.from_user(room, bot.user_id)
+            if (e["content"].get("m.relates_to") or {}).get("rel_type") == "m.replace"
+        ]
+        return found or None
+
+    (edit,) = await matrix.alice.wait_for(edits)
+    assert edit["content"]["m.relates_to"]["event_id"] == first["event_id"]
+    assert edit["content"]["m.new_content"]["body"] == page_label(*parts[1], 2, len(parts))[0]
+    assert sentinel
+    await bob.close()
+
+
+async def test_later_posts_of_a_digest_go_into_the_thread_of_its_first(matrix: Matrix) -> None:
+    bot = await matrix.start_bot()
+    room = await matrix.room_with_bot(bot)
+    reply = answer(matrix.library, parse("!summary"))
+    threaded = PostOptions(thread=True)
+    first = await bot.post(room, reply, "t1", Placement(threaded, "Kursk"))
+    assert first.thread == first.message_id
+    later = await bot.post(room, reply, "t2", Placement(threaded, "Kursk", thread=first.thread))
+    assert later.thread == first.message_id
+    events = await matrix.alice.wait_replies(room, bot.user_id, 2)
+    relation = events[1]["content"]["m.relates_to"]
+    assert (relation["rel_type"], relation["event_id"]) == ("m.thread", first.message_id)
+    assert "m.relates_to" not in events[0]["content"]
+
+
+async def test_a_room_ping_needs_the_power_level_for_it(matrix: Matrix) -> None:
+    bot = await matrix.start_bot()
+    room = await matrix.room_with_bot(bot)
+    ping = PostOptions(mention="room")
+    facts = await bot.inspect(room, ping)
+    assert facts is not None
+    assert not facts.may_ping_room  # the bot has power level 0; @room needs 50
+    await matrix.alice.set_power(room, bot.user_id, 50)
+    facts = await bot.inspect(room, ping)
+    assert facts is not None
+    assert facts.may_ping_room
+    await bot.post(room, answer(matrix.library, parse("!summary")), "p1", Placement(ping, "K"))
+    (event,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
+    assert event["content"]["m.mentions"] == {"room": True}
+    assert event["content"]["body"].startswith("@room ")
+    assert await bot.inspect("!nowhere:localhost", ping) is None

@@ -44,6 +44,16 @@ import nio  # type: ignore[import-untyped]
 from bot.commands.base import Caller, parse
 from bot.commands.registry import Commands
 from bot.platforms.matrix.client import NioClient, Response, new_client, rate_limited, retry_wait
+from bot.platforms.matrix.pages import (
+    PAGE_KEYS,
+    Pager,
+    edit_content,
+    page_label,
+    ping_room,
+    reaction_content,
+    room_ping_level,
+    thread_relation,
+)
 from bot.platforms.matrix.render import message_content, render_parts
 from bot.platforms.matrix.rooms import (
     ADMIN_LEVEL,
@@ -64,7 +74,9 @@ from bot.platforms.matrix.settings import (
 )
 from bot.reply import Picture, Reply
 from bot.schedules.delivery import ChannelGone, GaveUp
+from bot.schedules.options import AS_CONFIGURED, Placement, Posted, PostOptions
 from bot.schedules.spec import Limits
+from bot.schedules.targets import ChannelFacts
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +141,8 @@ class MatrixBot:
         self._send_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._seen: deque[str] = deque(maxlen=SEEN_MAX)
+        self.pager = Pager()
+        """Long answers, paged with ◀ ▶ reactions for their asker."""
         self._seen_set: set[str] = set()
         self._room_servers: dict[str, str] = {}
         self._started = False
@@ -419,6 +433,10 @@ class MatrixBot:
                 "matrix: could not decrypt %s in %s (no room key yet)", event.event_id, room_id
             )
             return
+        if isinstance(event, nio.ReactionEvent | nio.RedactionEvent):
+            if event.sender != self.user_id:
+                self._page_turn(room_id, event)
+            return
         if not isinstance(event, nio.RoomMessageText) or event.sender == self.user_id:
             return
         if event.event_id in self._seen_set:
@@ -457,13 +475,68 @@ class MatrixBot:
         async def admin() -> bool:
             return await self.is_admin(room_id, sender)
 
-        caller = Caller("matrix", room_id, sender, check_admin=admin, admin_need=ADMIN_NEED)
+        caller = Caller(
+            "matrix",
+            room_id,
+            sender,
+            check_admin=admin,
+            admin_need=ADMIN_NEED,
+            inspect=self.inspect,
+        )
         reply = await self.commands.answer(parse(text), caller)
-        await self._send_reply(room_id, reply, relation)
+        parts = render_parts(reply)
+        if len(parts) > 1:
+            await self._send_paged(room_id, sender, reply, parts, relation)
+        else:
+            await self._send_reply(room_id, reply, relation)
+
+    async def _send_paged(
+        self,
+        room_id: str,
+        sender: str,
+        reply: Reply,
+        parts: list[tuple[str, str]],
+        relation: dict[str, Any],
+    ) -> None:
+        """A long answer as its first page, with ◀ ▶ reactions only its asker can turn."""
+        pages = [page_label(body, html, n, len(parts)) for n, (body, html) in enumerate(parts, 1)]
+        first = message_content(*pages[0], self.settings.msgtype, relation)
+        event_id = await self.send_event(room_id, first)
+        self.pager.add(room_id, event_id, sender, pages)
+        for key in PAGE_KEYS:
+            await self.send_event(room_id, reaction_content(event_id, key), "m.reaction")
+        if reply.picture is not None:
+            await self._send_picture(room_id, reply.picture, relation, None)
+
+    def _page_turn(self, room_id: str, event: Any) -> None:
+        if isinstance(event, nio.ReactionEvent):
+            paged = self.pager.reaction(
+                room_id, event.sender, event.event_id, event.reacts_to, event.key
+            )
+        else:
+            paged = self.pager.redaction(room_id, event.sender, event.redacts)
+        if paged is None:
+            return
+        body, html = paged.pages[paged.index]
+        content = edit_content(paged.event_id, message_content(body, html, self.settings.msgtype))
+
+        async def turn() -> None:
+            await self.send_event(room_id, content)
+
+        self._spawn(turn(), room_id, None)
 
     # -- sending ----------------------------------------------------------------------------
-    async def post(self, room_id: str, reply: Reply, nonce: str | None = None) -> str:
+    async def post(
+        self,
+        room_id: str,
+        reply: Reply,
+        nonce: str | None = None,
+        placement: Placement = AS_CONFIGURED,
+    ) -> Posted:
         """Post ``reply`` as a new message (not a reply); returns the first event's id.
+
+        With ``thread: true`` the first post of a digest starts a thread and every later post
+        of that digest goes into it (``m.thread``); ``mention: room`` pings ``@room``.
 
         The scheduler's ``Poster``. ``nonce`` (the delivery's ledger nonce) makes the transaction
         ids stable, so a repeat of the same post (after a crash, or a retry by the deliverer) is
@@ -471,15 +544,44 @@ class MatrixBot:
         past the bound it raises ``GaveUp``, which the deliverer does not retry); a room the bot
         is not in raises ``ChannelGone``; anything else ``MatrixSendError`` (retried there).
         """
+        options = placement.options
+        relation = (
+            thread_relation(placement.thread) if options.thread and placement.thread else None
+        )
         try:
-            ids = await self._send_reply(room_id, reply, None, key=nonce)
+            ids = await self._send_reply(
+                room_id, reply, relation, key=nonce, ping=options.mention == "room"
+            )
         except MatrixSendError as exc:
             if exc.errcode in GONE_ERRCODES:
                 raise ChannelGone(str(exc)) from exc
             if exc.errcode == "M_LIMIT_EXCEEDED":  # waited out RATE_LIMIT_RETRIES times here
                 raise MatrixGaveUp(str(exc), exc.errcode) from exc
             raise
-        return ids[0]
+        thread = (placement.thread or ids[0]) if options.thread else None
+        return Posted(ids[0], thread)
+
+    async def inspect(self, channel: str, options: PostOptions) -> ChannelFacts | None:
+        """A room the bot is in, and whether its power level may ping ``@room`` there."""
+        if channel not in self.client.rooms:
+            return None
+        may_ping = True
+        if options.mention == "room":
+
+            async def call() -> Any:
+                return await self.client.room_get_state(channel)
+
+            try:
+                events = (await self._request("reading the room's power levels", call)).events
+            except MatrixSendError as exc:
+                log.warning("matrix: cannot read %s's power levels: %s", channel, exc)
+                return ChannelFacts(channel, "room", may_ping_room=False)
+            levels = next(
+                (e.get("content") or {} for e in events if e.get("type") == "m.room.power_levels"),
+                {},
+            )
+            may_ping = power_level(events, self.user_id) >= room_ping_level(levels)
+        return ChannelFacts(channel, "room", may_ping_room=may_ping)
 
     async def _send_reply(
         self,
@@ -488,10 +590,13 @@ class MatrixBot:
         relation: dict[str, Any] | None,
         *,
         key: str | None = None,
+        ping: bool = False,
     ) -> list[str]:
         ids: list[str] = []
         for number, (body, html) in enumerate(render_parts(reply)):
             content = message_content(body, html, self.settings.msgtype, relation)
+            if ping and number == 0:
+                content = ping_room(content)
             txn = f"{key}.{number}" if key else None
             ids.append(await self.send_event(room_id, content, txn=txn))
         if reply.picture is not None:
