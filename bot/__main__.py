@@ -22,6 +22,7 @@ from bot.delivery import Limits
 from bot.digest.library import Library, describe
 from bot.digest.load import DigestInvalid, load_digest
 from bot.draft import cli as draft_cli
+from bot.pipeline import cli as pipeline_cli
 from bot.platforms.console import Console, render
 from bot.schedule import Scheduler
 from bot.store import Store
@@ -89,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
         "NAME.draft.yaml: drafts are never served until renamed.",
     )
     draft_cli.add_arguments(draft)
+    pipeline_cli.add_ingest_arguments(
+        sub.add_parser("ingest", parents=[common], help="queue an article or a feed for review")
+    )
+    pipeline_cli.add_review_arguments(
+        sub.add_parser("review", parents=[common], help="list, show, approve or reject drafts")
+    )
     sync = sub.add_parser(
         "sync",
         parents=[common],
@@ -289,6 +296,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    return pipeline_cli.ingest(args, _config(args))
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    return pipeline_cli.review(args, _config(args))
+
+
 def _logging(config: Config) -> None:
     logging.basicConfig(
         level=config.log_level,
@@ -305,6 +320,8 @@ COMMANDS = {
     "check": cmd_check,
     "sync": cmd_sync,
     "draft": draft_cli.run,
+    "ingest": cmd_ingest,
+    "review": cmd_review,
 }
 
 

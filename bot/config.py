@@ -56,6 +56,22 @@ class _Matrix(BaseModel):
     store: str = "matrix-store"
 
 
+class _Feed(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    url: str = Field(pattern=r"^https?://\S+$")
+    publisher: str = Field(min_length=1)
+    every: str | int = "15m"
+
+
+class _Review(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    discord_channel: str | None = None
+    matrix_room: str | None = None
+    expire: str | int = "7d"
+
+
 class _File(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
@@ -68,6 +84,23 @@ class _File(BaseModel):
     schedules: list[_Schedule] = []
     discord_pacing: _Pacing = _Pacing()
     matrix: _Matrix = _Matrix()
+    feeds: list[_Feed] = []
+    review: _Review = _Review()
+
+
+@dataclass(frozen=True)
+class Feed:
+    url: str
+    publisher: str
+    every: timedelta
+
+
+@dataclass(frozen=True)
+class Review:
+    discord_channel: str | None = None
+    matrix_room: str | None = None
+    expire: timedelta = timedelta(days=7)
+    """Unreviewed drafts expire after this (never auto-approved)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +121,8 @@ class Config:
     matrix_encryption: bool = False
     matrix_store: Path = Path("matrix-store")
     """Sync position, device, login and encryption keys: kept across restarts, not a cache."""
+    feeds: tuple[Feed, ...] = ()
+    review: Review = field(default_factory=Review)
 
 
 @dataclass(frozen=True)
@@ -188,6 +223,24 @@ def _resolve(
         except ScheduleError as exc:
             at = line_of(("schedules", index))
             raise ConfigError(f"{shown}:{at}: schedules[{index}]: {exc}") from None
+    feeds: list[Feed] = []
+    for index, feed in enumerate(model.feeds):
+        at = line_of(("feeds", index, "every"))
+        try:
+            every = parse_duration(str(feed.every))
+        except ScheduleError as exc:
+            raise ConfigError(f"{shown}:{at}: feeds[{index}].every: {exc}") from None
+        if every < timedelta(minutes=5):
+            message = "poll at most every 5m (publishers' servers are not ours to hammer)"
+            raise ConfigError(f"{shown}:{at}: feeds[{index}].every: {message}")
+        feeds.append(Feed(feed.url, feed.publisher.strip(), every))
+    try:
+        expire = parse_duration(str(model.review.expire))
+    except ScheduleError as exc:
+        raise ConfigError(
+            f"{shown}:{line_of(('review', 'expire'))}: review.expire: {exc}"
+        ) from None
+    review = Review(model.review.discord_channel, model.review.matrix_room, expire)
     url = env.get("DATABASE_URL") or f"sqlite:///{(base / model.database).resolve()}"
     pacing = model.discord_pacing
     return Config(
@@ -204,4 +257,6 @@ def _resolve(
         matrix_msgtype=model.matrix.msgtype,
         matrix_encryption=model.matrix.encryption,
         matrix_store=(base / model.matrix.store).resolve(),
+        feeds=tuple(feeds),
+        review=review,
     )
