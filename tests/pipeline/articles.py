@@ -38,7 +38,8 @@ def page(headline: str, paragraphs: list[str], *, charset: str = "utf-8") -> str
     """A news page with the clutter real pages have: navigation, share links, a footer."""
     body = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="{charset}"><title>{escape(headline)} | The Portwell Post</title></head>
+<html lang="en"><head><meta charset="{charset}">
+<title>{escape(headline)} | The Portwell Post</title></head>
 <body>
 <nav><a href="/">Home</a> <a href="/news">News</a> <a href="/sport">Sport</a></nav>
 <main><article>

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -61,7 +62,11 @@ async def fetcher() -> AsyncIterator[Fetcher]:
 class Gazetteer:
     """The fixture articles' places, so tests need not scan GeoNames (seconds per draft)."""
 
-    PLACES = {"portwell": (50.12, -5.54), "carrow island": (50.2, -5.7), "hallam": (53.37, -1.5)}
+    PLACES: ClassVar[dict[str, tuple[float, float]]] = {
+        "portwell": (50.12, -5.54),
+        "carrow island": (50.2, -5.7),
+        "hallam": (53.37, -1.5),
+    }
 
     def find(self, names: Iterable[str]) -> dict[str, list[GeoEntry]]:
         found: dict[str, list[GeoEntry]] = {}

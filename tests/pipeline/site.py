@@ -61,7 +61,9 @@ class Site:
             return web.Response(status=404, text="not found")
         if page.delay:
             await asyncio.sleep(page.delay)
-        body = page.body.encode(page.charset or "utf-8") if isinstance(page.body, str) else page.body
+        body = page.body
+        if isinstance(body, str):
+            body = body.encode(page.charset or "utf-8")
         extra = dict(page.headers)
         if page.validators and page.status == 200:
             tag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
@@ -118,7 +120,7 @@ class Item:
 def rss(items: Sequence[Item], title: str = "The Portwell Post") -> str:
     entries = []
     for item in items:
-        guid = f"<guid isPermaLink=\"false\">{escape(item.guid)}</guid>" if item.guid else ""
+        guid = f'<guid isPermaLink="false">{escape(item.guid)}</guid>' if item.guid else ""
         stamp = format_datetime(item.updated or item.published, usegmt=True)
         entries.append(
             f"<item><title>{escape(item.title)}</title><link>{escape(item.link)}</link>{guid}"
@@ -136,7 +138,7 @@ def atom(items: Sequence[Item], title: str = "Hallam Courier") -> str:
     for item in items:
         updated = (item.updated or item.published).strftime("%Y-%m-%dT%H:%M:%SZ")
         entries.append(
-            f"<entry><title>{escape(item.title)}</title><link href=\"{escape(item.link)}\"/>"
+            f'<entry><title>{escape(item.title)}</title><link href="{escape(item.link)}"/>'
             f"<id>{escape(item.guid or item.link)}</id><updated>{updated}</updated></entry>"
         )
     return (

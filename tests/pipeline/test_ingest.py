@@ -43,7 +43,9 @@ async def test_rss_entries_become_drafts_with_their_text_saved(
     assert [r.title for r in outcome.queued] == [FERRY[0], BRIDGE[0]]
     ferry = outcome.queued[0]
     assert ferry.state == "draft" and ferry.revision == 1 and ferry.flag == ""
-    assert ferry.digest_id == "ferry-service-to-carrow-island-suspended-after-hull-damage-2024-08-09"
+    assert ferry.digest_id == (
+        "ferry-service-to-carrow-island-suspended-after-hull-damage-2024-08-09"
+    )
     saved = (folder / ferry.article).read_text(encoding="utf-8")
     assert saved.startswith(FERRY[0] + "\n\n") and FERRY[1][1] in saved
     assert ferry.article.startswith("articles/")
@@ -130,7 +132,7 @@ async def test_bad_inputs_are_one_line_each_and_the_feed_goes_on(
     site.pages["/loop"] = Page("", status=302, headers={"Location": "/loop2"})
     site.pages["/loop2"] = Page("", status=302, headers={"Location": "/loop"})
     site.pages["/slow"] = Page(page(*BRIDGE), delay=3.0)
-    latin = page(*BRIDGE).replace("<meta charset=\"utf-8\">", "").replace("Hallam", "H\u00e4llam")
+    latin = page(*BRIDGE).replace('<meta charset="utf-8">', "").replace("Hallam", "H\u00e4llam")
     site.pages["/latin"] = Page(latin.encode("latin-1"), charset=None)
     names = ["pdf", "empty", "huge", "loop", "slow", "latin", "good"]
     feed = feed_of(site, "/rss", [Item(n, site.url(f"/{n}"), f"id-{n}") for n in names])
