@@ -94,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_parser("ingest", parents=[common], help="queue an article or a feed for review")
     )
     pipeline_cli.add_review_arguments(
-        sub.add_parser("review", parents=[common], help="list, show, approve or reject drafts")
+        sub.add_parser("review", parents=[common], help="list, show, approve or reject drafts"),
+        common,
     )
     sync = sub.add_parser(
         "sync",

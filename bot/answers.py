@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
+from bot.digest.diff import correction_line
 from bot.digest.library import Library
 from bot.digest.model import Digest, Figure, Item, Place, fold
 from bot.reply import Attribution, Line, Picture, Reply, Section, short_date
@@ -283,9 +284,10 @@ def _summary(library: Library, request: Request) -> Reply:
         points = min(int(raw), total)
     lines = tuple(_line(digest, p, p.text, quotes) for p in digest.summary[:points])
     note = f"{points} of {total} points — /summary {total} for all" if points < total else None
+    fixes = tuple(Line(correction_line(c)) for c in digest.corrections)
     return Reply(
         title=digest.title,
-        sections=(Section(None, lines),),
+        sections=(Section(None, lines),) + ((Section("Corrections", fixes),) if fixes else ()),
         note=note,
         url=digest.article.url,
     )

@@ -7,6 +7,7 @@ working directory. A bad file is one ``ConfigError`` line naming the key, never 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -59,7 +60,7 @@ class _Matrix(BaseModel):
 class _Feed(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    url: str = Field(pattern=r"^https?://\S+$")
+    url: str
     publisher: str = Field(min_length=1)
     every: str | int = "15m"
 
@@ -225,6 +226,10 @@ def _resolve(
             raise ConfigError(f"{shown}:{at}: schedules[{index}]: {exc}") from None
     feeds: list[Feed] = []
     for index, feed in enumerate(model.feeds):
+        if not re.fullmatch(r"https?://[^\s/]+\S*", feed.url):
+            at = line_of(("feeds", index, "url"))
+            message = f"{feed.url!r} must be an http(s) URL"
+            raise ConfigError(f"{shown}:{at}: feeds[{index}].url: {message}")
         at = line_of(("feeds", index, "every"))
         try:
             every = parse_duration(str(feed.every))

@@ -35,16 +35,24 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_review_arguments(parser: argparse.ArgumentParser) -> None:
+def add_review_arguments(
+    parser: argparse.ArgumentParser, common: argparse.ArgumentParser | None = None
+) -> None:
+    """``common``: the parent parser with the options every subcommand takes (``--config``)."""
+    parents = [common] if common is not None else []
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    listing = sub.add_parser("list", help="open drafts, recent decisions and ingest problems")
+    listing = sub.add_parser(
+        "list", parents=parents, help="open drafts, recent decisions and ingest problems"
+    )
     listing.add_argument("--all", action="store_true", help="every draft, decided ones too")
-    show = sub.add_parser("show", help="one draft: its items, claimants and review notes")
+    show = sub.add_parser(
+        "show", parents=parents, help="one draft: its items, claimants and review notes"
+    )
     show.add_argument("id", type=int, metavar="ID")
-    yes = sub.add_parser("approve", help="approve a draft: it goes live at once")
+    yes = sub.add_parser("approve", parents=parents, help="approve a draft: it goes live at once")
     yes.add_argument("id", type=int, metavar="ID")
     yes.add_argument("--as", dest="name", required=True, metavar="NAME", help="who approves")
-    no = sub.add_parser("reject", help="reject a draft, saying why")
+    no = sub.add_parser("reject", parents=parents, help="reject a draft, saying why")
     no.add_argument("id", type=int, metavar="ID")
     no.add_argument("--as", dest="name", required=True, metavar="NAME", help="who rejects")
     no.add_argument("--why", required=True, metavar="TEXT", help="the reason, for the record")

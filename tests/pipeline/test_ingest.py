@@ -206,3 +206,23 @@ async def test_unreviewed_drafts_expire_and_are_never_approved(
     await poller.poll_due()
     found = queue.get(row.id)
     assert found is not None and found.state == "expired" and found.decided_by is None
+
+
+async def test_one_off_ingest_of_a_page_or_a_feed(
+    site: Site, ingestor: Ingestor, queue: Queue
+) -> None:
+    site.pages["/ferry"] = Page(page(*FERRY))
+    site.pages["/bridge"] = Page(page(*BRIDGE))
+    one = await ingestor.ingest_url(site.url("/ferry"), "The Portwell Post", None)
+    assert [r.title for r in one.queued] == [FERRY[0]]
+    assert one.queued[0].publisher == "The Portwell Post"
+    feed_of(
+        site,
+        "/atom",
+        [Item(FERRY[0], site.url("/ferry"), "a-1"), Item(BRIDGE[0], site.url("/bridge"), "a-2")],
+        kind="atom",
+    )
+    many = await ingestor.ingest_url(site.url("/atom"), "Hallam Courier", None)
+    assert [r.title for r in many.queued] == [BRIDGE[0]] and many.known == 1
+    missing = await ingestor.ingest_url(site.url("/gone"), None, None)
+    assert missing.queued == [] and "HTTP 404" in missing.problems[0]
