@@ -18,9 +18,9 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.reply import Reply
 from bot.store import Delivery, Store
@@ -39,9 +39,27 @@ class ChannelGone(Exception):
 
 
 class Poster(Protocol):
-    async def post(self, channel: str, reply: Reply, nonce: str) -> str:
-        """Send ``reply``; return the platform's message id."""
+    async def post(self, channel: str, reply: Reply, nonce: str) -> str | Sequence[str]:
+        """Send ``reply``; return the platform's message id, or every id of a paged post."""
         ...
+
+
+@runtime_checkable
+class Editor(Protocol):
+    """A poster that can correct what it posted (Discord: edit; Matrix: ``m.replace``)."""
+
+    async def edit(self, channel: str, message_ids: Sequence[str], reply: Reply) -> list[str]:
+        """Replace the messages' content with ``reply``; return the ids it now spans (more when
+        the corrected post needs another message). ``ChannelGone``: deleted (404), not retried."""
+        ...
+
+
+@dataclass(frozen=True)
+class EditJob:
+    """Correct one posted delivery; the content is built when sent, from the digest as it is."""
+
+    delivery: Delivery
+    version: str
 
 
 @dataclass(frozen=True)
@@ -113,6 +131,7 @@ class Deliverer:
         max_attempts: int = 5,
         backoff: float = 1.0,
         on_gone: OnGone | None = None,
+        build_edit: BuildReply | None = None,
     ) -> None:
         self.platform = platform
         self.poster = poster
@@ -122,7 +141,8 @@ class Deliverer:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.on_gone = on_gone
-        self.queue: asyncio.Queue[Delivery] = asyncio.Queue()
+        self.build_edit = build_edit
+        self.queue: asyncio.Queue[Delivery | EditJob] = asyncio.Queue()
         self._workers = workers
         self._tasks: list[asyncio.Task[None]] = []
         self.rate_limited = 0
@@ -142,19 +162,32 @@ class Deliverer:
     async def join(self) -> None:
         await self.queue.join()
 
-    def submit(self, delivery: Delivery) -> None:
-        self.queue.put_nowait(delivery)
+    def submit(self, job: Delivery | EditJob) -> None:
+        self.queue.put_nowait(job)
 
     async def _work(self) -> None:
         while True:
-            delivery = await self.queue.get()
+            job = await self.queue.get()
             try:
-                await self.send(delivery)
+                if isinstance(job, EditJob):
+                    await self.send_edit(job)
+                else:
+                    await self.send(job)
             except Exception:  # a bug in one post must not stop the others
-                log.exception("delivery %s crashed", delivery.key)
-                await asyncio.to_thread(
-                    self.store.mark, delivery.key, "failed", error="internal error"
-                )
+                if isinstance(job, EditJob):
+                    log.exception("edit of %s crashed", job.delivery.key)
+                    await asyncio.to_thread(
+                        self.store.mark_edit,
+                        job.delivery.key,
+                        job.version,
+                        "failed",
+                        "internal error",
+                    )
+                else:
+                    log.exception("delivery %s crashed", job.key)
+                    await asyncio.to_thread(
+                        self.store.mark, job.key, "failed", error="internal error"
+                    )
             finally:
                 self.queue.task_done()
 
@@ -199,7 +232,58 @@ class Deliverer:
                 log.warning("post to %s failed (%s); retrying", delivery.channel, error)
                 await asyncio.sleep(self.backoff * 2 ** (attempts - 1))
                 continue
+            ids = [message_id] if isinstance(message_id, str) else list(message_id)
+            await asyncio.to_thread(self.store.set_messages, delivery.key, ids)
             await asyncio.to_thread(
-                self.store.mark, delivery.key, "sent", message_id=message_id, attempted=True
+                self.store.mark, delivery.key, "sent", message_id=ids[0], attempted=True
             )
+            return
+
+    async def send_edit(self, job: EditJob) -> None:
+        """Edit every message of one post, paced like posts; a 404 is noted, never retried."""
+        delivery, version = job.delivery, job.version
+
+        async def finish(state: str, error: str | None = None) -> None:
+            await asyncio.to_thread(self.store.mark_edit, delivery.key, version, state, error)
+
+        reply = self.build_edit(delivery) if self.build_edit is not None else None
+        if reply is None:
+            await finish("failed", f"digest '{delivery.digest_id}' is no longer loaded")
+            return
+        if not isinstance(self.poster, Editor):
+            await finish("failed", f"{self.platform} cannot edit posted messages")
+            return
+        ids = await asyncio.to_thread(self.store.messages, delivery.key)
+        if not ids and delivery.message_id:
+            ids = [delivery.message_id]  # posted before message ids were kept per message
+        if not ids:
+            await finish("failed", "no message id was recorded for this post")
+            return
+        attempts = 0
+        while True:
+            for _ in ids:
+                await self.pacer.acquire(delivery.channel)
+            try:
+                now_ids = await self.poster.edit(delivery.channel, ids, reply)
+            except RateLimited as exc:
+                self.rate_limited += 1
+                await self.pacer.penalise(exc.retry_after)
+                await asyncio.sleep(exc.retry_after)
+                continue
+            except ChannelGone as exc:
+                log.warning("not corrected %s (deleted?): %s", delivery.key, exc)
+                await finish("gone", f"message gone: {exc}")
+                return
+            except Exception as exc:
+                attempts += 1
+                error = f"{type(exc).__name__}: {exc}"
+                if attempts >= self.max_attempts:
+                    log.error("giving up correcting %s: %s", delivery.key, error)
+                    await finish("failed", error)
+                    return
+                await asyncio.sleep(self.backoff * 2 ** (attempts - 1))
+                continue
+            if list(now_ids) != ids:
+                await asyncio.to_thread(self.store.set_messages, delivery.key, list(now_ids))
+            await finish("done")
             return

@@ -13,7 +13,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.answers import Request, answer
 from bot.delivery import Deliverer, Limits, Poster
+from bot.digest.diff import correction_line
 from bot.digest.library import Library
 from bot.reply import Line, Reply, Section
 from bot.store import Delivery, Store
@@ -362,10 +363,25 @@ class Scheduler:
         parts = spec.parts if spec is not None else ("summary",)
         return compose(self.library, delivery.digest_id, parts)
 
+    def build_edit(self, delivery: Delivery) -> Reply | None:
+        """A posted message corrected: the post as it would be made now, headed by one line
+        saying what changed (the digest's latest correction)."""
+        reply = self.build(delivery)
+        digest = self.library.get(delivery.digest_id)
+        if reply is None or digest is None or not digest.corrections:
+            return reply
+        return replace(reply, note=correction_line(digest.corrections[-1]))
+
     def attach(self, platform: str, poster: Poster, limits: Limits | None = None) -> Deliverer:
         """Register a running platform; its posts go through one paced sender."""
         deliverer = Deliverer(
-            platform, poster, self.store, self.build, limits=limits, on_gone=self.flag
+            platform,
+            poster,
+            self.store,
+            self.build,
+            limits=limits,
+            on_gone=self.flag,
+            build_edit=self.build_edit,
         )
         self.deliverers[platform] = deliverer
         return deliverer
