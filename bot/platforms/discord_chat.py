@@ -184,13 +184,13 @@ class DiscordPoster:
     def __init__(self, client: discord.Client) -> None:
         self.client = client
 
-    async def post(self, channel: str, reply: Reply, nonce: str) -> str:
+    async def post(self, channel: str, reply: Reply, nonce: str) -> list[str]:
         await self.client.wait_until_ready()
         rendered = render(reply)
         if rendered.error is not None:
             raise ValueError(f"a scheduled post cannot be an error: {rendered.error}")
         target = self.client.get_partial_messageable(int(channel))
-        first: str | None = None
+        ids: list[str] = []
         for index, group in enumerate(_messages(rendered.pages)):
             try:
                 message = await target.send(
@@ -206,9 +206,41 @@ class DiscordPoster:
                 if exc.status == 429:
                     raise RateLimited(1.0) from exc
                 raise
-            first = first or str(message.id)
-        assert first is not None
-        return first
+            ids.append(str(message.id))
+        return ids
+
+    async def edit(self, channel: str, message_ids: Sequence[str], reply: Reply) -> list[str]:
+        """Edit each message of a post to the corrected content; a corrected post that needs
+        more messages gets them sent after it, one that needs fewer empties the rest."""
+        await self.client.wait_until_ready()
+        rendered = render(reply)
+        if rendered.error is not None:
+            raise ValueError(f"a correction cannot be an error: {rendered.error}")
+        target = self.client.get_partial_messageable(int(channel))
+        groups = _messages(rendered.pages)
+        ids = list(message_ids)
+        try:
+            for index, message_id in enumerate(ids):
+                message = target.get_partial_message(int(message_id))
+                if index < len(groups):
+                    embeds = [to_embed(page) for page in groups[index]]
+                    await message.edit(embeds=embeds, allowed_mentions=NO_PINGS)
+                else:
+                    await message.edit(content="(corrected above)", embeds=[])
+            for group in groups[len(ids) :]:
+                sent = await target.send(
+                    embeds=[to_embed(page) for page in group], allowed_mentions=NO_PINGS
+                )
+                ids.append(str(sent.id))
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise ChannelGone(f"{exc.status} {exc.text or exc}") from exc
+        except discord.RateLimited as exc:
+            raise RateLimited(exc.retry_after) from exc
+        except discord.HTTPException as exc:
+            if exc.status == 429:
+                raise RateLimited(1.0) from exc
+            raise
+        return ids
 
 
 def _messages(pages: Sequence[Page]) -> list[list[Page]]:
