@@ -20,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol, runtime_checkable
 
 from bot.reply import Reply
@@ -233,9 +234,15 @@ class Deliverer:
                 await asyncio.sleep(self.backoff * 2 ** (attempts - 1))
                 continue
             ids = [message_id] if isinstance(message_id, str) else list(message_id)
-            await asyncio.to_thread(self.store.set_messages, delivery.key, ids)
             await asyncio.to_thread(
-                self.store.mark, delivery.key, "sent", message_id=ids[0], attempted=True
+                partial(
+                    self.store.mark,
+                    delivery.key,
+                    "sent",
+                    message_id=ids[0],
+                    attempted=True,
+                    message_ids=ids,
+                )
             )
             return
 

@@ -223,7 +223,9 @@ class Store:
         message_id: str | None = None,
         error: str | None = None,
         attempted: bool = False,
+        message_ids: Sequence[str] = (),
     ) -> None:
+        """``message_ids``: every message the post became (kept per message, for edits)."""
         values: dict[str, Any] = {"state": state, "updated_at": _now(), "error": error}
         if message_id is not None:
             values["message_id"] = message_id
@@ -231,23 +233,13 @@ class Store:
             values["attempts"] = deliveries.c.attempts + 1
         with self._tx() as conn:
             conn.execute(update(deliveries).where(*_key(key)).values(**values))
+            if message_ids:
+                _set_messages(conn, key, message_ids)
 
     def set_messages(self, key: tuple[str, str, str, str], message_ids: Sequence[str]) -> None:
         """Every message a post became (a paged post is several), so an edit reaches all."""
-        platform, channel, digest_id, slot = key
         with self._tx() as conn:
-            conn.execute(delete(delivery_messages).where(*_key(key, delivery_messages)))
-            for part, message_id in enumerate(message_ids):
-                conn.execute(
-                    insert(delivery_messages).values(
-                        platform=platform,
-                        channel=channel,
-                        digest_id=digest_id,
-                        slot=slot,
-                        part=part,
-                        message_id=message_id,
-                    )
-                )
+            _set_messages(conn, key, message_ids)
 
     def messages(self, key: tuple[str, str, str, str]) -> list[str]:
         with self._tx() as conn:
@@ -384,6 +376,24 @@ def _key(key: tuple[str, str, str, str], table: Table = deliveries) -> Sequence[
         table.c.digest_id == digest_id,
         table.c.slot == slot,
     )
+
+
+def _set_messages(
+    conn: Connection, key: tuple[str, str, str, str], message_ids: Sequence[str]
+) -> None:
+    platform, channel, digest_id, slot = key
+    conn.execute(delete(delivery_messages).where(*_key(key, delivery_messages)))
+    for part, message_id in enumerate(message_ids):
+        conn.execute(
+            insert(delivery_messages).values(
+                platform=platform,
+                channel=channel,
+                digest_id=digest_id,
+                slot=slot,
+                part=part,
+                message_id=message_id,
+            )
+        )
 
 
 def _delivery(row: Any) -> Delivery:

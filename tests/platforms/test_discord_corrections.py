@@ -21,7 +21,8 @@ from bot.store import Store
 from tests.fakes.discord_server import FakeDiscord
 from tests.pipeline.articles import FERRY, page
 from tests.pipeline.conftest import Gazetteer
-from tests.pipeline.site import Item, Page, Site, rss, site  # noqa: F401
+from tests.pipeline.site import Item, Page, Site, rss
+from tests.pipeline.site import site as site  # the fixture
 from tests.platforms.conftest import RunBot
 
 CHANNELS = ("news-a", "news-b", "news-c")
