@@ -39,7 +39,7 @@ import struct
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -90,6 +90,8 @@ CREATOR_POWER = 2**53
 SEEN_MAX = 2048
 SCHEDULE_UNAVAILABLE = "scheduling is not available yet"
 GONE_ERRCODES = frozenset({"M_FORBIDDEN", "M_NOT_FOUND"})
+EMPTIED = ("(corrected above)", "<p><em>(corrected above)</em></p>")
+"""What an event of a post becomes when the corrected post needs fewer events."""
 """A post to a room the bot is not (or no longer) in: the deliverer must not retry it."""
 _USER_ID = re.compile(r"^@[^:\s]+:[^\s]+$")
 
@@ -748,8 +750,8 @@ class MatrixBot:
         return await schedule_command(self.scheduler, request, caller)
 
     # -- sending ----------------------------------------------------------------------------
-    async def post(self, room_id: str, reply: Reply, nonce: str | None = None) -> str:
-        """Post ``reply`` as a new message (not a reply); returns the first event's id.
+    async def post(self, room_id: str, reply: Reply, nonce: str | None = None) -> list[str]:
+        """Post ``reply`` as a new message (not a reply); returns every event's id.
 
         The scheduler's ``Poster``. ``nonce`` (the delivery's ledger nonce) makes the transaction
         ids stable, so a repeat of the same post (after a crash, or a retry by the deliverer) is
@@ -762,7 +764,33 @@ class MatrixBot:
             if exc.errcode in GONE_ERRCODES:
                 raise ChannelGone(str(exc)) from exc
             raise
-        return ids[0]
+        return ids
+
+    async def edit(self, room_id: str, message_ids: Sequence[str], reply: Reply) -> list[str]:
+        """Correct a post in place: an ``m.replace`` of each of its events (clients show the new
+        content with "(edited)"); a corrected post that needs more events gets them sent after."""
+        parts = render_parts(reply)
+        ids = list(message_ids)
+        msgtype = self.settings.msgtype
+        try:
+            for index, event_id in enumerate(ids):
+                body, html = parts[index] if index < len(parts) else EMPTIED
+                new = message_content(body, html, msgtype)
+                content = {
+                    **new,
+                    "body": f"* {body}",
+                    "formatted_body": f"* {html}",
+                    "m.new_content": new,
+                    "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+                }
+                await self.send_event(room_id, content)
+            for body, html in parts[len(ids) :]:
+                ids.append(await self.send_event(room_id, message_content(body, html, msgtype)))
+        except MatrixSendError as exc:
+            if exc.errcode in GONE_ERRCODES:
+                raise ChannelGone(str(exc)) from exc
+            raise
+        return ids
 
     async def _send_reply(
         self,

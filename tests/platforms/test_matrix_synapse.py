@@ -317,7 +317,7 @@ async def test_post_sends_a_notice_to_each_room(matrix: Matrix) -> None:
     bot = await matrix.start_bot()
     rooms = [await matrix.room_with_bot(bot) for _ in range(2)]
     reply = answer(matrix.library, parse("!summary"))
-    ids = [await bot.post(room, reply) for room in rooms]
+    ids = [(await bot.post(room, reply))[0] for room in rooms]
     ((body, formatted),) = render_parts(reply)
     for room, event_id in zip(rooms, ids, strict=True):
         (event,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
@@ -407,7 +407,8 @@ async def test_nothing_is_lost_under_the_default_rc_message(
         reply = answer(bot.library, parse("!figures"))
         loop = asyncio.get_running_loop()
         start = loop.time()
-        ids = await asyncio.gather(*(bot.post(room, reply) for room in rooms))
+        posts = await asyncio.gather(*(bot.post(room, reply) for room in rooms))
+        ids = [post[0] for post in posts]
         elapsed = loop.time() - start
     finally:
         await bot.close()
@@ -517,5 +518,68 @@ async def test_a_scheduled_post_reaches_two_rooms_once(matrix: Matrix, tmp_path:
     events = await matrix.alice.wait_replies(rooms[0], bot.user_id, 2)
     assert in_reply_to(events[1]) == listed and "last: posted" in events[1]["content"]["body"]
     assert [r.state for r in store.all_deliveries()] == ["sent", "sent"]
+    await scheduler.stop()
+    store.close()
+
+
+async def test_a_correction_replaces_the_posted_events_in_three_rooms(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    """A digest posted by a schedule to three rooms is corrected in its file: each posted event
+    gets an ``m.replace`` with the corrected content and the correction line, once."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.corrections import Corrector
+    from bot.delivery import Limits
+    from bot.schedule import Scheduler, ScheduleSpec
+    from bot.store import Store
+
+    slot = datetime.now(UTC).replace(second=0, microsecond=0)
+    store = Store(f"sqlite:///{tmp_path / 'schedule.sqlite3'}")
+    scheduler = Scheduler(matrix.library, store, clock=lambda: slot + timedelta(seconds=3))
+    bot = MatrixBot(matrix.library, matrix.settings(), None, scheduler=scheduler)
+    await bot.start()
+    matrix.running.append((bot, asyncio.create_task(bot.run())))
+    rooms = [await matrix.room_with_bot(bot) for _ in range(3)]
+    specs = [ScheduleSpec("matrix", room, "* * * * *", post="new") for room in rooms]
+    await scheduler.load(specs)
+    for spec in specs:
+        store.set_last_slot(spec.id, (slot - timedelta(seconds=30)).isoformat())
+    scheduler.attach("matrix", bot, Limits(per_second=10, channel_count=10, channel_period=1))
+    await scheduler.start(run_jobs=False)
+    corrector = Corrector(matrix.library, store, scheduler)
+    await corrector.start()
+    await scheduler.deliverers["matrix"].join()
+    posted = {room: await matrix.alice.wait_replies(room, bot.user_id, 2) for room in rooms}
+    storm = [e for events in posted.values() for e in events if "Portwell" in e["content"]["body"]]
+    assert len(storm) == 3
+    # The editor corrects the storm digest's boats figure (14 → 15) in article and file.
+    folder = matrix.library.folder
+    article = folder / "articles" / "storm.txt"
+    article.write_text(article.read_text().replace("14 boats", "15 boats"), "utf-8")
+    path = folder / "storm.yaml"
+    path.write_text(
+        path.read_text()
+        .replace("value: 14", "value: 15")
+        .replace("damaged 14 boats", "damaged 15 boats"),
+        "utf-8",
+    )
+    matrix.library.refresh()
+    [(digest_id, entry)] = await corrector.check()
+    assert digest_id == TRAP_ID and entry.what == "Boats damaged: 14 boats \u2192 15 boats"
+    await scheduler.deliverers["matrix"].join()
+    for original in storm:
+        room = original["room_id"]
+        events = await matrix.alice.wait_replies(room, bot.user_id, 3)
+        [edit] = [
+            e for e in events if e["content"].get("m.relates_to", {}).get("rel_type") == "m.replace"
+        ]
+        assert edit["content"]["m.relates_to"]["event_id"] == original["event_id"]
+        new = edit["content"]["m.new_content"]
+        assert "15 boats" in new["body"] and "Corrected " in new["body"]
+        assert "UTC: Boats damaged: 14 boats \u2192 15 boats" in new["body"]
+        assert edit["content"]["body"].startswith("* ")
+    assert {state for _, _, state in store.edit_states(TRAP_ID)} == {"done"}
+    assert await corrector.check() == []  # nothing repeated
     await scheduler.stop()
     store.close()
