@@ -107,6 +107,16 @@ problems = Table(
 )
 
 
+review_posts = Table(
+    "pipeline_review_posts",
+    metadata,
+    Column("draft_id", Integer, ForeignKey("pipeline_drafts.id"), primary_key=True),
+    Column("platform", String(16), primary_key=True),
+    Column("channel", String(255), nullable=False),
+    Column("message_id", String(255), nullable=False),
+)
+
+
 class ReviewError(Exception):
     """One line for the reviewer: why this decision cannot be made."""
 
@@ -439,6 +449,34 @@ class Queue:
             if ids:
                 conn.execute(update(drafts).where(drafts.c.id.in_(ids)).values(state="expired"))
             return ids
+
+    # -- review cards posted in chat ------------------------------------------------------------
+    def review_post(self, draft_id: int, platform: str) -> tuple[str, str] | None:
+        """(channel, message id) of the draft's card on ``platform``, if posted."""
+        with self._tx() as conn:
+            row = conn.execute(
+                select(review_posts.c.channel, review_posts.c.message_id).where(
+                    review_posts.c.draft_id == draft_id, review_posts.c.platform == platform
+                )
+            ).first()
+            return (row.channel, row.message_id) if row else None
+
+    def save_review_post(self, draft_id: int, platform: str, channel: str, message_id: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                insert(review_posts).values(
+                    draft_id=draft_id, platform=platform, channel=channel, message_id=message_id
+                )
+            )
+
+    def draft_of_review_post(self, platform: str, message_id: str) -> int | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(review_posts.c.draft_id).where(
+                    review_posts.c.platform == platform, review_posts.c.message_id == message_id
+                )
+            ).first()
+            return int(row.draft_id) if row else None
 
     # -- feeds and problems -------------------------------------------------------------------
     def feed(self, url: str) -> FeedState:

@@ -33,6 +33,8 @@ from discord import app_commands
 from bot.answers import COMMANDS, CommandSpec, MapSource, OptionSpec, Request, answer, suggest
 from bot.delivery import ChannelGone, RateLimited
 from bot.digest.library import Library
+from bot.pipeline.board import Board, card
+from bot.pipeline.queue import ReviewError
 from bot.platforms.discord_render import EMBED_TOTAL_MAX, Page, render
 from bot.reply import Reply
 from bot.schedule import Caller, Scheduler, schedule_command
@@ -242,6 +244,36 @@ class DiscordPoster:
             raise
         return ids
 
+    async def post_review(self, channel: str, draft_id: int, card: Reply) -> str:
+        """A draft's card in the review channel, with Approve and Reject buttons."""
+        await self.client.wait_until_ready()
+        target = self.client.get_partial_messageable(int(channel))
+        view = discord.ui.View(timeout=None)
+        view.add_item(
+            discord.ui.Button(
+                label="Approve",
+                style=discord.ButtonStyle.success,
+                custom_id=f"review:approve:{draft_id}",
+            )
+        )
+        view.add_item(
+            discord.ui.Button(
+                label="Reject",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"review:reject:{draft_id}",
+            )
+        )
+        view.stop()  # presses are handled by DigestBot.on_interaction, also after a restart
+        embeds = [to_embed(page) for page in render(card).pages][:10]
+        try:
+            message = await target.send(embeds=embeds, view=view, allowed_mentions=NO_PINGS)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise ChannelGone(f"{exc.status} {exc.text or exc}") from exc
+        return str(message.id)
+
+
+REVIEW_ID = re.compile(r"review:(approve|reject):(\d+)")
+
 
 def _messages(pages: Sequence[Page]) -> list[list[Page]]:
     """Group pages into messages of at most 10 embeds and 6000 characters."""
@@ -375,6 +407,8 @@ class DigestBot(discord.Client):
         guild_id: int | None = None,
         check_commands: bool = True,
         scheduler: Scheduler | None = None,
+        board: Board | None = None,
+        reviewer_role: int | None = None,
         **options: Any,
     ) -> None:
         intents = discord.Intents.none()
@@ -394,6 +428,9 @@ class DigestBot(discord.Client):
         self._thinking: set[int] = set()
         """Interactions showing "thinking…" (deferred, answer not yet edited in)."""
         self.scheduler = scheduler
+        self.board = board
+        """The review queue, when drafts are reviewed in a channel here."""
+        self.reviewer_role = reviewer_role
         for spec in COMMANDS.values():
             self.tree.add_command(_command(self, spec))
         self.tree.add_command(_schedule_command(self))
@@ -436,6 +473,54 @@ class DigestBot(discord.Client):
             user,
             len(self.guilds),
             invite_url(self.application_id) if self.application_id else "?",
+        )
+
+    # -- review buttons -----------------------------------------------------------------------
+
+    async def on_interaction(self, interaction: Interaction) -> None:
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data: Mapping[str, Any] = interaction.data or {}
+        found = REVIEW_ID.fullmatch(str(data.get("custom_id", "")))
+        if found is None:
+            return
+        try:
+            await self.review_pressed(interaction, found.group(1), int(found.group(2)))
+        except Exception as exc:
+            await self.report_failure(interaction, exc)
+
+    def may_review(self, interaction: Interaction) -> bool:
+        """Manage Messages in the review channel, or the configured reviewer role."""
+        user = interaction.user
+        if interaction.permissions.manage_messages:
+            return True
+        roles = {r.id for r in user.roles} if isinstance(user, discord.Member) else set()
+        return self.reviewer_role is not None and self.reviewer_role in roles
+
+    async def review_pressed(self, interaction: Interaction, action: str, draft_id: int) -> None:
+        if self.board is None:
+            await self.send_error(interaction, "Reviews are not running in this bot.")
+            return
+        if not self.may_review(interaction):
+            await self.send_error(
+                interaction,
+                "Only reviewers (Manage Messages in this channel, or the reviewer role) may "
+                "approve or reject drafts.",
+            )
+            return
+        who = interaction.user.display_name or interaction.user.name
+        try:
+            decision = await self.board.decide(draft_id, action, by=who, via="discord")
+        except ReviewError as exc:
+            await self.send_error(interaction, str(exc))
+            return
+        decided = card(decision.row)
+        embeds = [to_embed(page) for page in render(decided).pages][:10]
+        mark = "\u2705" if action == "approve" else "\u274c"
+        await interaction.response.edit_message(
+            content=f"{mark} {decision.text} ({decision.row.decision()})",
+            embeds=embeds,
+            view=None,
         )
 
     # -- commands ---------------------------------------------------------------------------
