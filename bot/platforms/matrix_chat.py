@@ -40,7 +40,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,6 +50,8 @@ import nio  # type: ignore[import-untyped]
 from bot.answers import COMMANDS, MapSource, Request, answer, parse, suggestion
 from bot.delivery import ChannelGone
 from bot.digest.library import Library
+from bot.pipeline.board import Board
+from bot.pipeline.queue import ReviewError
 from bot.platforms.matrix_render import message_content, render_matrix, render_parts
 from bot.reply import Picture, Reply
 from bot.schedule import Caller, Scheduler, schedule_command
@@ -90,6 +92,7 @@ CREATOR_POWER = 2**53
 SEEN_MAX = 2048
 SCHEDULE_UNAVAILABLE = "scheduling is not available yet"
 GONE_ERRCODES = frozenset({"M_FORBIDDEN", "M_NOT_FOUND"})
+REVIEW_KEYS = {"\u2705": "approve", "\u274c": "reject"}
 EMPTIED = ("(corrected above)", "<p><em>(corrected above)</em></p>")
 """What an event of a post becomes when the corrected post needs fewer events."""
 """A post to a room the bot is not (or no longer) in: the deliverer must not retry it."""
@@ -392,7 +395,10 @@ class MatrixBot:
         *,
         scheduler: Scheduler | None = None,
         answer_fn: AnswerFn = answer,
+        board: Board | None = None,
     ) -> None:
+        self.board = board
+        """The review queue, when drafts are reviewed in a room here (✅/❌ reactions)."""
         self.library = library
         self.settings = settings
         self.maps = maps
@@ -696,6 +702,10 @@ class MatrixBot:
                 "matrix: could not decrypt %s in %s (no room key yet)", event.event_id, room_id
             )
             return
+        source = getattr(event, "source", None) or {}
+        if source.get("type") == "m.reaction" and getattr(event, "sender", None) != self.user_id:
+            self._reaction(room_id, source)
+            return
         if not isinstance(event, nio.RoomMessageText) or event.sender == self.user_id:
             return
         if event.event_id in self._seen_set:
@@ -713,6 +723,47 @@ class MatrixBot:
         self._seen_set.add(event.event_id)
         relation = reply_relation(event.event_id, content)
         self._spawn(self._answer(room_id, event.sender, text, relation), room_id, relation)
+
+    def _reaction(self, room_id: str, source: Mapping[str, Any]) -> None:
+        """✅ or ❌ on a draft's card in the review room: approve or reject it."""
+        relates = (source.get("content") or {}).get("m.relates_to") or {}
+        key = str(relates.get("key", "")).replace("\ufe0f", "")
+        action = REVIEW_KEYS.get(key)
+        target = relates.get("event_id")
+        event_id = str(source.get("event_id", ""))
+        if self.board is None or action is None or not target or event_id in self._seen_set:
+            return
+        draft_id = self.board.find("matrix", str(target))
+        if draft_id is None:
+            return
+        self._seen.append(event_id)
+        self._seen_set.add(event_id)
+        relation = reply_relation(str(target), {})
+        sender = str(source.get("sender", ""))
+        self._spawn(self._review(room_id, sender, action, draft_id, relation), room_id, relation)
+
+    async def _review(
+        self, room_id: str, sender: str, action: str, draft_id: int, relation: dict[str, Any]
+    ) -> None:
+        assert self.board is not None
+        if not await self.is_admin(room_id, sender):
+            reply = Reply.failure(
+                f"reviewing drafts needs power level {ADMIN_LEVEL} or more in this room"
+            )
+        else:
+            try:
+                decision = await self.board.decide(draft_id, action, by=sender, via="matrix")
+                reply = Reply(title=decision.text, note=decision.row.decision())
+            except ReviewError as exc:
+                reply = Reply.failure(str(exc))
+        await self._send_reply(room_id, reply, relation)
+
+    async def post_review(self, channel: str, draft_id: int, card: Reply) -> str:
+        """A draft's card in the review room; reviewers react ✅ (approve) or ❌ (reject)."""
+        how = f"React \u2705 to approve or \u274c to reject (power level {ADMIN_LEVEL})."
+        note = f"{card.note} — {how}" if card.note else how
+        ids = await self.post(channel, replace(card, note=note), f"review-{draft_id}")
+        return ids[0]
 
     def _spawn(self, work: Awaitable[None], room_id: str, relation: dict[str, Any] | None) -> None:
         async def guarded() -> None:

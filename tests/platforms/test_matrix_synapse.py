@@ -583,3 +583,56 @@ async def test_a_correction_replaces_the_posted_events_in_three_rooms(
     assert await corrector.check() == []  # nothing repeated
     await scheduler.stop()
     store.close()
+
+
+async def test_review_by_reaction_needs_power_level_50(matrix: Matrix, tmp_path: Path) -> None:
+    """A draft's card in the review room: ✅ from a moderator approves it (the digest goes live,
+    the bot replies with the decision); ✅ from anyone else is refused."""
+    from bot.digest.load import load_digest
+    from bot.pipeline.board import Board
+    from bot.pipeline.fetch import Fetcher
+    from bot.pipeline.ingest import Ingestor
+    from bot.pipeline.queue import Queue
+    from bot.store import Store
+    from tests.pipeline.articles import FERRY
+    from tests.pipeline.conftest import Gazetteer
+
+    folder = tmp_path / "live"
+    folder.mkdir()
+    (tmp_path / "ferry.txt").write_text(FERRY[0] + "\n\n" + "\n".join(FERRY[1]), "utf-8")
+    store = Store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
+    queue = Queue(store.engine)
+    fetcher = Fetcher()  # a saved file: nothing is fetched
+    ingestor = Ingestor(queue, fetcher, folder, gazetteer=Gazetteer())
+    [draft] = (await ingestor.ingest_file(tmp_path / "ferry.txt", "The Portwell Post", None)).queued
+    await fetcher.close()
+    board = Board(queue, folder)
+    bot = MatrixBot(matrix.library, matrix.settings(), None, board=board)
+    await bot.start()
+    matrix.running.append((bot, asyncio.create_task(bot.run())))
+    room = await matrix.room_with_bot(bot)
+    bob = matrix.person()
+    await matrix.alice.invite(room, bob.user_id)
+    await bob.join(room)
+    assert await board.announce("matrix", room, bot) == 1
+    (card,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
+    assert f"Draft {draft.id}" in card["content"]["body"] and "React" in card["content"]["body"]
+
+    def reaction(key: str) -> dict[str, Any]:
+        return {
+            "m.relates_to": {"rel_type": "m.annotation", "event_id": card["event_id"], "key": key}
+        }
+
+    await bob.send(room, reaction("\u2705"), "m.reaction")  # power level 0: refused
+    events = await matrix.alice.wait_replies(room, bot.user_id, 2)
+    assert "needs power level 50" in events[1]["content"]["body"]
+    assert queue.get(draft.id).state == "draft"  # type: ignore[union-attr]
+    await matrix.alice.send(room, reaction("\u2705"), "m.reaction")  # the room's creator
+    events = await matrix.alice.wait_replies(room, bot.user_id, 3)
+    assert "Approved by " + matrix.alice.user_id in events[2]["content"]["body"]
+    assert in_reply_to(events[2]) == card["event_id"]
+    row = queue.get(draft.id)
+    assert row is not None and row.state == "approved" and row.via == "matrix"
+    assert load_digest(folder / f"{draft.digest_id}.yaml").digest.reviewed is not None
+    await bob.close()
+    store.close()
