@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from bot.answers import MapSource, answer, parse
 from bot.config import Config, ConfigError, Secrets, config_path, load_config
+from bot.corrections import Corrector
 from bot.delivery import Limits
 from bot.digest.library import Library, describe
 from bot.digest.load import DigestInvalid, load_digest
 from bot.draft import cli as draft_cli
 from bot.pipeline import cli as pipeline_cli
+from bot.pipeline.service import Newsroom
 from bot.platforms.console import Console, render
 from bot.schedule import Scheduler
 from bot.store import Store
@@ -182,16 +184,33 @@ async def _console(config: Config, library: Library) -> None:
     """The console platform with schedules: ``console`` posts are printed as they fire."""
     store = Store(config.database_url)
     scheduler = Scheduler(library, store, catch_up=config.catch_up)
+    newsroom = Newsroom(config, store)
     console = Console(
-        library, maps=_maps(config), reload_seconds=config.reload_seconds, scheduler=scheduler
+        library,
+        maps=_maps(config),
+        reload_seconds=config.reload_seconds,
+        scheduler=scheduler,
+        board=newsroom.board,
     )
     scheduler.attach("console", console)
+    corrector = Corrector(library, store, scheduler)
+    background: list[asyncio.Task[None]] = []
     try:
         await scheduler.load(config.schedules)
         await scheduler.start()
+        await newsroom.start()
+        await corrector.start()
+        background = [
+            asyncio.create_task(newsroom.run()),
+            asyncio.create_task(corrector.run()),
+        ]
         await console.run()
     finally:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await scheduler.stop()
+        await newsroom.close()
         store.close()
 
 
@@ -216,23 +235,36 @@ async def _platforms(
 
     store = Store(config.database_url)
     scheduler = Scheduler(library, store, catch_up=config.catch_up)
+    newsroom = Newsroom(config, store)
+    corrector = Corrector(library, store, scheduler)
     maps = _maps(config)
     services: list[Coroutine[Any, Any, None]] = []
     matrix_bot: MatrixBot | None = None
+    review = config.review
     try:
         if matrix is not None:
-            matrix_bot = MatrixBot(library, matrix, maps, scheduler=scheduler)
+            matrix_bot = MatrixBot(library, matrix, maps, scheduler=scheduler, board=newsroom.board)
             await matrix_bot.start()  # login and first sync: fails fast with a MatrixError
             scheduler.attach("matrix", matrix_bot, MATRIX_LIMITS)
             services.append(matrix_bot.run())
+            if review.matrix_room:
+                newsroom.add_reviewer("matrix", review.matrix_room, matrix_bot)
         if secrets.discord_token:
             from bot.platforms.discord_chat import DiscordPoster, build_client, serve_discord
 
-            client = build_client(library, maps=maps, scheduler=scheduler)
-            scheduler.attach("discord", DiscordPoster(client), config.discord_limits)
+            role = int(review.discord_role) if review.discord_role else None
+            client = build_client(
+                library, maps=maps, scheduler=scheduler, board=newsroom.board, reviewer_role=role
+            )
+            poster = DiscordPoster(client)
+            scheduler.attach("discord", poster, config.discord_limits)
             services.append(serve_discord(client, secrets.discord_token))
+            if review.discord_channel:
+                newsroom.add_reviewer("discord", review.discord_channel, poster)
         await scheduler.load(config.schedules)
         await scheduler.start()
+        await corrector.start()
+        services += [newsroom.start(), newsroom.run(), corrector.run()]
         async with asyncio.TaskGroup() as group:
             if config.reload_seconds:
                 group.create_task(library.refresh_forever(config.reload_seconds))
@@ -242,6 +274,7 @@ async def _platforms(
         for service in services:
             service.close()  # never awaited when start-up failed: no "never awaited" warning
         await scheduler.stop()
+        await newsroom.close()
         if matrix_bot is not None:
             await matrix_bot.close()
         store.close()

@@ -69,6 +69,7 @@ class _Review(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     discord_channel: str | None = None
+    discord_role: str | None = None
     matrix_room: str | None = None
     expire: str | int = "7d"
 
@@ -101,6 +102,8 @@ class Review:
     discord_channel: str | None = None
     matrix_room: str | None = None
     expire: timedelta = timedelta(days=7)
+    discord_role: str | None = None
+    """Members with this role may review besides those with Manage Messages in the channel."""
     """Unreviewed drafts expire after this (never auto-approved)."""
 
 
@@ -245,7 +248,9 @@ def _resolve(
         raise ConfigError(
             f"{shown}:{line_of(('review', 'expire'))}: review.expire: {exc}"
         ) from None
-    review = Review(model.review.discord_channel, model.review.matrix_room, expire)
+    review = Review(
+        model.review.discord_channel, model.review.matrix_room, expire, model.review.discord_role
+    )
     url = env.get("DATABASE_URL") or f"sqlite:///{(base / model.database).resolve()}"
     pacing = model.discord_pacing
     return Config(

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
-from bot.answers import attribution, figure_text, place_text
+from bot.answers import Request, attribution, figure_text, place_text
 from bot.digest.model import Digest
 from bot.digest.yamlsafe import YamlProblem, parse
 from bot.pipeline.queue import DraftRow, Queue, ReviewError, Via, utcnow
@@ -149,3 +149,48 @@ class Board:
             raise ReviewError(f"no review action '{action}' — approve or reject")
         log.info("draft %d: %s (%s)", draft_id, result.text, row.decision())
         return result
+
+
+REVIEW_HELP = "/review list | /review show ID | /review approve ID | /review reject ID why:TEXT"
+
+
+async def review_command(board: Board, request: Request, *, by: str, via: Via) -> Reply:
+    """/review list|show|approve|reject — the CLI's review verbs where the reviewer is in chat."""
+    words = list(request.args)
+    action = (words.pop(0) if words else request.options.get("action", "list")).lower()
+    target = request.options.get("id") or (words[0] if words else "")
+    try:
+        if action == "list":
+            rows = await asyncio.to_thread(board.queue.listed)
+            lines = tuple(Line(summary_line(r)) for r in rows)
+            problems = await asyncio.to_thread(board.queue.problems)
+            sections = [Section(None, lines)] if lines else []
+            if problems:
+                sections.append(
+                    Section("Ingest problems", tuple(Line(p.message) for p in problems))
+                )
+            note = None if lines else "No drafts waiting for review."
+            return Reply(title="Review queue", sections=tuple(sections), note=note)
+        if not target.isdigit():
+            raise ReviewError(f"/review {action} needs a draft number — {REVIEW_HELP}")
+        if action == "show":
+            row = await asyncio.to_thread(board.queue.get, int(target))
+            if row is None:
+                raise ReviewError(f"no draft {target} — /review list shows the open ones")
+            return card(row)
+        if action in ("approve", "reject"):
+            why = request.options.get("why") or " ".join(words[1:]) or None
+            decision = await board.decide(int(target), action, by=by, via=via, why=why)
+            return Reply(title=decision.text, note=decision.row.decision())
+        raise ReviewError(f"no /review {action} — {REVIEW_HELP}")
+    except ReviewError as exc:
+        return Reply.failure(str(exc))
+
+
+def summary_line(row: DraftRow) -> str:
+    """One line per draft, for `review list` in a terminal or a chat."""
+    flag = f" [{row.flag}]" if row.flag else ""
+    return (
+        f"{row.id:>4}  {row.state:<10} {row.digest_id} r{row.revision}{flag} — {row.title} "
+        f"({row.publisher}) — {row.decision()}"
+    )

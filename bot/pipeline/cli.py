@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.config import Config
+from bot.pipeline.board import summary_line
 from bot.pipeline.fetch import Fetcher
 from bot.pipeline.ingest import IngestError, Ingestor, Outcome
 from bot.pipeline.queue import ALL_STATES, DraftRow, Queue, ReviewError, utcnow
@@ -93,14 +94,6 @@ def ingest(args: argparse.Namespace, config: Config) -> int:
     finally:
         store.close()
     return _report(outcome)
-
-
-def summary_line(row: DraftRow) -> str:
-    flag = f" [{row.flag}]" if row.flag else ""
-    return (
-        f"{row.id:>4}  {row.state:<10} {row.digest_id} r{row.revision}{flag} — {row.title} "
-        f"({row.publisher}) — {row.decision()}"
-    )
 
 
 def show(row: DraftRow) -> str:

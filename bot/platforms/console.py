@@ -7,14 +7,16 @@ It is also the test double for the platform-neutral core: what it prints is exac
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from bot.answers import MapSource, answer, parse
 from bot.digest.library import Library, describe
+from bot.pipeline.board import Board, review_command
 from bot.reply import Line, Reply
 from bot.schedule import Caller, Scheduler, schedule_command
 
@@ -65,7 +67,9 @@ class Console:
         stdout: TextIO | None = None,
         reload_seconds: float = 0,
         scheduler: Scheduler | None = None,
+        board: Board | None = None,
     ) -> None:
+        self.board = board
         self.library = library
         self.scheduler = scheduler
         self.maps = maps
@@ -85,12 +89,22 @@ class Console:
                 return render(Reply.failure("schedules need `python -m bot run` or `console`"))
             caller = Caller("console", "console", "console", is_admin=True)
             return render(await schedule_command(self.scheduler, request, caller))
+        if request.command == "review":
+            if self.board is None:
+                return render(Reply.failure("reviews need `python -m bot run` or `console`"))
+            user = getpass.getuser()
+            return render(await review_command(self.board, request, by=user, via="console"))
         return render(answer(self.library, request, self.maps))
 
     async def post(self, channel: str, reply: Reply, nonce: str) -> str:
         """The console's ``Poster``: scheduled posts are printed as they fire."""
         self.say(f"[scheduled post to {channel}]\n{render(reply)}")
         return nonce
+
+    async def edit(self, channel: str, message_ids: Sequence[str], reply: Reply) -> list[str]:
+        """The console cannot change what it printed: it prints the corrected post."""
+        self.say(f"[correction of the post to {channel}]\n{render(reply)}")
+        return list(message_ids)
 
     def _reader(self, loop: asyncio.AbstractEventLoop, put: Callable[[str | None], None]) -> None:
         for raw in self.stdin:

@@ -87,3 +87,21 @@ def test_ingest_errors_are_one_line(tmp_path: Path) -> None:
     assert bot("review", "approve", "7", "--as", "A", "--config", config).stderr.startswith(
         "error: no draft 7"
     )
+
+
+def test_review_in_the_console(tmp_path: Path) -> None:
+    config = str(setup(tmp_path))
+    bot("ingest", str(tmp_path / "ferry.txt"), "--publisher", "P", "--config", config)
+    done = bot(
+        "console",
+        "--config",
+        config,
+        stdin="/review list\n/review show 1\n/review approve 1\n/review approve 1\n",
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Review queue" in out and "waiting for review" in out
+    assert "Draft 1: " + FERRY[0] in out and "For the reviewer" in out
+    assert "Approved by " in out and "is live" in out
+    assert "error: draft 1 was already approved by" in out and "via console" in out
+    assert list((tmp_path / "digests").glob("*.yaml"))
