@@ -27,7 +27,7 @@ from bot.draft.geo import Gazetteer
 from bot.pipeline.extract import Extracted, ExtractError, extract, is_html
 from bot.pipeline.feeds import Entry, FeedError, parse_feed
 from bot.pipeline.fetch import Fetched, Fetcher, FetchError, decode
-from bot.pipeline.queue import DraftRow, FeedState, Queue, utcnow
+from bot.pipeline.queue import DraftRow, FeedState, NewStory, Queue, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +265,9 @@ class Ingestor:
         version: str,
         published: date | None,
     ) -> DraftRow | None:
-        """Blocking: dedup by hash, save the text, draft it, queue it. None: nothing new."""
+        """Blocking: dedup by hash, save the text, draft it, queue it. None: nothing new.
+
+        The keys and the entry's version are recorded with the draft, in one transaction."""
         saved = article.saved()
         digest_hash = text_hash(saved)
         all_keys = [*candidates, f"hash:{digest_hash}"]
@@ -274,16 +276,15 @@ class Ingestor:
         if found is not None:
             story_id = found[0]
             latest = self.queue.latest(story_id)
-            self.queue.remember(story_id, all_keys, version)
             if latest is not None and latest.text_hash == digest_hash:
+                self.queue.remember(story_id, all_keys, version)
                 return None  # the same text: through another feed, or an unchanged update
             story = self.queue.story(story_id)
             ident = str(story["digest_id"])
-        else:
-            story_id = 0
-            day = published or article.published or now.date()
-            ident = self._free_id(digest_id(None, article.headline, day))
         day = published or article.published or now.date()
+        if found is None:
+            story_id = 0
+            ident = self._free_id(digest_id(None, article.headline, day))
         revision = self.queue.next_revision(story_id) if story_id else 1
         relative = f"articles/{ident}.r{revision}.txt"
         result = draft(
@@ -297,11 +298,8 @@ class Ingestor:
             gazetteer=self.gazetteer,
         )
         _atomic_write(self.folder / relative, saved)
-        if not story_id:
-            story_id = self.queue.new_story(ident, publisher, url, now)
-            self.queue.remember(story_id, all_keys, version)
         return self.queue.add_draft(
-            story_id,
+            story_id or NewStory(ident, publisher, url),
             revision,
             yaml=result.yaml(),
             article=relative,
@@ -309,6 +307,8 @@ class Ingestor:
             title=result.title,
             now=now,
             expire=self.expire,
+            remember=all_keys,
+            version=version,
         )
 
     def _free_id(self, wanted: str) -> str:

@@ -170,6 +170,13 @@ class DraftRow:
 
 
 @dataclass(frozen=True)
+class NewStory:
+    digest_id: str
+    publisher: str
+    url: str | None
+
+
+@dataclass(frozen=True)
 class FeedState:
     url: str
     etag: str | None = None
@@ -262,28 +269,12 @@ class Queue:
     def remember(self, story_id: int, candidates: Sequence[str], version: str = "") -> None:
         """Attach keys to a story (new ones), and record the entry version on all of them."""
         with self._tx() as conn:
-            for key in candidates:
-                found = conn.execute(select(keys.c.story_id).where(keys.c.key == key)).first()
-                if found is None:
-                    conn.execute(insert(keys).values(key=key, story_id=story_id, version=version))
-                elif found.story_id == story_id:
-                    conn.execute(update(keys).where(keys.c.key == key).values(version=version))
+            _remember(conn, story_id, candidates, version)
 
     def digest_taken(self, digest_id: str) -> bool:
         with self._tx() as conn:
             found = conn.execute(select(stories.c.id).where(stories.c.digest_id == digest_id))
             return found.first() is not None
-
-    def new_story(self, digest_id: str, publisher: str, url: str | None, now: datetime) -> int:
-        with self._tx() as conn:
-            done = conn.execute(
-                insert(stories).values(
-                    digest_id=digest_id, publisher=publisher, url=url, created_at=now
-                )
-            )
-            key = done.inserted_primary_key
-            assert key is not None
-            return int(key[0])
 
     def story(self, story_id: int) -> dict[str, Any]:
         with self._tx() as conn:
@@ -317,7 +308,7 @@ class Queue:
 
     def add_draft(
         self,
-        story_id: int,
+        story_id: int | NewStory,
         revision: int,
         *,
         yaml: str,
@@ -326,9 +317,24 @@ class Queue:
         title: str,
         now: datetime,
         expire: timedelta,
+        remember: Sequence[str] = (),
+        version: str = "",
     ) -> DraftRow:
-        """Queue a revision; an open draft of the same story is superseded by it."""
+        """Queue a revision (of a new story, made here); an open draft of the same story is
+        superseded by it. The story, the draft and the dedup keys are one transaction: after a
+        crash the entry is either queued and known, or neither."""
         with self._tx() as conn:
+            if isinstance(story_id, NewStory):
+                made = conn.execute(
+                    insert(stories).values(
+                        digest_id=story_id.digest_id,
+                        publisher=story_id.publisher,
+                        url=story_id.url,
+                        created_at=now,
+                    )
+                ).inserted_primary_key
+                assert made is not None
+                story_id = int(made[0])
             previous = conn.execute(
                 select(drafts.c.state)
                 .where(drafts.c.story_id == story_id)
@@ -361,6 +367,7 @@ class Queue:
             key = done.inserted_primary_key
             assert key is not None
             draft_id = int(key[0])
+            _remember(conn, story_id, remember, version)
         found = self.get(draft_id)
         assert found is not None
         return found
@@ -547,6 +554,15 @@ class Queue:
                 )
                 for r in rows
             ]
+
+
+def _remember(conn: Connection, story_id: int, candidates: Sequence[str], version: str) -> None:
+    for key in candidates:
+        found = conn.execute(select(keys.c.story_id).where(keys.c.key == key)).first()
+        if found is None:
+            conn.execute(insert(keys).values(key=key, story_id=story_id, version=version))
+        elif found.story_id == story_id:
+            conn.execute(update(keys).where(keys.c.key == key).values(version=version))
 
 
 def _problem(row: Any) -> ProblemRow:

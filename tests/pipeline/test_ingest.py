@@ -226,3 +226,34 @@ async def test_one_off_ingest_of_a_page_or_a_feed(
     assert [r.title for r in many.queued] == [BRIDGE[0]] and many.known == 1
     missing = await ingestor.ingest_url(site.url("/gone"), None, None)
     assert missing.queued == [] and "HTTP 404" in missing.problems[0]
+
+
+async def test_a_crash_while_queueing_loses_and_repeats_nothing(
+    site: Site, ingestor: Ingestor, queue: Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.pages["/ferry"] = Page(page(*FERRY))
+    site.pages["/bridge"] = Page(page(*BRIDGE))
+    feed = feed_of(
+        site,
+        "/rss",
+        [Item(FERRY[0], site.url("/ferry"), "p-1"), Item(BRIDGE[0], site.url("/bridge"), "p-2")],
+    )
+    real = Queue.add_draft
+    calls = []
+
+    def dies_on_the_second(self: Queue, *args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 2:
+            raise SystemExit("killed")  # the process dies between fetching and queueing
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Queue, "add_draft", dies_on_the_second)
+    with pytest.raises(SystemExit):
+        await ingestor.poll(feed)
+    monkeypatch.setattr(Queue, "add_draft", real)
+    assert [r.title for r in queue.listed()] == [FERRY[0]]
+    # Restarted: the next poll queues the bridge story, and the ferry story is not queued again.
+    again = await ingestor.poll(feed)
+    assert [r.title for r in again.queued] == [BRIDGE[0]]
+    assert [r.title for r in queue.listed()] == [FERRY[0], BRIDGE[0]]
+    assert {r.revision for r in queue.listed()} == {1}
