@@ -35,8 +35,10 @@ MAX_NOTES = 12
 
 
 class ReviewPoster(Protocol):
-    async def post_review(self, channel: str, draft_id: int, card: Reply) -> str:
-        """Post the card with the platform's approve/reject controls; return its message id."""
+    async def post_review(self, channel: str, draft_id: int, card: Reply, nonce: str) -> str:
+        """Post the card with the platform's approve/reject controls; return its message id.
+        ``nonce`` is the same for every attempt at one card: a repeat after a crash is
+        recognised by the platform (Discord's enforced nonce, Matrix's transaction id)."""
         ...
 
 
@@ -107,9 +109,15 @@ class Board:
         posted = 0
         async with self._lock:
             for row in await asyncio.to_thread(self.queue.listed):
-                if await asyncio.to_thread(self.queue.review_post, row.id, platform):
+                found = await asyncio.to_thread(self.queue.review_post, row.id, platform)
+                if found is not None and found[1]:
                     continue
-                message_id = await poster.post_review(channel, row.id, card(row))
+                if found is None:  # claimed before it is sent, like a scheduled post
+                    await asyncio.to_thread(
+                        self.queue.save_review_post, row.id, platform, channel, ""
+                    )
+                nonce = f"review-{row.id}-{platform}"
+                message_id = await poster.post_review(channel, row.id, card(row), nonce)
                 await asyncio.to_thread(
                     self.queue.save_review_post, row.id, platform, channel, message_id
                 )

@@ -469,12 +469,22 @@ class Queue:
             return (row.channel, row.message_id) if row else None
 
     def save_review_post(self, draft_id: int, platform: str, channel: str, message_id: str) -> None:
+        """Insert, or fill in the message id of the row claimed before sending."""
         with self._tx() as conn:
-            conn.execute(
-                insert(review_posts).values(
-                    draft_id=draft_id, platform=platform, channel=channel, message_id=message_id
-                )
+            done = conn.execute(
+                update(review_posts)
+                .where(review_posts.c.draft_id == draft_id, review_posts.c.platform == platform)
+                .values(channel=channel, message_id=message_id)
             )
+            if not done.rowcount:
+                conn.execute(
+                    insert(review_posts).values(
+                        draft_id=draft_id,
+                        platform=platform,
+                        channel=channel,
+                        message_id=message_id,
+                    )
+                )
 
     def draft_of_review_post(self, platform: str, message_id: str) -> int | None:
         with self._tx() as conn:

@@ -244,7 +244,7 @@ class DiscordPoster:
             raise
         return ids
 
-    async def post_review(self, channel: str, draft_id: int, card: Reply) -> str:
+    async def post_review(self, channel: str, draft_id: int, card: Reply, nonce: str) -> str:
         """A draft's card in the review channel, with Approve and Reject buttons."""
         await self.client.wait_until_ready()
         target = self.client.get_partial_messageable(int(channel))
@@ -266,7 +266,9 @@ class DiscordPoster:
         view.stop()  # presses are handled by DigestBot.on_interaction, also after a restart
         embeds = [to_embed(page) for page in render(card).pages][:10]
         try:
-            message = await target.send(embeds=embeds, view=view, allowed_mentions=NO_PINGS)
+            message = await target.send(
+                embeds=embeds, view=view, nonce=nonce[:25], allowed_mentions=NO_PINGS
+            )
         except (discord.Forbidden, discord.NotFound) as exc:
             raise ChannelGone(f"{exc.status} {exc.text or exc}") from exc
         return str(message.id)

@@ -758,11 +758,11 @@ class MatrixBot:
                 reply = Reply.failure(str(exc))
         await self._send_reply(room_id, reply, relation)
 
-    async def post_review(self, channel: str, draft_id: int, card: Reply) -> str:
+    async def post_review(self, channel: str, draft_id: int, card: Reply, nonce: str) -> str:
         """A draft's card in the review room; reviewers react ✅ (approve) or ❌ (reject)."""
         how = f"React \u2705 to approve or \u274c to reject (power level {ADMIN_LEVEL})."
         note = f"{card.note} — {how}" if card.note else how
-        ids = await self.post(channel, replace(card, note=note), f"review-{draft_id}")
+        ids = await self.post(channel, replace(card, note=note), nonce)
         return ids[0]
 
     def _spawn(self, work: Awaitable[None], room_id: str, relation: dict[str, Any] | None) -> None:

@@ -11,9 +11,11 @@ import pytest
 from bot.answers import answer, parse
 from bot.digest.library import Library
 from bot.digest.load import load_digest
+from bot.pipeline.board import Board
 from bot.pipeline.ingest import FeedSpec, Ingestor
 from bot.pipeline.queue import AlreadyDecided, DraftRow, Queue, ReviewError, Superseded
 from bot.pipeline.review import NotApprovable, approve, publish_pending, reject
+from bot.reply import Reply
 from tests.pipeline.articles import FERRY, page
 from tests.pipeline.conftest import Clock
 from tests.pipeline.site import Item, Page, Site, rss
@@ -164,3 +166,34 @@ async def test_an_approval_interrupted_before_the_write_is_finished_once(
     [done] = publish_pending(queue, folder, clock.now)
     assert done.path.exists() and load_digest(done.path).digest.reviewed is not None
     assert publish_pending(queue, folder, clock.now) == []  # never twice
+
+
+class Cards:
+    """A ReviewPoster that records cards and can die once, as a killed process would."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, str]] = []
+        self.die = False
+
+    async def post_review(self, channel: str, draft_id: int, card: Reply, nonce: str) -> str:
+        if self.die:
+            self.die = False
+            raise SystemExit("killed while sending")
+        self.sent.append((draft_id, nonce))
+        return f"m{len(self.sent)}"
+
+
+async def test_review_cards_are_posted_once_across_a_crash(
+    site: Site, ingestor: Ingestor, queue: Queue, folder: Path
+) -> None:
+    row = await queue_ferry(site, ingestor)
+    board = Board(queue, folder)
+    cards = Cards()
+    cards.die = True
+    with pytest.raises(SystemExit):
+        await board.announce("discord", "100", cards)
+    assert queue.review_post(row.id, "discord") == ("100", "")  # claimed before sending
+    assert await board.announce("discord", "100", cards) == 1
+    assert await board.announce("discord", "100", cards) == 0
+    assert cards.sent == [(row.id, f"review-{row.id}-discord")]  # the same nonce each attempt
+    assert board.find("discord", "m1") == row.id

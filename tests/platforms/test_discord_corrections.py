@@ -1,5 +1,6 @@
-"""Corrections on Discord, through the real discord.py client and the fake Discord: a feed entry
-is drafted, approved, posted by a ``post: new`` schedule to three channels; the digest's figure is
+"""From a feed to corrected posts on Discord, through the real discord.py client and the fake
+Discord: a feed entry is drafted, its card posted in the review channel, Approve pressed; the
+digest is live and a ``post: new`` schedule posts it to three channels; the digest's figure is
 corrected in the file; all three messages are edited in place with the correction line."""
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import pytest
 
 from bot.corrections import Corrector
 from bot.digest.library import Library
+from bot.pipeline.board import Board
 from bot.pipeline.fetch import Fetcher, FetchLimits
 from bot.pipeline.ingest import FeedSpec, Ingestor
 from bot.pipeline.queue import Queue
-from bot.pipeline.review import approve
 from bot.platforms.discord_chat import DiscordPoster
 from bot.schedule import Scheduler, ScheduleSpec
 from bot.store import Store
@@ -28,7 +29,7 @@ from tests.platforms.conftest import RunBot
 CHANNELS = ("news-a", "news-b", "news-c")
 
 
-@pytest.mark.fake_discord(channels=CHANNELS)
+@pytest.mark.fake_discord(channels=("newsdesk", *CHANNELS))
 async def test_feed_to_posts_to_corrected_posts(
     fake: FakeDiscord, run_bot: RunBot, site: Site, tmp_path: Path
 ) -> None:
@@ -45,22 +46,27 @@ async def test_feed_to_posts_to_corrected_posts(
     ingestor = Ingestor(queue, fetcher, folder, gazetteer=Gazetteer())
     [draft] = (await ingestor.poll(FeedSpec(site.url("/rss"), "The Portwell Post"))).queued
     await fetcher.close()
-    # 2. A reviewer approves it: it is live at once.
-    approve(queue, folder, draft.id, by="Alice", via="cli", now=datetime.now(UTC))
     library = Library(folder)
     library.refresh()
-    assert library.ids() == [draft.digest_id]
-    # 3. A `post: new` schedule in each of three channels posts it on the next slot.
     slot = datetime.now(UTC).replace(second=0, microsecond=0)
+    scheduler = Scheduler(library, store, clock=lambda: slot + timedelta(seconds=5))
+    board = Board(queue, folder)
+    bot = await run_bot(scheduler=scheduler, board=board)
+    # 2. The draft's card is posted in the review channel; a reviewer presses Approve.
+    desk = fake.channel_id("newsdesk")
+    assert await board.announce("discord", str(desk), DiscordPoster(bot)) == 1
+    [card] = fake.messages_in(desk)
+    await fake.click(card, f"review:approve:{draft.id}", user=fake.owner)
+    library.refresh()
+    assert library.ids() == [draft.digest_id]  # live at once
+    # 3. A `post: new` schedule in each of three channels posts it on the next slot.
     specs = [
         ScheduleSpec("discord", str(fake.channel_id(name)), "* * * * *", post="new")
         for name in CHANNELS
     ]
-    scheduler = Scheduler(library, store, clock=lambda: slot + timedelta(seconds=5))
     await scheduler.load(specs)
     for spec in specs:
         store.set_last_slot(spec.id, (slot - timedelta(seconds=30)).isoformat())
-    bot = await run_bot(scheduler=scheduler)
     scheduler.attach("discord", DiscordPoster(bot))
     await scheduler.start(run_jobs=False)
     corrector = Corrector(library, store, scheduler)
