@@ -18,13 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.answers import MapSource, answer, parse
 from bot.config import Config, ConfigError, Secrets, config_path, load_config
-from bot.corrections import Corrector
 from bot.delivery import Limits
 from bot.digest.library import Library, describe
 from bot.digest.load import DigestInvalid, load_digest
 from bot.draft import cli as draft_cli
 from bot.pipeline import cli as pipeline_cli
-from bot.pipeline.service import Newsroom
 from bot.platforms.console import Console, render
 from bot.schedule import Scheduler
 from bot.store import Store
@@ -182,6 +180,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 async def _console(config: Config, library: Library) -> None:
     """The console platform with schedules: ``console`` posts are printed as they fire."""
+    from bot.corrections import Corrector
+    from bot.pipeline.service import Newsroom
+
     store = Store(config.database_url)
     scheduler = Scheduler(library, store, catch_up=config.catch_up)
     newsroom = Newsroom(config, store)
@@ -198,11 +199,9 @@ async def _console(config: Config, library: Library) -> None:
     try:
         await scheduler.load(config.schedules)
         await scheduler.start()
-        await newsroom.start()
-        await corrector.start()
-        background = [
-            asyncio.create_task(newsroom.run()),
-            asyncio.create_task(corrector.run()),
+        background = [  # beside the REPL, which is ready at once
+            asyncio.create_task(newsroom.serve()),
+            asyncio.create_task(corrector.serve()),
         ]
         await console.run()
     finally:
@@ -231,6 +230,8 @@ async def _platforms(
     config: Config, library: Library, secrets: Secrets, matrix: MatrixSettings | None
 ) -> None:
     """Every configured platform in one process, sharing the library and the scheduler."""
+    from bot.corrections import Corrector
+    from bot.pipeline.service import Newsroom
     from bot.platforms.matrix_chat import MatrixBot
 
     store = Store(config.database_url)
@@ -263,8 +264,7 @@ async def _platforms(
                 newsroom.add_reviewer("discord", review.discord_channel, poster)
         await scheduler.load(config.schedules)
         await scheduler.start()
-        await corrector.start()
-        services += [newsroom.start(), newsroom.run(), corrector.run()]
+        services += [newsroom.serve(), corrector.serve()]
         async with asyncio.TaskGroup() as group:
             if config.reload_seconds:
                 group.create_task(library.refresh_forever(config.reload_seconds))

@@ -90,6 +90,11 @@ class Corrector:
                 sender.submit(EditJob(delivery, at))
         await self.check()
 
+    async def serve(self, every: float = 5.0) -> None:
+        """``start`` then ``run``: one task beside the platforms."""
+        await self.start()
+        await self.run(every)
+
     async def run(self, every: float = 5.0) -> None:
         """Until cancelled: a correction reaches the posted messages within ``every`` seconds of
         the library loading it."""

@@ -193,17 +193,18 @@ def test_console_picks_up_digests_while_running(tmp_path: Path) -> None:
         text=True,
         env=env,
     )
-    assert proc.stdin is not None
+    assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write("/summary\n")
     proc.stdin.flush()
-    time.sleep(0.5)
+    # Wait until the console answered (it is running), however long start-up took.
+    first = proc.stdout.readline()
     (folder / "storm.yaml").write_text(dump(base_digest()), "utf-8")
     time.sleep(1.0)
     (folder / "storm.yaml").write_text("schema: 1\nid: [broken\n", "utf-8")
     time.sleep(1.0)
     out, err = proc.communicate("/summary\n", timeout=30)
     assert proc.returncode == 0, err
-    assert "error: no digests are loaded yet" in out
+    assert "error: no digests are loaded yet" in first
     assert "[digests] added storm-2024-01-08" in out
     assert "storm.yaml:3: invalid YAML" in out
     assert "storm-2024-01-08: the file is broken; its last good version stays live" in out

@@ -11,14 +11,16 @@ import asyncio
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Config
 from bot.pipeline.board import summary_line
-from bot.pipeline.fetch import Fetcher
-from bot.pipeline.ingest import IngestError, Ingestor, Outcome
 from bot.pipeline.queue import ALL_STATES, DraftRow, Queue, ReviewError, utcnow
 from bot.pipeline.review import NotApprovable, approve, publish_pending, reject
 from bot.store import Store
+
+if TYPE_CHECKING:  # fetching and extraction load only for `ingest`: `ask` and `check` stay quick
+    from bot.pipeline.ingest import Outcome
 
 
 def _date(text: str) -> date:
@@ -71,6 +73,9 @@ def _report(outcome: Outcome) -> int:
 
 
 async def _ingest(args: argparse.Namespace, config: Config, queue: Queue) -> Outcome:
+    from bot.pipeline.fetch import Fetcher
+    from bot.pipeline.ingest import IngestError, Ingestor
+
     fetcher = Fetcher()
     try:
         ingestor = Ingestor(queue, fetcher, config.digests, expire=config.review.expire)
@@ -85,6 +90,8 @@ async def _ingest(args: argparse.Namespace, config: Config, queue: Queue) -> Out
 
 
 def ingest(args: argparse.Namespace, config: Config) -> int:
+    from bot.pipeline.ingest import IngestError
+
     store = Store(config.database_url)
     try:
         outcome = asyncio.run(_ingest(args, config, Queue(store.engine)))

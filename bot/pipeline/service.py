@@ -55,6 +55,11 @@ class Newsroom:
         if self.poller.feeds:
             await self.poller.run()
 
+    async def serve(self) -> None:
+        """``start`` then ``run``: one task beside the platforms."""
+        await self.start()
+        await self.run()
+
     async def _announce(self, _outcome: Outcome) -> None:
         for platform, channel, poster in self.reviewers:
             try:
