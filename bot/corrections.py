@@ -111,13 +111,20 @@ class Corrector:
         for digest in self.library.all():
             if self._seen.get(digest.id) is digest:
                 continue
-            entry = await self._changed(digest)
+            entry, digest = await self._changed(digest)
             if entry is not None:
                 done.append((digest.id, entry))
                 await self.fan_out(digest.id, entry)
+            # Only now is this version the one to diff against: a crash before this line is
+            # followed by the same diff (or the logged entry) and the same, idempotent fan-out.
+            self._seen[digest.id] = digest
+            await asyncio.to_thread(
+                self.store.save_snapshot, digest.id, digest.model_dump_json(by_alias=True)
+            )
         return done
 
-    async def _changed(self, digest: Digest) -> Correction | None:
+    async def _changed(self, digest: Digest) -> tuple[Correction | None, Digest]:
+        """The change from the last seen version, and the digest (as logged, for a hand edit)."""
         saved = await asyncio.to_thread(self.store.snapshot, digest.id)
         old: Digest | None = None
         if saved is not None:
@@ -134,11 +141,7 @@ class Corrector:
                 entry = correction(old, digest, self.clock().replace(microsecond=0))
                 if entry is not None:
                     digest = await self._log(digest, entry) or digest
-        self._seen[digest.id] = digest
-        await asyncio.to_thread(
-            self.store.save_snapshot, digest.id, digest.model_dump_json(by_alias=True)
-        )
-        return entry
+        return entry, digest
 
     async def _log(self, digest: Digest, entry: Correction) -> Digest | None:
         """Append ``entry`` to the file edited by hand; the library's new version, or None."""
