@@ -91,8 +91,12 @@ class Corrector:
         await self.check()
 
     async def serve(self, every: float = 5.0) -> None:
-        """``start`` then ``run``: one task beside the platforms."""
-        await self.start()
+        """``start`` then ``run``: one task beside the platforms (its failures are logged, never
+        stop the bot)."""
+        try:
+            await self.start()
+        except Exception:
+            log.exception("starting the corrections watcher failed; it keeps trying")
         await self.run(every)
 
     async def run(self, every: float = 5.0) -> None:

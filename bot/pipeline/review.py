@@ -12,11 +12,13 @@ A crash between the row and the rename is finished by ``publish_pending`` on the
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from bot.digest.diff import correction
 from bot.digest.load import DigestInvalid, Loaded, load_digest
@@ -30,6 +32,8 @@ from bot.pipeline.queue import (
     Via,
     refusal,
 )
+
+log = logging.getLogger(__name__)
 
 
 class NotApprovable(ReviewError):
@@ -157,9 +161,12 @@ def publish_pending(queue: Queue, folder: Path, now: datetime) -> list[Approved]
     done: list[Approved] = []
     for row in queue.approved_not_live():
         assert row.decided_by is not None and row.decided_at is not None
-        via: Via = row.via if row.via in ("cli", "console", "discord", "matrix", "desk") else "cli"  # type: ignore[assignment]
-        reviewed = Reviewed(by=row.decided_by, at=row.decided_at, via=via)
-        temp, final, loaded, change = _write(folder, row, reviewed)
+        reviewed = Reviewed(by=row.decided_by, at=row.decided_at, via=cast(Via, row.via or "cli"))
+        try:
+            temp, final, loaded, change = _write(folder, row, reviewed)
+        except NotApprovable as exc:  # its article went missing since: say so, keep the rest
+            log.error("approved draft %d cannot be written: %s", row.id, exc)
+            continue
         os.replace(temp, final)
         _sync_folder(folder)
         queue.mark_live(row.id, now)

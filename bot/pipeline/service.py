@@ -56,8 +56,12 @@ class Newsroom:
             await self.poller.run()
 
     async def serve(self) -> None:
-        """``start`` then ``run``: one task beside the platforms."""
-        await self.start()
+        """``start`` then ``run``: one task beside the platforms (a failure to start is logged;
+        the feeds are polled all the same)."""
+        try:
+            await self.start()
+        except Exception:
+            log.exception("starting the newsroom failed; polling the feeds anyway")
         await self.run()
 
     async def _announce(self, _outcome: Outcome) -> None:
