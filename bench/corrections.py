@@ -2,9 +2,9 @@
 
     .venv/bin/python -m bench corrections [--channels 500]
 
-The real discord.py client against the fake Discord (50 requests/s globally, per-route buckets,
-429s with retry_after when exceeded). The digest is posted to N channels through the paced
-delivery queue; then a figure is corrected in its file, the library reloads it, and the
+The real discord.py client against the fake Discord (50 requests/s globally, per-route
+buckets, 429s with retry_after when exceeded), wired by the App as in production. The digest
+is posted to N channels through the paced delivery queue; then a figure is corrected in its file, the library reloads it, and the
 corrector diffs, logs the correction and queues one edit per posted message through the same
 paced sender. Prints the edit wall time against the floor N/50 s set by Discord's global limit,
 the 429s the fake answered during the edits (target 0), the messages not showing the correction
@@ -20,15 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.corrections import Corrector
-from bot.delivery import Limits
+from bot.app import App, DiscordRun
 from bot.digest.library import Library
-from bot.platforms.discord_chat import DiscordPoster, build_client
-from bot.schedule import Scheduler, ScheduleSpec
-from bot.store import Store
-from tests.conftest import ARTICLE, base_digest, dump
-from tests.fakes.discord_server import RateLimits, running_fake, serve_client
+from bot.schedules.spec import ScheduleSpec
+from tests.fakes.discord_server import RateLimits, running_fake
 from tests.fakes.netguard import loopback_only
+from tests.helpers import ARTICLE, base_digest, config_for, dump
 
 GLOBAL_PER_SECOND = 50
 
@@ -43,17 +40,15 @@ async def run(channels: int, tmp: Path) -> None:
     library.refresh()
     names = tuple(f"c{i}" for i in range(channels))
     async with running_fake(channels=names, rate_limits=RateLimits()) as fake:
-        client = build_client(library, guild_id=fake.guild_id, guild_ready_timeout=0.05)
-        client.check_commands = False
-        async with serve_client(fake, client, timeout=60):
-            store = Store(f"sqlite:///{tmp / 'state.sqlite3'}")
-            scheduler = Scheduler(library, store)
-            scheduler.attach("discord", DiscordPoster(client), Limits())
+        options = {"guild_id": fake.guild_id, "guild_ready_timeout": 0.05, "check_commands": False}
+        discord = DiscordRun(fake.token, options)
+        config = config_for(folder, tmp)
+        async with App(config, library, discord=discord, use_maps=False, run_jobs=False) as app:
+            await app.discord.ready(timeout=60)
+            scheduler, _store = app.scheduler, app.store
             specs = [ScheduleSpec("discord", str(c.id), "0 8 * * mon-fri") for c in fake.channels]
             await scheduler.load(specs)
-            await scheduler.start(run_jobs=False)
-            corrector = Corrector(library, store, scheduler)
-            await corrector.start()
+            await app.corrector.check()
             start = time.perf_counter()
             for spec in specs:
                 await scheduler.deliver(spec, "bench")
@@ -71,7 +66,7 @@ async def run(channels: int, tmp: Path) -> None:
             hits_before = fake.count_429
             start = time.perf_counter()
             library.refresh()
-            await corrector.check()
+            await app.corrector.check()
             await scheduler.deliverers["discord"].join()
             seconds = time.perf_counter() - start
             hits = fake.count_429 - hits_before
@@ -88,8 +83,6 @@ async def run(channels: int, tmp: Path) -> None:
                 f"wall {seconds:.2f} s, floor {floor:.2f} s, ratio {seconds / floor:.3f}, "
                 f"429s {hits}, missed {missed}, new messages {created}"
             )
-            await scheduler.stop()
-            store.close()
 
 
 def main(argv: list[str]) -> None:

@@ -30,7 +30,7 @@ from bot.pipeline.feeds import Entry
 from bot.pipeline.fetch import Fetcher, FetchLimits
 from bot.pipeline.ingest import FeedSpec, Ingestor, Outcome
 from bot.pipeline.queue import Queue
-from bot.store import Store
+from bot.schedules.store import Store
 from tests.fakes.netguard import loopback_only
 from tests.pipeline.articles import numbered, page
 from tests.pipeline.site import Item, rss

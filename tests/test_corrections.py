@@ -8,15 +8,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.corrections import Corrector, with_correction
-from bot.delivery import ChannelGone, Limits
 from bot.digest.library import Library
 from bot.digest.load import load_digest
 from bot.digest.model import Correction
 from bot.reply import Reply
-from bot.schedule import Scheduler, ScheduleSpec
-from bot.store import Store
-from tests.conftest import WriteDigest, base_digest, dump
+from bot.schedules.corrections import Corrector, with_correction
+from bot.schedules.delivery import ChannelGone, Limits
+from bot.schedules.scheduler import Scheduler
+from bot.schedules.spec import ScheduleSpec
+from bot.schedules.store import Store
+from tests.helpers import WriteDigest, base_digest, dump
 
 DIGEST = "storm-2024-01-08"
 
@@ -88,17 +89,20 @@ async def test_a_hand_edit_is_logged_and_every_posted_message_edited(
     edit_file(path, 15)
     library.refresh()
     [(digest_id, entry)] = await corrector.check()
-    assert digest_id == DIGEST and entry.what == "Boats damaged: 14 boats \u2192 15 boats"
+    assert digest_id == DIGEST
+    assert entry.what == "Boats damaged: 14 boats \u2192 15 boats"
     await settle(scheduler)
     assert sorted(c for c, _, _ in desk.edits) == ["news0", "news1", "news2"]
     for channel, ids, reply in desk.edits:
         assert ids == (f"{channel}-m1", f"{channel}-m2")  # every message of the paged post
-        assert reply.note is not None and reply.note.startswith("Corrected ")
+        assert reply.note is not None
+        assert reply.note.startswith("Corrected ")
         assert reply.note.endswith("UTC: Boats damaged: 14 boats \u2192 15 boats")
     # The log is in the file now, and the file still passes the loader.
     logged = load_digest(path).digest
     assert [c.what for c in logged.corrections] == [entry.what]
-    assert library.get(DIGEST) is not None and library.get(DIGEST).corrections  # type: ignore[union-attr]
+    assert library.get(DIGEST) is not None
+    assert library.get(DIGEST).corrections
     # Nothing more to do: checking again, or reloading the same file, repeats nothing.
     library.refresh()
     assert await corrector.check() == []

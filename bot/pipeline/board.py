@@ -21,7 +21,8 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
-from bot.answers import Request, attribution, figure_text, place_text
+from bot.commands.base import Request
+from bot.commands.content import attribution, figure_text, place_text
 from bot.digest.model import Digest
 from bot.digest.yamlsafe import YamlProblem, parse
 from bot.pipeline.queue import DraftRow, Queue, ReviewError, Via, utcnow
@@ -165,8 +166,8 @@ REVIEW_HELP = "/review list | /review show ID | /review approve ID | /review rej
 async def review_command(board: Board, request: Request, *, by: str, via: Via) -> Reply:
     """/review list|show|approve|reject — the CLI's review verbs where the reviewer is in chat."""
     words = list(request.args)
-    action = (words.pop(0) if words else request.options.get("action", "list")).lower()
-    target = request.options.get("id") or (words[0] if words else "")
+    action = (words.pop(0) if words else request.text("action") or "list").lower()
+    target = request.text("id") or (words[0] if words else "")
     try:
         if action == "list":
             rows = await asyncio.to_thread(board.queue.listed)
@@ -187,7 +188,7 @@ async def review_command(board: Board, request: Request, *, by: str, via: Via) -
                 raise ReviewError(f"no draft {target} — /review list shows the open ones")
             return card(row)
         if action in ("approve", "reject"):
-            why = request.options.get("why") or " ".join(words[1:]) or None
+            why = request.text("why") or " ".join(words[1:]) or None
             decision = await board.decide(int(target), action, by=by, via=via, why=why)
             return Reply(title=decision.text, note=decision.row.decision())
         raise ReviewError(f"no /review {action} — {REVIEW_HELP}")

@@ -17,7 +17,7 @@ from bot.config import Config
 from bot.pipeline.board import summary_line
 from bot.pipeline.queue import ALL_STATES, DraftRow, Queue, ReviewError, utcnow
 from bot.pipeline.review import NotApprovable, approve, publish_pending, reject
-from bot.store import Store
+from bot.schedules.store import Store
 
 if TYPE_CHECKING:  # fetching and extraction load only for `ingest`: `ask` and `check` stay quick
     from bot.pipeline.ingest import Outcome

@@ -353,7 +353,7 @@ class Ingestor:
         """A saved article: plain text (headline first) or an HTML page."""
         outcome = Outcome()
         try:
-            raw = path.read_bytes()
+            raw = await asyncio.to_thread(path.read_bytes)
         except OSError as exc:
             raise IngestError(f"cannot read {path}: {exc.strerror or exc}") from None
         fetched = Fetched(url=path.as_uri(), status=200, body=raw)

@@ -160,7 +160,8 @@ def publish_pending(queue: Queue, folder: Path, now: datetime) -> list[Approved]
     """Finish approvals a crash interrupted: write each approved-but-not-live digest once."""
     done: list[Approved] = []
     for row in queue.approved_not_live():
-        assert row.decided_by is not None and row.decided_at is not None
+        assert row.decided_by is not None
+        assert row.decided_at is not None
         reviewed = Reviewed(by=row.decided_by, at=row.decided_at, via=cast(Via, row.via or "cli"))
         try:
             temp, final, loaded, change = _write(folder, row, reviewed)

@@ -14,14 +14,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.config import Config
-from bot.delivery import ChannelGone
 from bot.pipeline.board import Board, ReviewPoster
 from bot.pipeline.fetch import Fetcher
 from bot.pipeline.ingest import FeedSpec, Ingestor, Outcome
 from bot.pipeline.poller import Poller
 from bot.pipeline.queue import Queue, utcnow
 from bot.pipeline.review import publish_pending
-from bot.store import Store
+from bot.schedules.delivery import ChannelGone
+from bot.schedules.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from bot.answers import answer, parse
+from bot.commands.base import parse
 from bot.digest.diff import changes, correction, correction_line
 from bot.digest.library import Library
 from bot.digest.load import DigestInvalid, load_digest
 from bot.digest.model import Digest
-from tests.conftest import WriteDigest, base_digest
+from tests.helpers import WriteDigest, answer, base_digest
 
 AT = datetime(2024, 8, 9, 14, 5, tzinfo=UTC)
 
@@ -85,7 +85,8 @@ def test_items_added_and_removed() -> None:
 
 def test_the_entry_and_its_line() -> None:
     entry = correction(digest(base_digest()), digest(edited(figures__0__value=15)), AT)
-    assert entry is not None and entry.at == AT
+    assert entry is not None
+    assert entry.at == AT
     assert (
         correction_line(entry)
         == "Corrected 9 Aug 2024 14:05 UTC: Boats damaged: 14 boats \u2192 15 boats"
@@ -103,7 +104,8 @@ def test_corrections_and_reviewed_load_and_summary_shows_the_log(
     ]
     path = write_digest(data)
     loaded = load_digest(path)
-    assert loaded.digest.reviewed is not None and loaded.digest.reviewed.by == "Alice Reviewer"
+    assert loaded.digest.reviewed is not None
+    assert loaded.digest.reviewed.by == "Alice Reviewer"
     assert loaded.digest.corrections[0].what.startswith("Boats damaged")
     library = Library(tmp_path)
     library.refresh()

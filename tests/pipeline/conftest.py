@@ -13,7 +13,7 @@ from bot.draft.geo import GeoEntry
 from bot.pipeline.fetch import Fetcher, FetchLimits
 from bot.pipeline.ingest import Ingestor
 from bot.pipeline.queue import Queue
-from bot.store import Store
+from bot.schedules.store import Store
 from tests.pipeline.site import site  # noqa: F401  (the fixture)
 
 

@@ -40,23 +40,30 @@ def test_ingest_then_review_from_the_terminal(tmp_path: Path) -> None:
         "--config",
         config,
     )
-    assert again.returncode == 0 and again.stdout.startswith("nothing new (1 already")
+    assert again.returncode == 0
+    assert again.stdout.startswith("nothing new (1 already")
     bot("ingest", str(tmp_path / "bridge.txt"), "--publisher", "Hallam Courier", "--config", config)
 
     listed = bot("review", "list", "--config", config)
     assert listed.returncode == 0
     lines = listed.stdout.splitlines()
-    assert len(lines) == 2 and lines[0].lstrip().startswith("1  draft")
-    assert "(The Portwell Post)" in lines[0] and "waiting for review" in lines[0]
+    assert len(lines) == 2
+    assert lines[0].lstrip().startswith("1  draft")
+    assert "(The Portwell Post)" in lines[0]
+    assert "waiting for review" in lines[0]
 
     shown = bot("review", "show", "1", "--config", config)
-    assert shown.returncode == 0 and "figures:" in shown.stdout and "state: waiting" in shown.stdout
+    assert shown.returncode == 0
+    assert "figures:" in shown.stdout
+    assert "state: waiting" in shown.stdout
 
     yes = bot("review", "approve", "1", "--as", "Alice", "--config", config)
     assert yes.returncode == 0, yes.stderr
-    assert "is live (approved by Alice" in yes.stdout and "via cli" in yes.stdout
+    assert "is live (approved by Alice" in yes.stdout
+    assert "via cli" in yes.stdout
     live = list((tmp_path / "digests").glob("*.yaml"))
-    assert len(live) == 1 and 'reviewed:\n  by: "Alice"' in live[0].read_text(encoding="utf-8")
+    assert len(live) == 1
+    assert 'reviewed:\n  by: "Alice"' in live[0].read_text(encoding="utf-8")
     assert bot("check", str(live[0]), "--config", config).returncode == 0
 
     twice = bot("review", "approve", "1", "--as", "Bob", "--config", config)
@@ -64,10 +71,12 @@ def test_ingest_then_review_from_the_terminal(tmp_path: Path) -> None:
     assert twice.stderr.startswith("error: draft 1 was already approved by Alice")
 
     no = bot("review", "reject", "2", "--as", "Carol", "--why", "not news", "--config", config)
-    assert no.returncode == 0 and "rejected by Carol" in no.stdout
+    assert no.returncode == 0
+    assert "rejected by Carol" in no.stdout
     assert bot("review", "list", "--config", config).stdout.startswith("no drafts waiting")
     everything = bot("review", "list", "--all", "--config", config).stdout
-    assert "approved by Alice" in everything and "rejected by Carol" in everything
+    assert "approved by Alice" in everything
+    assert "rejected by Carol" in everything
 
 
 def test_ingest_errors_are_one_line(tmp_path: Path) -> None:
@@ -83,7 +92,8 @@ def test_ingest_errors_are_one_line(tmp_path: Path) -> None:
     assert latin.returncode == 2
     assert "not UTF-8 (byte 3) and no charset declared" in latin.stderr
     nofile = bot("ingest", str(tmp_path / "ferry.txt"), "--config", config)
-    assert nofile.returncode == 2 and "needs --publisher" in nofile.stderr
+    assert nofile.returncode == 2
+    assert "needs --publisher" in nofile.stderr
     assert bot("review", "approve", "7", "--as", "A", "--config", config).stderr.startswith(
         "error: no draft 7"
     )
@@ -100,8 +110,12 @@ def test_review_in_the_console(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "Review queue" in out and "waiting for review" in out
-    assert "Draft 1: " + FERRY[0] in out and "For the reviewer" in out
-    assert "Approved by " in out and "is live" in out
-    assert "error: draft 1 was already approved by" in out and "via console" in out
+    assert "Review queue" in out
+    assert "waiting for review" in out
+    assert "Draft 1: " + FERRY[0] in out
+    assert "For the reviewer" in out
+    assert "Approved by " in out
+    assert "is live" in out
+    assert "error: draft 1 was already approved by" in out
+    assert "via console" in out
     assert list((tmp_path / "digests").glob("*.yaml"))

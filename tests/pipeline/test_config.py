@@ -16,7 +16,8 @@ def test_shipped_config_documents_both_sections_with_defaults() -> None:
     config = load_config(ROOT / "config.yaml", env={})
     assert config.feeds == ()
     assert config.review.expire == timedelta(days=7)
-    assert config.review.discord_channel is None and config.review.matrix_room is None
+    assert config.review.discord_channel is None
+    assert config.review.matrix_room is None
 
 
 def test_feeds_and_review_are_read(tmp_path: Path) -> None:
@@ -61,4 +62,5 @@ def test_bad_sections_are_one_line(tmp_path: Path, text: str, fragment: str) -> 
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_config(path, env={})
-    assert fragment in str(caught.value) and "\n" not in str(caught.value)
+    assert fragment in str(caught.value)
+    assert "\n" not in str(caught.value)

@@ -15,11 +15,14 @@ async def test_user_agent_names_the_bot_and_validators_give_a_304(
 ) -> None:
     site.pages["/feed"] = Page("<rss/>", content_type="application/rss+xml")
     first = await fetcher.get(site.url("/feed"))
-    assert first.status == 200 and first.etag and first.last_modified
+    assert first.status == 200
+    assert first.etag
+    assert first.last_modified
     assert site.hits[0].headers["User-Agent"] == USER_AGENT
     assert "digest-bot" in USER_AGENT
     again = await fetcher.get(site.url("/feed"), etag=first.etag, last_modified=first.last_modified)
-    assert again.not_modified and again.body == b""
+    assert again.not_modified
+    assert again.body == b""
     assert site.hits[1].headers["If-None-Match"] == first.etag
     assert site.hits[1].headers["If-Modified-Since"] == first.last_modified
 
@@ -31,7 +34,8 @@ async def test_redirects_are_followed_up_to_the_cap(site: Site) -> None:
     fetcher = Fetcher(FetchLimits(host_interval=0, max_redirects=3))
     try:
         got = await fetcher.get(site.url("/r0"))
-        assert got.url.endswith("/r3") and got.body == b"<p>here</p>"
+        assert got.url.endswith("/r3")
+        assert got.body == b"<p>here</p>"
         tight = Fetcher(FetchLimits(host_interval=0, max_redirects=2))
         with pytest.raises(FetchError, match="more than 2 redirects"):
             await tight.get(site.url("/r0"))

@@ -42,12 +42,15 @@ async def test_rss_entries_become_drafts_with_their_text_saved(
     assert outcome.problems == []
     assert [r.title for r in outcome.queued] == [FERRY[0], BRIDGE[0]]
     ferry = outcome.queued[0]
-    assert ferry.state == "draft" and ferry.revision == 1 and ferry.flag == ""
+    assert ferry.state == "draft"
+    assert ferry.revision == 1
+    assert ferry.flag == ""
     assert ferry.digest_id == (
         "ferry-service-to-carrow-island-suspended-after-hull-damage-2024-08-09"
     )
     saved = (folder / ferry.article).read_text(encoding="utf-8")
-    assert saved.startswith(FERRY[0] + "\n\n") and FERRY[1][1] in saved
+    assert saved.startswith(FERRY[0] + "\n\n")
+    assert FERRY[1][1] in saved
     assert ferry.article.startswith("articles/")
     data = parse(ferry.yaml).data
     assert data["article"]["url"] == site.url("/ferry")
@@ -74,8 +77,10 @@ async def test_the_same_story_in_two_feeds_is_one_draft(
     assert len(first.queued) == 1
     by_link = await ingestor.poll(atom_feed)
     by_text = await ingestor.poll(other)
-    assert by_link.queued == [] and by_link.known == 1
-    assert by_text.queued == [] and by_text.known == 1
+    assert by_link.queued == []
+    assert by_link.known == 1
+    assert by_text.queued == []
+    assert by_text.known == 1
     assert len(queue.listed()) == 1
     assert len(site.hits_of("/ferry")) == 1  # the link was known: the page was not fetched again
 
@@ -87,7 +92,8 @@ async def test_an_unchanged_feed_costs_a_304_and_queues_nothing(
     feed = feed_of(site, "/rss", [Item(FERRY[0], site.url("/ferry"), "post-1")])
     await ingestor.poll(feed)
     again = await ingestor.poll(feed)
-    assert again.queued == [] and again.problems == []
+    assert again.queued == []
+    assert again.problems == []
     assert [h.status for h in site.hits_of("/rss")] == [200, 304]
     assert len(site.hits_of("/ferry")) == 1
 
@@ -102,7 +108,8 @@ async def test_an_updated_article_becomes_a_new_revision(
     later = datetime(2024, 8, 9, 11, 0, tzinfo=UTC)
     feed = feed_of(site, "/rss", [Item(FERRY[0], site.url("/ferry"), "post-1", updated=later)])
     same = await ingestor.poll(feed)
-    assert same.queued == [] and same.known == 1
+    assert same.queued == []
+    assert same.known == 1
     # Now the publisher corrects a number in the article.
     paragraphs = [p.replace("212 passengers", "214 passengers") for p in FERRY[1]]
     site.pages["/ferry"] = Page(page(FERRY[0], paragraphs))
@@ -111,7 +118,8 @@ async def test_an_updated_article_becomes_a_new_revision(
     second = (await ingestor.poll(feed)).queued
     assert len(second) == 1
     revision = second[0]
-    assert revision.digest_id == first.digest_id and revision.revision == 2
+    assert revision.digest_id == first.digest_id
+    assert revision.revision == 2
     assert revision.flag == "article updated"
     assert revision.article != first.article  # the live digest's article text is never replaced
     assert queue.get(first.id).state == "superseded"  # type: ignore[union-attr]
@@ -151,7 +159,8 @@ async def test_bad_inputs_are_one_line_each_and_the_feed_goes_on(
             "not UTF-8 (byte",
         ]
         for line, words in zip(lines, expected, strict=True):
-            assert words in line and "\n" not in line
+            assert words in line
+            assert "\n" not in line
         stored = {p.message for p in queue.problems()}
         assert stored == set(lines)
         warnings = [r.getMessage() for r in caplog.records]
@@ -160,7 +169,8 @@ async def test_bad_inputs_are_one_line_each_and_the_feed_goes_on(
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="bot.pipeline"):
             again = await ingestor.poll(feed)
-        assert len(again.problems) == 6 and caplog.records == []
+        assert len(again.problems) == 6
+        assert caplog.records == []
         assert {p.count for p in queue.problems()} == {2}
     finally:
         await fetcher.close()
@@ -189,8 +199,10 @@ async def test_a_feed_that_is_not_xml_is_reported_once_and_polled_again(
     feed_of(site, "/rss", [Item(FERRY[0], site.url("/ferry"), "post-1")])
     clock.advance(timedelta(minutes=61))
     [outcome] = await poller.poll_due()
-    assert outcome.problems == [] and len(outcome.queued) == 1
-    assert queue.problems() == [] and queue.feed(feed.url).failures == 0
+    assert outcome.problems == []
+    assert len(outcome.queued) == 1
+    assert queue.problems() == []
+    assert queue.feed(feed.url).failures == 0
 
 
 async def test_unreviewed_drafts_expire_and_are_never_approved(
@@ -205,7 +217,9 @@ async def test_unreviewed_drafts_expire_and_are_never_approved(
     clock.advance(timedelta(days=7, seconds=1))
     await poller.poll_due()
     found = queue.get(row.id)
-    assert found is not None and found.state == "expired" and found.decided_by is None
+    assert found is not None
+    assert found.state == "expired"
+    assert found.decided_by is None
 
 
 async def test_one_off_ingest_of_a_page_or_a_feed(
@@ -223,9 +237,11 @@ async def test_one_off_ingest_of_a_page_or_a_feed(
         kind="atom",
     )
     many = await ingestor.ingest_url(site.url("/atom"), "Hallam Courier", None)
-    assert [r.title for r in many.queued] == [BRIDGE[0]] and many.known == 1
+    assert [r.title for r in many.queued] == [BRIDGE[0]]
+    assert many.known == 1
     missing = await ingestor.ingest_url(site.url("/gone"), None, None)
-    assert missing.queued == [] and "HTTP 404" in missing.problems[0]
+    assert missing.queued == []
+    assert "HTTP 404" in missing.problems[0]
 
 
 async def test_a_crash_while_queueing_loses_and_repeats_nothing(

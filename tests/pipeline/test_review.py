@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import answer, parse
+from bot.commands.base import parse
 from bot.digest.library import Library
 from bot.digest.load import load_digest
 from bot.pipeline.board import Board
@@ -16,9 +16,15 @@ from bot.pipeline.ingest import FeedSpec, Ingestor
 from bot.pipeline.queue import AlreadyDecided, DraftRow, Queue, ReviewError, Superseded
 from bot.pipeline.review import NotApprovable, approve, publish_pending, reject
 from bot.reply import Reply
+from tests.helpers import answer
 from tests.pipeline.articles import FERRY, page
 from tests.pipeline.conftest import Clock
 from tests.pipeline.site import Item, Page, Site, rss
+
+
+def names(folder: Path, *, hidden: bool = False) -> list[str]:
+    """What the digests folder holds (``hidden``: only temporary files, which must not stay)."""
+    return sorted(p.name for p in folder.iterdir() if not hidden or p.name.startswith("."))
 
 
 async def queue_ferry(
@@ -29,7 +35,8 @@ async def queue_ferry(
     item = Item(FERRY[0], site.url("/ferry"), "post-1", updated=updated)
     site.pages["/rss"] = Page(rss([item]), content_type="application/rss+xml")
     outcome = await ingestor.poll(FeedSpec(site.url("/rss"), "The Portwell Post"))
-    assert outcome.problems == [] and len(outcome.queued) == 1
+    assert outcome.problems == []
+    assert len(outcome.queued) == 1
     return outcome.queued[0]
 
 
@@ -45,14 +52,17 @@ async def test_approval_writes_the_digest_live_with_reviewed(
     assert reviewed is not None
     assert (reviewed.by, reviewed.at, reviewed.via) == ("Alice Reviewer", clock.now, "cli")
     decided = queue.get(row.id)
-    assert decided is not None and decided.state == "approved"
-    assert decided.decided_by == "Alice Reviewer" and decided.live_at == clock.now
+    assert decided is not None
+    assert decided.state == "approved"
+    assert decided.decided_by == "Alice Reviewer"
+    assert decided.live_at == clock.now
     assert decided.decision() == "approved by Alice Reviewer, 9 Aug 2024 12:00 UTC, via cli"
-    assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []  # no temp left
+    assert names(folder, hidden=True) == []  # no temp left
     library = Library(folder)
     library.refresh()
     reply = answer(library, parse(f"/summary {row.digest_id}"))
-    assert reply.error is None and reply.title == FERRY[0]
+    assert reply.error is None
+    assert reply.title == FERRY[0]
     assert queue.listed() == []
 
 
@@ -67,7 +77,7 @@ async def test_a_draft_that_fails_check_cannot_be_approved(
     assert all(line.startswith(f"draft {row.id}:") for line in caught.value.problems)
     assert any("not found verbatim in the article" in line for line in caught.value.problems)
     assert queue.get(row.id).state == "draft"  # type: ignore[union-attr]
-    assert sorted(p.name for p in folder.iterdir()) == ["articles"]
+    assert names(folder) == ["articles"]
 
 
 async def test_two_reviewers_at_once_make_one_approval(
@@ -87,14 +97,16 @@ async def test_two_reviewers_at_once_make_one_approval(
     )
     assert sorted(results)[-1] == "won"
     winner = queue.get(row.id)
-    assert winner is not None and winner.decided_by in ("Alice", "Bob")
+    assert winner is not None
+    assert winner.decided_by in ("Alice", "Bob")
     assert sorted(results)[0] == (
         f"draft {row.id} was already approved by {winner.decided_by}, 9 Aug 2024 12:00 UTC, "
         "via discord"
     )
     live = load_digest(folder / f"{row.digest_id}.yaml").digest
-    assert live.reviewed is not None and live.reviewed.by == winner.decided_by
-    assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []
+    assert live.reviewed is not None
+    assert live.reviewed.by == winner.decided_by
+    assert names(folder, hidden=True) == []
 
 
 async def test_an_approval_whose_draft_changed_underneath_is_refused(
@@ -140,7 +152,8 @@ async def test_reject_needs_a_reason_and_then_the_draft_is_decided(
     done = reject(
         queue, row.id, by="Carol", why="duplicate of a wire story", via="cli", now=clock.now
     )
-    assert done.state == "rejected" and done.reason == "duplicate of a wire story"
+    assert done.state == "rejected"
+    assert done.reason == "duplicate of a wire story"
     with pytest.raises(AlreadyDecided, match=r"already rejected by Carol.*duplicate of a wire"):
         approve(queue, folder, row.id, by="Alice", via="cli", now=clock.now)
     with pytest.raises(ReviewError, match="no draft 999"):
@@ -164,7 +177,8 @@ async def test_an_approval_interrupted_before_the_write_is_finished_once(
     queue.decide(row.id, "approved", by="Alice", via="cli", now=clock.now)  # then: a crash
     assert not (folder / f"{row.digest_id}.yaml").exists()
     [done] = publish_pending(queue, folder, clock.now)
-    assert done.path.exists() and load_digest(done.path).digest.reviewed is not None
+    assert done.path.exists()
+    assert load_digest(done.path).digest.reviewed is not None
     assert publish_pending(queue, folder, clock.now) == []  # never twice
 
 

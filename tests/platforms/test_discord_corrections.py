@@ -1,7 +1,8 @@
 """From a feed to corrected posts on Discord, through the real discord.py client and the fake
-Discord: a feed entry is drafted, its card posted in the review channel, Approve pressed; the
-digest is live and a ``post: new`` schedule posts it to three channels; the digest's figure is
-corrected in the file; all three messages are edited in place with the correction line."""
+Discord, wired by the ``App``: a feed entry is drafted, its card posted in the review channel,
+Approve pressed; the digest is live and a ``post: new`` schedule posts it to three channels; the
+digest's figure is corrected in the file; all three messages are edited in place with the
+correction line."""
 
 from __future__ import annotations
 
@@ -10,33 +11,39 @@ from pathlib import Path
 
 import pytest
 
-from bot.corrections import Corrector
 from bot.digest.library import Library
-from bot.pipeline.board import Board
+from bot.digest.load import load_digest
 from bot.pipeline.fetch import Fetcher, FetchLimits
 from bot.pipeline.ingest import FeedSpec, Ingestor
-from bot.pipeline.queue import Queue
-from bot.platforms.discord_chat import DiscordPoster
-from bot.schedule import Scheduler, ScheduleSpec
-from bot.store import Store
+from bot.schedules.spec import ScheduleSpec
 from tests.fakes.discord_server import FakeDiscord
+from tests.helpers import RunBot
 from tests.pipeline.articles import FERRY, page
 from tests.pipeline.conftest import Gazetteer
 from tests.pipeline.site import Item, Page, Site, rss
 from tests.pipeline.site import site as site  # the fixture
-from tests.platforms.conftest import RunBot
 
 CHANNELS = ("news-a", "news-b", "news-c")
 
 
-@pytest.mark.fake_discord(channels=("newsdesk", *CHANNELS))
-async def test_feed_to_posts_to_corrected_posts(
-    fake: FakeDiscord, run_bot: RunBot, site: Site, tmp_path: Path
-) -> None:
+@pytest.fixture
+def library(tmp_path: Path) -> Library:
+    """An empty digests folder: what goes live here comes from the feed (overrides conftest's)."""
     folder = tmp_path / "live"
     folder.mkdir()
-    store = Store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
-    queue = Queue(store.engine)
+    library = Library(folder)
+    library.refresh()
+    return library
+
+
+@pytest.mark.fake_discord(channels=("newsdesk", *CHANNELS))
+async def test_feed_to_posts_to_corrected_posts(
+    fake: FakeDiscord, run_bot: RunBot, site: Site, library: Library
+) -> None:
+    slot = datetime.now(UTC).replace(second=0, microsecond=0)
+    app = await run_bot(clock=lambda: slot + timedelta(seconds=5))
+    queue, board, store = app.newsroom.queue, app.newsroom.board, app.store
+    folder = library.folder
     # 1. The publisher's feed has the ferry story; it is drafted and queued.
     site.pages["/ferry"] = Page(page(*FERRY))
     site.pages["/rss"] = Page(
@@ -46,32 +53,24 @@ async def test_feed_to_posts_to_corrected_posts(
     ingestor = Ingestor(queue, fetcher, folder, gazetteer=Gazetteer())
     [draft] = (await ingestor.poll(FeedSpec(site.url("/rss"), "The Portwell Post"))).queued
     await fetcher.close()
-    library = Library(folder)
-    library.refresh()
-    slot = datetime.now(UTC).replace(second=0, microsecond=0)
-    scheduler = Scheduler(library, store, clock=lambda: slot + timedelta(seconds=5))
-    board = Board(queue, folder)
-    bot = await run_bot(scheduler=scheduler, board=board)
     # 2. The draft's card is posted in the review channel; a reviewer presses Approve.
     desk = fake.channel_id("newsdesk")
-    assert await board.announce("discord", str(desk), DiscordPoster(bot)) == 1
+    assert await board.announce("discord", str(desk), app.discord) == 1
     [card] = fake.messages_in(desk)
     await fake.click(card, f"review:approve:{draft.id}", user=fake.owner)
     library.refresh()
     assert library.ids() == [draft.digest_id]  # live at once
+    await app.corrector.check()  # the watcher's tick (every 5 s): it knows this version now
     # 3. A `post: new` schedule in each of three channels posts it on the next slot.
     specs = [
         ScheduleSpec("discord", str(fake.channel_id(name)), "* * * * *", post="new")
         for name in CHANNELS
     ]
-    await scheduler.load(specs)
+    await app.scheduler.load(specs)
     for spec in specs:
         store.set_last_slot(spec.id, (slot - timedelta(seconds=30)).isoformat())
-    scheduler.attach("discord", DiscordPoster(bot))
-    await scheduler.start(run_jobs=False)
-    corrector = Corrector(library, store, scheduler)
-    await corrector.start()
-    await scheduler.deliverers["discord"].join()
+        await app.scheduler.tick(spec.id)
+    await app.scheduler.deliverers["discord"].join()
     posted = [fake.messages_in(fake.channel_id(name)) for name in CHANNELS]
     assert [len(m) for m in posted] == [1, 1, 1]
     assert all("212 passengers" in m[0].text() for m in posted)
@@ -86,19 +85,18 @@ async def test_feed_to_posts_to_corrected_posts(
         "utf-8",
     )
     library.refresh()
-    [(_, entry)] = await corrector.check()
+    await app.corrector.check()  # or the watcher's own tick got there first: the same, once
+    [entry] = load_digest(path).digest.corrections
     assert entry.what.startswith("Passengers: 212 passengers \u2192 214 passengers; summary point")
-    await scheduler.deliverers["discord"].join()
+    await app.scheduler.deliverers["discord"].join()
     # 5. Every posted message is edited in place (no new messages) with the correction line.
     for name, before in zip(CHANNELS, posted, strict=True):
         [after] = fake.messages_in(fake.channel_id(name))
         assert after.id == before[0].id
         text = after.text()
-        assert "214 passengers" in text and "Corrected " in text
+        assert "214 passengers" in text
+        assert "Corrected " in text
         assert "UTC: Passengers: 212 passengers \u2192 214 passengers" in text
         assert after.data["edited_timestamp"] is not None
     assert fake.count_429 == 0
-    states = {state for _, _, state in store.edit_states(draft.digest_id)}
-    assert states == {"done"}
-    await scheduler.stop()
-    store.close()
+    assert {state for _, _, state in store.edit_states(draft.digest_id)} == {"done"}

@@ -8,19 +8,27 @@ from pathlib import Path
 
 import pytest
 
+from bot.digest.library import Library
 from bot.digest.load import load_digest
-from bot.pipeline.board import Board
 from bot.pipeline.fetch import Fetcher, FetchLimits
 from bot.pipeline.ingest import FeedSpec, Ingestor
 from bot.pipeline.queue import DraftRow, Queue
-from bot.platforms.discord_chat import DiscordPoster
-from bot.store import Store
 from tests.fakes.discord_server import FakeDiscord
+from tests.helpers import RunBot
 from tests.pipeline.articles import BRIDGE, FERRY, page
 from tests.pipeline.conftest import Gazetteer
 from tests.pipeline.site import Item, Page, Site, rss
 from tests.pipeline.site import site as site  # the fixture
-from tests.platforms.conftest import RunBot
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Library:
+    """An empty digests folder: approvals write into it (overrides conftest's)."""
+    folder = tmp_path / "live"
+    folder.mkdir()
+    library = Library(folder)
+    library.refresh()
+    return library
 
 
 async def drafts(site: Site, queue: Queue, folder: Path) -> list[DraftRow]:
@@ -37,30 +45,29 @@ async def drafts(site: Site, queue: Queue, folder: Path) -> list[DraftRow]:
 
 @pytest.mark.fake_discord(channels=("newsdesk",))
 async def test_review_buttons(
-    fake: FakeDiscord, run_bot: RunBot, site: Site, tmp_path: Path
+    fake: FakeDiscord, run_bot: RunBot, site: Site, library: Library
 ) -> None:
-    folder = tmp_path / "live"
-    folder.mkdir()
-    store = Store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
-    queue = Queue(store.engine)
+    app = await run_bot()
+    queue, board, folder = app.newsroom.queue, app.newsroom.board, library.folder
     ferry, bridge = await drafts(site, queue, folder)
-    board = Board(queue, folder)
-    bot = await run_bot(board=board)
     desk = str(fake.channel_id("newsdesk"))
-    assert await board.announce("discord", desk, DiscordPoster(bot)) == 2
-    assert await board.announce("discord", desk, DiscordPoster(bot)) == 0  # never twice
+    assert await board.announce("discord", desk, app.discord) == 2
+    assert await board.announce("discord", desk, app.discord) == 0  # never twice
     cards = fake.messages_in(int(desk))
     assert len(cards) == 2
     text = cards[0].text()
     assert f"Draft {ferry.id}: {FERRY[0]}" in text
-    assert "212 passengers" in text and "Westway Ferries" in text  # items with claimants
-    assert "For the reviewer" in text and "review:" in text  # the drafter's notes
+    assert "212 passengers" in text  # items with their claimants
+    assert "Westway Ferries" in text
+    assert "For the reviewer" in text  # the drafter's notes
+    assert "review:" in text
     ids = {b["custom_id"] for b in cards[0].buttons()}
     assert ids == {f"review:approve:{ferry.id}", f"review:reject:{ferry.id}"}
 
     # Alice is not a reviewer: she is told so, privately, and nothing changes.
     refused = await fake.click(cards[0], f"review:approve:{ferry.id}", user=fake.alice)
-    assert refused.reply is not None and refused.reply.ephemeral
+    assert refused.reply is not None
+    assert refused.reply.ephemeral
     assert "Only reviewers" in refused.reply.text()
     assert queue.get(ferry.id).state == "draft"  # type: ignore[union-attr]
 
@@ -72,17 +79,20 @@ async def test_review_buttons(
     await fake.wait_for_answer(first)
     await fake.wait_for_answer(second)
     row = queue.get(ferry.id)
-    assert row is not None and row.state == "approved" and row.via == "discord"
+    assert row is not None
+    assert (row.state, row.via) == ("approved", "discord")
     live = load_digest(folder / f"{ferry.digest_id}.yaml").digest
-    assert live.reviewed is not None and live.reviewed.via == "discord"
+    assert live.reviewed is not None
+    assert live.reviewed.via == "discord"
     updated = fake.message(cards[0].id)
-    assert "Approved by" in updated.content and "is live" in updated.content
+    assert "Approved by" in updated.content
+    assert "is live" in updated.content
     assert updated.buttons() == []  # decided: the buttons are gone
     answers = [r.reply for r in (first, second) if r.reply is not None and r.reply.ephemeral]
-    assert len(answers) == 1 and "was already approved by" in answers[0].text()
+    assert len(answers) == 1
+    assert "was already approved by" in answers[0].text()
 
     # Reject the other one.
     await fake.click(cards[1], f"review:reject:{bridge.id}", user=fake.owner)
     assert queue.get(bridge.id).state == "rejected"  # type: ignore[union-attr]
     assert "Rejected by" in fake.message(cards[1].id).content
-    store.close()

@@ -19,15 +19,27 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from bot.answers import answer, parse
+from bot.app import App
+from bot.commands.base import parse
+from bot.commands.registry import Commands
+from bot.commands.schedule import SCHEDULES_UNAVAILABLE as SCHEDULE_UNAVAILABLE
 from bot.digest.library import Library
 from bot.digest.model import Digest, Place
-from bot.platforms.matrix_chat import SCHEDULE_UNAVAILABLE, MatrixBot, MatrixSettings
-from bot.platforms.matrix_render import render_parts
+from bot.platforms.matrix.bot import MatrixBot
+from bot.platforms.matrix.render import render_parts
+from bot.platforms.matrix.settings import MatrixSettings
 from bot.reply import Attribution, Line, Reply, Section
-from tests.conftest import ARTICLE, KURSK, base_digest, dump
+from tests.helpers import (
+    ARTICLE,
+    KURSK,
+    answer,
+    base_digest,
+    config_for,
+    dump,
+    throwaway_command,
+)
 from tests.synapse.harness import Account, MatrixUser, Synapse
-from tests.synapse.plugin import in_ci, synapse, synapse_limited  # noqa: F401 (fixtures)
+from tests.synapse.plugin import in_ci
 
 TRAP_ID = "storm-2024-01-08"
 TRAP_TEXT = 'Harbour <script>alert("x")</script> closed; @room see <b>this</b>.'
@@ -88,9 +100,9 @@ class Matrix:
 
     async def start_bot(self, **options: Any) -> MatrixBot:
         maps = options.pop("maps", None)
-        bot = MatrixBot(self.library, self.settings(**options), maps)
+        bot = MatrixBot(Commands(self.library, maps), self.settings(**options))
         await bot.start()
-        task = asyncio.create_task(bot.run())
+        task = asyncio.create_task(bot.serve())
         self.running.append((bot, task))
         return bot
 
@@ -112,7 +124,7 @@ class Matrix:
 
 
 @pytest.fixture
-async def matrix(synapse: Synapse, tmp_path: Path) -> AsyncIterator[Matrix]:  # noqa: F811
+async def matrix(synapse: Synapse, tmp_path: Path) -> AsyncIterator[Matrix]:
     alice = MatrixUser(synapse, synapse.register())
     harness = Matrix(
         synapse, make_library(tmp_path / "digests"), tmp_path, alice, synapse.register()
@@ -223,7 +235,8 @@ async def test_digest_html_and_room_pings_arrive_inert(matrix: Matrix) -> None:
     assert content["msgtype"] == "m.text"
     assert TRAP_TEXT in content["body"]
     formatted = content["formatted_body"]
-    assert "<script" not in formatted and "<b>" not in formatted
+    assert "<script" not in formatted
+    assert "<b>" not in formatted
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in formatted
     assert content["m.mentions"] == {}
     # The control: the same words without m.mentions do ping @room — so the check can fail.
@@ -277,8 +290,20 @@ async def test_a_restart_replays_nothing_and_keeps_its_device(matrix: Matrix) ->
         return len(await matrix.alice.from_user(room, bot.user_id))
 
     await quiet(count, 2)
-    devices = await MatrixUser(matrix.server, matrix.bot_account).call("GET", "/devices")
+    async with MatrixUser(matrix.server, matrix.bot_account) as account:
+        devices = await account.call("GET", "/devices")
     assert len(devices["devices"]) == 2  # the registration's and the bot's one login
+
+
+async def test_a_command_added_in_bot_commands_appears_on_matrix(matrix: Matrix) -> None:
+    with throwaway_command():
+        bot = await matrix.start_bot()
+        room = await matrix.room_with_bot(bot)
+        asked = await matrix.alice.say(room, "!echo hello")
+        (event,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
+    assert in_reply_to(event) == asked
+    assert event["content"]["body"].startswith("echo: hello")
+    assert "asked on matrix" in event["content"]["body"]
 
 
 async def test_schedule_needs_power_level_50(matrix: Matrix) -> None:
@@ -384,7 +409,7 @@ async def test_invites_outside_the_allow_list_are_declined(matrix: Matrix) -> No
 
 
 async def test_nothing_is_lost_under_the_default_rc_message(
-    synapse_limited: Synapse,  # noqa: F811
+    synapse_limited: Synapse,
     tmp_path: Path,
 ) -> None:
     """Synapse's default rc_message (0.2/s, burst 10): 12 posts at once, all arrive, once."""
@@ -401,10 +426,11 @@ async def test_nothing_is_lost_under_the_default_rc_message(
         password=None,
         store_dir=tmp_path / "store",
     )
-    bot = MatrixBot(make_library(tmp_path / "digests"), settings)
+    library = make_library(tmp_path / "digests")
+    bot = MatrixBot(Commands(library), settings)
     await bot.start()
     try:
-        reply = answer(bot.library, parse("!figures"))
+        reply = answer(library, parse("!figures"))
         loop = asyncio.get_running_loop()
         start = loop.time()
         posts = await asyncio.gather(*(bot.post(room, reply) for room in rooms))
@@ -487,22 +513,28 @@ async def test_a_scheduled_post_reaches_two_rooms_once(matrix: Matrix, tmp_path:
     """The scheduler's slot, the ledger and the Matrix sender together, on a real Synapse."""
     from datetime import UTC, datetime, timedelta
 
-    from bot.delivery import Limits
-    from bot.schedule import Scheduler, ScheduleSpec
-    from bot.store import Store
+    from bot.schedules.spec import ScheduleSpec
 
     slot = datetime(2024, 8, 9, 5, 0, tzinfo=UTC)  # Friday 08:00 in Kyiv
     now = [slot - timedelta(minutes=1)]
-    store = Store(f"sqlite:///{tmp_path / 'schedule.sqlite3'}")
-    scheduler = Scheduler(matrix.library, store, clock=lambda: now[0])
-    bot = MatrixBot(matrix.library, matrix.settings(), None, scheduler=scheduler)
-    await bot.start()
-    matrix.running.append((bot, asyncio.create_task(bot.run())))
+    config = config_for(matrix.library.folder, tmp_path)
+    app = App(
+        config,
+        matrix.library,
+        matrix=matrix.settings(),
+        use_maps=False,
+        run_jobs=False,
+        clock=lambda: now[0],
+    )
+    await app.start()
+    serving = asyncio.create_task(app.serve())
+    bot = app.adapter("matrix")
+    assert isinstance(bot, MatrixBot)
+    scheduler, store = app.scheduler, app.store
     rooms = [await matrix.room_with_bot(bot) for _ in range(2)]
     specs = [ScheduleSpec("matrix", room, "0 8 * * mon-fri", "Europe/Kyiv") for room in rooms]
-    await scheduler.load(specs)
-    scheduler.attach("matrix", bot, Limits(per_second=10, channel_count=10, channel_period=1))
-    await scheduler.start(run_jobs=False)  # marks the schedules as starting before the slot
+    for spec in specs:  # added before the slot, as a chat /schedule add would
+        await scheduler.add(spec)
     now[0] = slot + timedelta(seconds=3)
     for spec in specs:
         await scheduler.tick(spec.id)
@@ -511,15 +543,19 @@ async def test_a_scheduled_post_reaches_two_rooms_once(matrix: Matrix, tmp_path:
     for room in rooms:
         (event,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
         content = event["content"]
-        assert content["msgtype"] == "m.notice" and "m.relates_to" not in content
+        assert content["msgtype"] == "m.notice"
+        assert "m.relates_to" not in content
         items = [line for line in content["body"].splitlines() if line.startswith("\u2022 ")]
-        assert items and all(" \u2014 " in line for line in items)  # each with its source
+        assert items
+        assert all(" \u2014 " in line for line in items)
     listed = await matrix.alice.say(rooms[0], "!schedule list")
     events = await matrix.alice.wait_replies(rooms[0], bot.user_id, 2)
-    assert in_reply_to(events[1]) == listed and "last: posted" in events[1]["content"]["body"]
+    assert in_reply_to(events[1]) == listed
+    assert "last: posted" in events[1]["content"]["body"]
     assert [r.state for r in store.all_deliveries()] == ["sent", "sent"]
-    await scheduler.stop()
-    store.close()
+    serving.cancel()
+    await asyncio.gather(serving, return_exceptions=True)
+    await app.stop()
 
 
 async def test_a_correction_replaces_the_posted_events_in_three_rooms(
@@ -529,30 +565,35 @@ async def test_a_correction_replaces_the_posted_events_in_three_rooms(
     gets an ``m.replace`` with the corrected content and the correction line, once."""
     from datetime import UTC, datetime, timedelta
 
-    from bot.corrections import Corrector
-    from bot.delivery import Limits
-    from bot.schedule import Scheduler, ScheduleSpec
-    from bot.store import Store
+    from bot.digest.load import load_digest
+    from bot.schedules.spec import ScheduleSpec
 
     slot = datetime.now(UTC).replace(second=0, microsecond=0)
-    store = Store(f"sqlite:///{tmp_path / 'schedule.sqlite3'}")
-    scheduler = Scheduler(matrix.library, store, clock=lambda: slot + timedelta(seconds=3))
-    bot = MatrixBot(matrix.library, matrix.settings(), None, scheduler=scheduler)
-    await bot.start()
-    matrix.running.append((bot, asyncio.create_task(bot.run())))
+    config = config_for(matrix.library.folder, tmp_path)
+    app = App(
+        config,
+        matrix.library,
+        matrix=matrix.settings(),
+        use_maps=False,
+        run_jobs=False,
+        clock=lambda: slot + timedelta(seconds=3),
+    )
+    await app.start()
+    serving = asyncio.create_task(app.serve())
+    bot = app.adapter("matrix")
+    assert isinstance(bot, MatrixBot)
+    scheduler, store = app.scheduler, app.store
     rooms = [await matrix.room_with_bot(bot) for _ in range(3)]
     specs = [ScheduleSpec("matrix", room, "* * * * *", post="new") for room in rooms]
     await scheduler.load(specs)
     for spec in specs:
         store.set_last_slot(spec.id, (slot - timedelta(seconds=30)).isoformat())
-    scheduler.attach("matrix", bot, Limits(per_second=10, channel_count=10, channel_period=1))
-    await scheduler.start(run_jobs=False)
-    corrector = Corrector(matrix.library, store, scheduler)
-    await corrector.start()
+        await scheduler.tick(spec.id)
     await scheduler.deliverers["matrix"].join()
     posted = {room: await matrix.alice.wait_replies(room, bot.user_id, 2) for room in rooms}
     storm = [e for events in posted.values() for e in events if "Portwell" in e["content"]["body"]]
     assert len(storm) == 3
+    await app.corrector.check()  # the watcher's tick (every 5 s): it knows these versions now
     # The editor corrects the storm digest's boats figure (14 → 15) in article and file.
     folder = matrix.library.folder
     article = folder / "articles" / "storm.txt"
@@ -565,8 +606,9 @@ async def test_a_correction_replaces_the_posted_events_in_three_rooms(
         "utf-8",
     )
     matrix.library.refresh()
-    [(digest_id, entry)] = await corrector.check()
-    assert digest_id == TRAP_ID and entry.what == "Boats damaged: 14 boats \u2192 15 boats"
+    await app.corrector.check()  # or the watcher's own tick got there first: the same, once
+    [entry] = load_digest(path).digest.corrections
+    assert entry.what == "Boats damaged: 14 boats \u2192 15 boats"
     await scheduler.deliverers["matrix"].join()
     for original in storm:
         room = original["room_id"]
@@ -576,52 +618,53 @@ async def test_a_correction_replaces_the_posted_events_in_three_rooms(
         ]
         assert edit["content"]["m.relates_to"]["event_id"] == original["event_id"]
         new = edit["content"]["m.new_content"]
-        assert "15 boats" in new["body"] and "Corrected " in new["body"]
+        assert "15 boats" in new["body"]
+        assert "Corrected " in new["body"]
         assert "UTC: Boats damaged: 14 boats \u2192 15 boats" in new["body"]
         assert edit["content"]["body"].startswith("* ")
     assert {state for _, _, state in store.edit_states(TRAP_ID)} == {"done"}
-    assert await corrector.check() == []  # nothing repeated
-    await scheduler.stop()
-    store.close()
+    assert await app.corrector.check() == []  # nothing repeated
+    serving.cancel()
+    await asyncio.gather(serving, return_exceptions=True)
+    await app.stop()
 
 
 async def test_review_by_reaction_needs_power_level_50(matrix: Matrix, tmp_path: Path) -> None:
     """A draft's card in the review room: ✅ from a moderator approves it (the digest goes live,
     the bot replies with the decision); ✅ from anyone else is refused."""
     from bot.digest.load import load_digest
-    from bot.pipeline.board import Board
     from bot.pipeline.fetch import Fetcher
     from bot.pipeline.ingest import Ingestor
-    from bot.pipeline.queue import Queue
-    from bot.store import Store
     from tests.pipeline.articles import FERRY
     from tests.pipeline.conftest import Gazetteer
 
     folder = tmp_path / "live"
     folder.mkdir()
     (tmp_path / "ferry.txt").write_text(FERRY[0] + "\n\n" + "\n".join(FERRY[1]), "utf-8")
-    store = Store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
-    queue = Queue(store.engine)
+    app = App(
+        config_for(folder, tmp_path), Library(folder), matrix=matrix.settings(), use_maps=False
+    )
+    await app.start()
+    serving = asyncio.create_task(app.serve())
+    bot = app.adapter("matrix")
+    assert isinstance(bot, MatrixBot)
+    queue, board = app.newsroom.queue, app.newsroom.board
     fetcher = Fetcher()  # a saved file: nothing is fetched
     ingestor = Ingestor(queue, fetcher, folder, gazetteer=Gazetteer())
     [draft] = (await ingestor.ingest_file(tmp_path / "ferry.txt", "The Portwell Post", None)).queued
     await fetcher.close()
-    board = Board(queue, folder)
-    bot = MatrixBot(matrix.library, matrix.settings(), None, board=board)
-    await bot.start()
-    matrix.running.append((bot, asyncio.create_task(bot.run())))
     room = await matrix.room_with_bot(bot)
     bob = matrix.person()
     await matrix.alice.invite(room, bob.user_id)
     await bob.join(room)
     assert await board.announce("matrix", room, bot) == 1
     (card,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
-    assert f"Draft {draft.id}" in card["content"]["body"] and "React" in card["content"]["body"]
+    assert f"Draft {draft.id}" in card["content"]["body"]
+    assert "React" in card["content"]["body"]
 
     def reaction(key: str) -> dict[str, Any]:
-        return {
-            "m.relates_to": {"rel_type": "m.annotation", "event_id": card["event_id"], "key": key}
-        }
+        relates = {"rel_type": "m.annotation", "event_id": card["event_id"], "key": key}
+        return {"m.relates_to": relates}
 
     await bob.send(room, reaction("\u2705"), "m.reaction")  # power level 0: refused
     events = await matrix.alice.wait_replies(room, bot.user_id, 2)
@@ -632,7 +675,11 @@ async def test_review_by_reaction_needs_power_level_50(matrix: Matrix, tmp_path:
     assert "Approved by " + matrix.alice.user_id in events[2]["content"]["body"]
     assert in_reply_to(events[2]) == card["event_id"]
     row = queue.get(draft.id)
-    assert row is not None and row.state == "approved" and row.via == "matrix"
+    assert row is not None
+    assert row.state == "approved"
+    assert row.via == "matrix"
     assert load_digest(folder / f"{draft.digest_id}.yaml").digest.reviewed is not None
     await bob.close()
-    store.close()
+    serving.cancel()
+    await asyncio.gather(serving, return_exceptions=True)
+    await app.stop()

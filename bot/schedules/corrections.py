@@ -22,14 +22,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.delivery import EditJob
 from bot.digest.diff import correction
 from bot.digest.library import Library
 from bot.digest.load import DigestInvalid, load_digest
 from bot.digest.model import Correction, Digest
 from bot.draft.emit import quoted
-from bot.schedule import Scheduler, utcnow
-from bot.store import Store
+from bot.schedules.scheduler import Scheduler, utcnow
+from bot.schedules.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -80,14 +79,14 @@ class Corrector:
         self.scheduler = scheduler
         self.clock = clock
         self._seen: dict[str, Digest] = {}
+        self._lock = asyncio.Lock()
+        """One check at a time (the watcher's and any other caller's): a change is logged once."""
 
     async def start(self) -> None:
         """Resume edits a restart interrupted, then take stock of the live digests."""
         for delivery, at in await asyncio.to_thread(self.store.pending_edits):
-            sender = self.scheduler.deliverers.get(delivery.platform)
-            if sender is not None:
+            if await self.scheduler.submit_edit(delivery, at):
                 log.info("resuming the correction of %s", delivery.key)
-                sender.submit(EditJob(delivery, at))
         await self.check()
 
     async def serve(self, every: float = 5.0) -> None:
@@ -111,6 +110,10 @@ class Corrector:
 
     async def check(self) -> list[tuple[str, Correction]]:
         """Diff every changed live digest against its last seen version; fan out the edits."""
+        async with self._lock:
+            return await self._check()
+
+    async def _check(self) -> list[tuple[str, Correction]]:
         done: list[tuple[str, Correction]] = []
         for digest in self.library.all():
             if self._seen.get(digest.id) is digest:
@@ -183,13 +186,11 @@ class Corrector:
                     continue  # posted after the change: it already shows the corrected digest
             if not await asyncio.to_thread(self.store.claim_edit, delivery.key, at):
                 continue
-            sender = self.scheduler.deliverers.get(delivery.platform)
-            if sender is None:
+            if not await self.scheduler.submit_edit(delivery, at):
                 log.warning(
                     "correction of %s waits: %s not running", delivery.key, delivery.platform
                 )
                 continue
-            sender.submit(EditJob(delivery, at))
             queued += 1
         if queued:
             log.info("correcting %d posted message(s) of %s: %s", queued, digest_id, entry.what)

@@ -2,7 +2,8 @@
 
 A ``Poster`` is what a platform adapter provides; it raises ``RateLimited`` on a 429 that got
 through anyway (honoured, then retried), ``ChannelGone`` on 403/404 (reported, the schedule
-flagged, never retried: such requests count towards Discord's invalid-request ban), and anything
+flagged, never retried: such requests count towards Discord's invalid-request ban), ``GaveUp``
+when it has retried on its own already (marked failed, not retried twice), and anything
 else is transient (retried with backoff a bounded number of times, then marked failed and shown
 in ``/schedule list``; never silently dropped).
 
@@ -18,13 +19,26 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Protocol, runtime_checkable
 
 from bot.reply import Reply
-from bot.store import Delivery, Store
+from bot.schedules.spec import Delivery, Limits
+from bot.schedules.store import Store
+
+__all__ = [
+    "ChannelGone",
+    "Deliverer",
+    "EditJob",
+    "Editor",
+    "GaveUp",
+    "Limits",
+    "Pacer",
+    "Poster",
+    "RateLimited",
+]
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +53,18 @@ class ChannelGone(Exception):
     """403/404: the channel is gone or the bot may not post there. Not retried."""
 
 
+class GaveUp(Exception):
+    """The poster already retried this as often as it should (Matrix waits out its own 429s):
+    marked failed at once, not retried here too — one retry layer."""
+
+
 class Poster(Protocol):
+    """What a platform gives the deliverer: one message (or a few) in a channel."""
+
     async def post(self, channel: str, reply: Reply, nonce: str) -> str | Sequence[str]:
-        """Send ``reply``; return the platform's message id, or every id of a paged post."""
+        """Send ``reply``; return the platform's message id, or every id of a paged post. A 429
+        is retried by one layer only: the poster raises ``RateLimited`` for the deliverer to
+        wait out, or waits it out itself and raises ``GaveUp`` past its bound."""
         ...
 
 
@@ -57,19 +80,12 @@ class Editor(Protocol):
 
 @dataclass(frozen=True)
 class EditJob:
-    """Correct one posted delivery; the content is built when sent, from the digest as it is."""
+    """Correct one posted delivery with ``reply`` (the post as it would be made now)."""
 
     delivery: Delivery
     version: str
-
-
-@dataclass(frozen=True)
-class Limits:
-    per_second: float = 48.0
-    """Global budget, under Discord's 50 requests/s."""
-    channel_count: int = 5
-    channel_period: float = 5.0
-    """Per-channel bucket: Discord allows 5 messages per 5 s in a channel."""
+    """The correction's time (UTC ISO): with the delivery's key, the edit's ledger row."""
+    reply: Reply
 
 
 class Pacer:
@@ -113,37 +129,29 @@ class Pacer:
         self._next_global = max(self._next_global, self.clock() + seconds)
 
 
-BuildReply = Callable[[Delivery], Reply | None]
-OnGone = Callable[[Delivery, str], Awaitable[None]]
-
-
 class Deliverer:
-    """One per platform: a queue of ledger rows and a few workers that send them paced."""
+    """One per platform: a queue of (ledger row, built post) and a few workers that send them
+    paced. It only sends and marks: the scheduler builds the post; a gone channel is flagged in
+    the store, where ``/schedule list`` reads it."""
 
     def __init__(
         self,
         platform: str,
         poster: Poster,
         store: Store,
-        build: BuildReply,
         *,
         limits: Limits | None = None,
         workers: int = 32,
         max_attempts: int = 5,
         backoff: float = 1.0,
-        on_gone: OnGone | None = None,
-        build_edit: BuildReply | None = None,
     ) -> None:
         self.platform = platform
         self.poster = poster
         self.store = store
-        self.build = build
         self.pacer = Pacer(limits or Limits())
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self.on_gone = on_gone
-        self.build_edit = build_edit
-        self.queue: asyncio.Queue[Delivery | EditJob] = asyncio.Queue()
+        self.queue: asyncio.Queue[tuple[Delivery, Reply] | EditJob] = asyncio.Queue()
         self._workers = workers
         self._tasks: list[asyncio.Task[None]] = []
         self.rate_limited = 0
@@ -163,7 +171,10 @@ class Deliverer:
     async def join(self) -> None:
         await self.queue.join()
 
-    def submit(self, job: Delivery | EditJob) -> None:
+    def submit(self, delivery: Delivery, reply: Reply) -> None:
+        self.queue.put_nowait((delivery, reply))
+
+    def submit_edit(self, job: EditJob) -> None:
         self.queue.put_nowait(job)
 
     async def _work(self) -> None:
@@ -173,7 +184,7 @@ class Deliverer:
                 if isinstance(job, EditJob):
                     await self.send_edit(job)
                 else:
-                    await self.send(job)
+                    await self.send(*job)
             except Exception:  # a bug in one post must not stop the others
                 if isinstance(job, EditJob):
                     log.exception("edit of %s crashed", job.delivery.key)
@@ -185,20 +196,14 @@ class Deliverer:
                         "internal error",
                     )
                 else:
-                    log.exception("delivery %s crashed", job.key)
+                    log.exception("delivery %s crashed", job[0].key)
                     await asyncio.to_thread(
-                        self.store.mark, job.key, "failed", error="internal error"
+                        self.store.mark, job[0].key, "failed", error="internal error"
                     )
             finally:
                 self.queue.task_done()
 
-    async def send(self, delivery: Delivery) -> None:
-        reply = self.build(delivery)
-        if reply is None:
-            error = f"digest '{delivery.digest_id}' is no longer loaded"
-            await asyncio.to_thread(self.store.mark, delivery.key, "failed", error=error)
-            log.warning("not posted %s: %s", delivery.key, error)
-            return
+    async def send(self, delivery: Delivery, reply: Reply) -> None:
         attempts = 0
         while True:
             await self.pacer.acquire(delivery.channel)
@@ -215,9 +220,15 @@ class Deliverer:
                 await asyncio.to_thread(
                     self.store.mark, delivery.key, "failed", error=error, attempted=True
                 )
+                await asyncio.to_thread(self.store.flag, delivery.schedule_id, error)
                 log.error("%s (schedule %s flagged)", error, delivery.schedule_id)
-                if self.on_gone is not None:
-                    await self.on_gone(delivery, error)
+                return
+            except GaveUp as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                await asyncio.to_thread(
+                    self.store.mark, delivery.key, "failed", error=error, attempted=True
+                )
+                log.error("not posted %s: %s", delivery.key, error)
                 return
             except Exception as exc:
                 attempts += 1
@@ -253,10 +264,6 @@ class Deliverer:
         async def finish(state: str, error: str | None = None) -> None:
             await asyncio.to_thread(self.store.mark_edit, delivery.key, version, state, error)
 
-        reply = self.build_edit(delivery) if self.build_edit is not None else None
-        if reply is None:
-            await finish("failed", f"digest '{delivery.digest_id}' is no longer loaded")
-            return
         if not isinstance(self.poster, Editor):
             await finish("failed", f"{self.platform} cannot edit posted messages")
             return
@@ -271,7 +278,7 @@ class Deliverer:
             for _ in ids:
                 await self.pacer.acquire(delivery.channel)
             try:
-                now_ids = await self.poster.edit(delivery.channel, ids, reply)
+                now_ids = await self.poster.edit(delivery.channel, ids, job.reply)
             except RateLimited as exc:
                 self.rate_limited += 1
                 await self.pacer.penalise(exc.retry_after)
@@ -280,6 +287,9 @@ class Deliverer:
             except ChannelGone as exc:
                 log.warning("not corrected %s (deleted?): %s", delivery.key, exc)
                 await finish("gone", f"message gone: {exc}")
+                return
+            except GaveUp as exc:
+                await finish("failed", f"{type(exc).__name__}: {exc}")
                 return
             except Exception as exc:
                 attempts += 1
