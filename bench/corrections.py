@@ -4,11 +4,12 @@
 
 The real discord.py client against the fake Discord (50 requests/s globally, per-route
 buckets, 429s with retry_after when exceeded), wired by the App as in production. The digest
-is posted to N channels through the paced delivery queue; then a figure is corrected in its file, the library reloads it, and the
-corrector diffs, logs the correction and queues one edit per posted message through the same
-paced sender. Prints the edit wall time against the floor N/50 s set by Discord's global limit,
-the 429s the fake answered during the edits (target 0), the messages not showing the correction
-(missed, target 0), and new messages created instead of edits (target 0).
+is posted to N channels through the paced delivery queue; then a figure is corrected in its
+file, the library reloads it, and the corrector diffs, logs the correction and queues one edit
+per posted message through the same paced sender. Prints the edit wall time against the floor
+N/50 s set by Discord's global limit, the 429s the fake answered during the edits (target 0),
+the messages not showing the correction (missed, target 0), and new messages created instead
+of edits (target 0).
 """
 
 from __future__ import annotations
