@@ -23,7 +23,6 @@ from bot.commands.registry import Commands
 from bot.config import Config, Secrets
 from bot.digest.library import Library, describe
 from bot.digest.load import DigestInvalid, load_digest
-from bot.pipeline.service import Newsroom
 from bot.platforms.base import Adapter, PlatformError
 from bot.platforms.console import Console
 from bot.reply import Reply
@@ -32,6 +31,7 @@ from bot.schedules.scheduler import Scheduler
 from bot.schedules.store import Store
 
 if TYPE_CHECKING:
+    from bot.pipeline.service import Newsroom
     from bot.platforms.discord.client import DiscordAdapter
     from bot.platforms.matrix.settings import MatrixSettings
 
@@ -170,7 +170,9 @@ class App:
             self.scheduler.clock = clock
         self.commands = commands(self.library, self.maps, self.scheduler)
         self.run_jobs = run_jobs
-        self.newsroom = Newsroom(config, self.store)
+        from bot.pipeline.service import Newsroom  # feeds and extraction: not for `ask`/`check`
+
+        self.newsroom: Newsroom = Newsroom(config, self.store)
         """Feeds polled, drafts queued, review cards in the review rooms (the pipeline)."""
         self.corrector = Corrector(self.library, self.store, self.scheduler)
         """A change to a live digest edits every message already posted from it."""
