@@ -17,7 +17,7 @@ from bot.pipeline.fetch import Fetcher, FetchLimits
 from bot.pipeline.ingest import FeedSpec, Ingestor
 from bot.schedules.spec import ScheduleSpec
 from tests.fakes.discord_server import FakeDiscord
-from tests.helpers import RunBot
+from tests.helpers import RunBot, WriteDigest
 from tests.pipeline.articles import FERRY, page
 from tests.pipeline.conftest import Gazetteer
 from tests.pipeline.site import Item, Page, Site, rss
@@ -100,3 +100,60 @@ async def test_feed_to_posts_to_corrected_posts(
         assert after.data["edited_timestamp"] is not None
     assert fake.count_429 == 0
     assert {state for _, _, state in store.edit_states(draft.digest_id)} == {"done"}
+
+
+@pytest.mark.fake_discord(channels=CHANNELS)
+async def test_a_correction_made_while_the_bot_is_down_edits_each_post_once(
+    fake: FakeDiscord, run_bot: RunBot, library: Library, write_digest: WriteDigest
+) -> None:
+    """Posted, then stopped; the file is corrected while the bot is down; the restarted bot
+    diffs against what was live, edits every post once, and a third start repeats nothing."""
+    source = write_digest()  # the storm digest, in tmp_path: copy it into the live folder
+    for path in (source, source.parent / "articles" / "storm.txt"):
+        target = library.folder / path.relative_to(source.parent)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    library.refresh()
+    first = await run_bot()
+    await first.corrector.check()
+    specs = [
+        ScheduleSpec("discord", str(fake.channel_id(name)), "0 8 * * mon-fri") for name in CHANNELS
+    ]
+    await first.scheduler.load(specs)
+    for spec in specs:
+        await first.scheduler.deliver(spec, "2024-01-08T08:00Z")
+    await first.scheduler.deliverers["discord"].join()
+    await first.stop()
+    # Down: the editor corrects the boats figure in the article and the digest.
+    live = library.folder / "storm.yaml"
+    article = library.folder / "articles" / "storm.txt"
+    article.write_text(article.read_text().replace("14 boats", "15 boats"), "utf-8")
+    live.write_text(
+        live.read_text()
+        .replace("value: 14", "value: 15")
+        .replace("damaged 14 boats", "damaged 15 boats"),
+        "utf-8",
+    )
+    library.refresh()
+    second = await run_bot()
+    await second.corrector.check()  # start() ran it already in the background: the same, once
+    await second.scheduler.deliverers["discord"].join()
+    for name in CHANNELS:
+        [message] = fake.messages_in(fake.channel_id(name))
+        assert "15 boats" in message.text()
+        assert "Corrected " in message.text()
+    edits = second.store.edit_states("storm-2024-01-08")
+    assert sorted(state for _, _, state in edits) == ["done"] * 3
+    [entry] = load_digest(live).digest.corrections
+    assert entry.what == "Boats damaged: 14 boats \u2192 15 boats"
+    await second.stop()
+
+    def edits() -> list[int]:
+        return [len(m.edits) for n in CHANNELS for m in fake.messages_in(fake.channel_id(n))]
+
+    assert edits() == [1, 1, 1]  # each post edited exactly once
+    third = await run_bot()
+    await third.corrector.check()
+    await third.scheduler.deliverers["discord"].join()
+    assert edits() == [1, 1, 1]  # the third start repeats nothing
+    assert len(load_digest(live).digest.corrections) == 1
