@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.digest.yamlsafe import parse
+from bot.pipeline.feeds import parse_feed
 from bot.pipeline.fetch import Fetcher, FetchLimits
 from bot.pipeline.ingest import FeedSpec, Ingestor
 from bot.pipeline.poller import Poller
@@ -273,3 +274,20 @@ async def test_a_crash_while_queueing_loses_and_repeats_nothing(
     assert [r.title for r in again.queued] == [BRIDGE[0]]
     assert [r.title for r in queue.listed()] == [FERRY[0], BRIDGE[0]]
     assert {r.revision for r in queue.listed()} == {1}
+
+
+async def test_a_feed_in_a_declared_legacy_encoding_is_read(
+    site: Site, ingestor: Ingestor, queue: Queue
+) -> None:
+    site.pages["/ferry"] = Page(page(*FERRY))
+    body = rss([Item("Caf\u00e9 ferry", site.url("/ferry"), "p-1")]).replace(
+        'encoding="utf-8"', 'encoding="iso-8859-1"'
+    )
+    site.pages["/rss"] = Page(
+        body.encode("iso-8859-1"), content_type="application/rss+xml", charset=None
+    )
+    [entry] = parse_feed(body.encode("iso-8859-1"), site.url("/rss"), "application/rss+xml")
+    assert entry.title == "Caf\u00e9 ferry"
+    outcome = await ingestor.poll(FeedSpec(site.url("/rss"), "The Portwell Post"))
+    assert outcome.problems == []
+    assert [r.title for r in outcome.queued] == [FERRY[0]]
