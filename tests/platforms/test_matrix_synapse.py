@@ -629,12 +629,19 @@ async def test_a_correction_replaces_the_posted_events_in_three_rooms(
     await app.stop()
 
 
-async def test_review_by_reaction_needs_power_level_50(matrix: Matrix, tmp_path: Path) -> None:
-    """A draft's card in the review room: ✅ from a moderator approves it (the digest goes live,
-    the bot replies with the decision); ✅ from anyone else is refused."""
+async def test_review_by_reaction_then_posts_then_corrections(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    """A draft's card in the review room: ✅ from anyone below power level 50 is refused, from a
+    moderator it approves (the digest goes live, the bot replies with the decision); a
+    ``post: new`` schedule posts it to three rooms; its figure is corrected in the file and each
+    posted event gets an ``m.replace``."""
+    from datetime import UTC, datetime, timedelta
+
     from bot.digest.load import load_digest
     from bot.pipeline.fetch import Fetcher
     from bot.pipeline.ingest import Ingestor
+    from bot.schedules.spec import ScheduleSpec
     from tests.pipeline.articles import FERRY
     from tests.pipeline.conftest import Gazetteer
 
@@ -678,8 +685,46 @@ async def test_review_by_reaction_needs_power_level_50(matrix: Matrix, tmp_path:
     assert row is not None
     assert row.state == "approved"
     assert row.via == "matrix"
-    assert load_digest(folder / f"{draft.digest_id}.yaml").digest.reviewed is not None
+    path = folder / f"{draft.digest_id}.yaml"
+    assert load_digest(path).digest.reviewed is not None
     await bob.close()
+    # Live at once: a `post: new` schedule posts it to three rooms on the next slot.
+    app.library.refresh()
+    await app.corrector.check()  # the watcher's tick: it knows the version that is posted
+    slot = datetime.now(UTC).replace(second=0, microsecond=0)
+    app.scheduler.clock = lambda: slot + timedelta(seconds=3)
+    rooms = [await matrix.room_with_bot(bot) for _ in range(3)]
+    specs = [ScheduleSpec("matrix", r, "* * * * *", post="new") for r in rooms]
+    await app.scheduler.load(specs)
+    for spec in specs:
+        app.store.set_last_slot(spec.id, (slot - timedelta(seconds=30)).isoformat())
+        await app.scheduler.tick(spec.id)
+    await app.scheduler.deliverers["matrix"].join()
+    posts = [(await matrix.alice.wait_replies(r, bot.user_id, 1))[0] for r in rooms]
+    assert all("212 passengers" in p["content"]["body"] for p in posts)
+    # The figure is corrected in the file: every posted event gets its m.replace.
+    article = folder / draft.article
+    article.write_text(article.read_text().replace("212 passengers", "214 passengers"), "utf-8")
+    path.write_text(
+        path.read_text()
+        .replace("value: 212", "value: 214")
+        .replace("said 212 passengers", "said 214 passengers"),
+        "utf-8",
+    )
+    app.library.refresh()
+    await app.corrector.check()
+    await app.scheduler.deliverers["matrix"].join()
+    for room, post in zip(rooms, posts, strict=True):
+        events = await matrix.alice.wait_replies(room, bot.user_id, 2)
+        [edit] = [e for e in events if "m.new_content" in e["content"]]
+        assert edit["content"]["m.relates_to"] == {
+            "rel_type": "m.replace",
+            "event_id": post["event_id"],
+        }
+        assert (
+            "Passengers: 212 passengers \u2192 214 passengers"
+            in edit["content"]["m.new_content"]["body"]
+        )
     serving.cancel()
     await asyncio.gather(serving, return_exceptions=True)
     await app.stop()
