@@ -96,3 +96,23 @@ async def test_review_buttons(
     await fake.click(cards[1], f"review:reject:{bridge.id}", user=fake.owner)
     assert queue.get(bridge.id).state == "rejected"  # type: ignore[union-attr]
     assert "Rejected by" in fake.message(cards[1].id).content
+
+
+@pytest.mark.fake_discord(channels=("newsdesk",))
+async def test_the_buttons_work_after_a_restart_and_cards_are_not_posted_again(
+    fake: FakeDiscord, run_bot: RunBot, site: Site, library: Library
+) -> None:
+    first = await run_bot()
+    ferry, _ = await drafts(site, first.newsroom.queue, library.folder)
+    desk = str(fake.channel_id("newsdesk"))
+    assert await first.newsroom.board.announce("discord", desk, first.discord) == 2
+    await first.stop()
+    second = await run_bot()  # a new process: the same database, a new client
+    assert await second.newsroom.board.announce("discord", desk, second.discord) == 0
+    cards = fake.messages_in(int(desk))
+    assert len(cards) == 2
+    await fake.click(cards[0], f"review:approve:{ferry.id}", user=fake.owner)
+    row = second.newsroom.queue.get(ferry.id)
+    assert row is not None
+    assert row.state == "approved"
+    assert "Approved by" in fake.message(cards[0].id).content
