@@ -18,6 +18,7 @@ from pathlib import Path
 from bot import app
 from bot.config import Config, ConfigError, Secrets, config_path, load_config
 from bot.draft import cli as draft_cli
+from bot.pipeline import cli as pipeline_cli
 from bot.reply import plain
 
 log = logging.getLogger("bot")
@@ -80,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
         "NAME.draft.yaml: drafts are never served until renamed.",
     )
     draft_cli.add_arguments(draft)
+    pipeline_cli.add_ingest_arguments(
+        sub.add_parser("ingest", parents=[common], help="queue an article or a feed for review")
+    )
+    pipeline_cli.add_review_arguments(
+        sub.add_parser("review", parents=[common], help="list, show, approve or reject drafts"),
+        common,
+    )
     sync = sub.add_parser(
         "sync",
         parents=[common],
@@ -165,6 +173,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    return pipeline_cli.ingest(args, _config(args))
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    return pipeline_cli.review(args, _config(args))
+
+
 def _logging(config: Config) -> None:
     logging.basicConfig(
         level=config.log_level,
@@ -181,6 +197,8 @@ COMMANDS = {
     "check": cmd_check,
     "sync": cmd_sync,
     "draft": draft_cli.run,
+    "ingest": cmd_ingest,
+    "review": cmd_review,
 }
 
 

@@ -26,11 +26,13 @@ from bot.digest.load import DigestInvalid, load_digest
 from bot.platforms.base import Adapter, PlatformError
 from bot.platforms.console import Console
 from bot.reply import Reply
+from bot.schedules.corrections import Corrector
 from bot.schedules.scheduler import Scheduler
 from bot.schedules.store import Store
 from bot.schedules.tables import StateTables
 
 if TYPE_CHECKING:
+    from bot.pipeline.service import Newsroom
     from bot.platforms.discord.client import DiscordAdapter
     from bot.platforms.matrix.settings import MatrixSettings
 
@@ -175,29 +177,47 @@ class App:
             self.scheduler.clock = clock
         self.commands = commands(self.library, self.maps, self.scheduler)
         self.run_jobs = run_jobs
+        from bot.pipeline.service import Newsroom  # feeds and extraction: not for `ask`/`check`
+
+        self.newsroom: Newsroom = Newsroom(config, self.store)
+        """Feeds polled, drafts queued, review cards in the review rooms (the pipeline)."""
+        self.corrector = Corrector(self.library, self.store, self.scheduler)
+        """A change to a live digest edits every message already posted from it."""
+        board = self.newsroom.board
+        review = config.review
         self.adapters: list[Adapter] = []
         self.console: Console | None = None
         if matrix is not None:
             from bot.platforms.matrix.bot import MatrixBot
 
-            self.adapters.append(MatrixBot(self.commands, matrix))
+            matrix_bot = MatrixBot(self.commands, matrix, board=board)
+            self.adapters.append(matrix_bot)
+            if review.matrix_room:
+                self.newsroom.add_reviewer("matrix", review.matrix_room, matrix_bot)
         if discord is not None:
             from bot.platforms.discord.client import DiscordAdapter
 
-            self.adapters.append(
-                DiscordAdapter(
-                    self.commands,
-                    discord.token,
-                    config.discord.pacing,
-                    publish=config.discord.publish,
-                    tables=self.tables,
-                    **discord.options,
-                )
+            role = int(review.discord_role) if review.discord_role else None
+            adapter = DiscordAdapter(
+                self.commands,
+                discord.token,
+                config.discord.pacing,
+                publish=config.discord.publish,
+                tables=self.tables,
+                board=board,
+                reviewer_role=role,
+                **discord.options,
             )
+            self.adapters.append(adapter)
+            if review.discord_channel:
+                self.newsroom.add_reviewer("discord", review.discord_channel, adapter)
         if console is not None:
-            self.console = Console(self.commands, stdin=console.stdin, stdout=console.stdout)
+            self.console = Console(
+                self.commands, stdin=console.stdin, stdout=console.stdout, board=board
+            )
             self.adapters.append(self.console)
         self._reload: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
         self._started: list[Adapter] = []
 
     def adapter(self, name: str) -> Adapter:
@@ -226,6 +246,10 @@ class App:
             raise
         if self.config.reload_seconds:
             self._reload = asyncio.create_task(self._reload_forever(), name="digest-reload")
+        self._background = [  # beside the adapters: each logs its own failures, never stops
+            asyncio.create_task(self.newsroom.serve(), name="newsroom"),
+            asyncio.create_task(self.corrector.serve(), name="corrections"),
+        ]
 
     async def serve(self) -> None:
         """Until one adapter's ``serve`` ends (the console's input) or raises."""
@@ -243,6 +267,10 @@ class App:
             raise errors[0]
 
     async def stop(self) -> None:
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._background = []
         if self._reload is not None:
             self._reload.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -255,6 +283,7 @@ class App:
             except Exception:
                 log.exception("closing %s failed", adapter.name)
         self._started = []
+        await self.newsroom.close()
         self.store.close()
 
     async def run(self) -> None:

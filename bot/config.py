@@ -8,6 +8,7 @@ working directory. A bad file is one ``ConfigError`` line naming the key, never 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -86,6 +87,23 @@ class _Matrix(BaseModel):
     store: str = "matrix-store"
 
 
+class _Feed(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    url: str
+    publisher: str = Field(min_length=1)
+    every: str | int = "15m"
+
+
+class _Review(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    discord_channel: str | None = None
+    discord_role: str | None = None
+    matrix_room: str | None = None
+    expire: str | int = "7d"
+
+
 class _File(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
@@ -100,6 +118,25 @@ class _File(BaseModel):
     discord_publish: _Publish = _Publish()
     notify: _Notify = _Notify()
     matrix: _Matrix = _Matrix()
+    feeds: list[_Feed] = []
+    review: _Review = _Review()
+
+
+@dataclass(frozen=True)
+class Feed:
+    url: str
+    publisher: str
+    every: timedelta
+
+
+@dataclass(frozen=True)
+class Review:
+    discord_channel: str | None = None
+    matrix_room: str | None = None
+    expire: timedelta = timedelta(days=7)
+    """Unreviewed drafts expire after this (never auto-approved)."""
+    discord_role: str | None = None
+    """Members with this role may review besides those with Manage Messages in the channel."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +172,8 @@ class Config:
     matrix: MatrixSection = field(default_factory=MatrixSection)
     notify: Mapping[str, str] = field(default_factory=dict)
     """platform → the admin channel or room that hears when a schedule fails and recovers."""
+    feeds: tuple[Feed, ...] = ()
+    review: Review = field(default_factory=Review)
 
 
 @dataclass(frozen=True)
@@ -269,6 +308,30 @@ def _resolve(
             )
         except (ScheduleError, FilterError) as exc:
             raise ConfigError(f"{shown}:{at}: schedules[{index}]: {exc}") from None
+    feeds: list[Feed] = []
+    for index, feed in enumerate(model.feeds):
+        if not re.fullmatch(r"https?://[^\s/]+\S*", feed.url):
+            at = line_of(("feeds", index, "url"))
+            message = f"{feed.url!r} must be an http(s) URL"
+            raise ConfigError(f"{shown}:{at}: feeds[{index}].url: {message}")
+        at = line_of(("feeds", index, "every"))
+        try:
+            every = parse_duration(str(feed.every))
+        except ScheduleError as exc:
+            raise ConfigError(f"{shown}:{at}: feeds[{index}].every: {exc}") from None
+        if every < timedelta(minutes=5):
+            message = "poll at most every 5m (publishers' servers are not ours to hammer)"
+            raise ConfigError(f"{shown}:{at}: feeds[{index}].every: {message}")
+        feeds.append(Feed(feed.url, feed.publisher.strip(), every))
+    try:
+        expire = parse_duration(str(model.review.expire))
+    except ScheduleError as exc:
+        raise ConfigError(
+            f"{shown}:{line_of(('review', 'expire'))}: review.expire: {exc}"
+        ) from None
+    review = Review(
+        model.review.discord_channel, model.review.matrix_room, expire, model.review.discord_role
+    )
     url = env.get("DATABASE_URL") or f"sqlite:///{(base / model.database).resolve()}"
     pacing = model.discord_pacing
     notify = {k: v for k, v in model.notify.model_dump().items() if v}
@@ -303,4 +366,6 @@ def _resolve(
             store=(base / model.matrix.store).resolve(),
         ),
         notify=notify,
+        feeds=tuple(feeds),
+        review=review,
     )

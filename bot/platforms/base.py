@@ -9,16 +9,14 @@ The platforms' extras — publishing in announcement channels, forum posts, thre
 are not verbs of their own: they sit behind ``post``, steered by the post's ``Placement`` (the
 schedule's options, the digest's title and thread), so the scheduler never learns a platform's
 kinds of channel. ``inspect`` says what a channel is, for the checks at ``/schedule add`` and
-at start.
-
-The next verb is added here, once, and then by each adapter:
-
-* ``edit(channel, message_id, reply)`` — replace a posted message in place (a digest's
-  correction; Discord message edit, Matrix ``m.replace``), paced like posts.
+at start. ``edit(channel, message_ids, reply)`` replaces a posted message in place (a digest's
+correction; Discord message edit, Matrix ``m.replace``), paced like posts. A new verb is added
+here, once, and then by each adapter.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from bot.reply import Reply
@@ -75,5 +73,9 @@ class Adapter(Protocol):
         the bot cannot see it."""
         ...
 
-    # Added by the next issues (see the module docstring):
-    # async def edit(self, channel: str, message_id: str, reply: Reply) -> None: ...
+    async def edit(self, channel: str, message_ids: Sequence[str], reply: Reply) -> list[str]:
+        """Replace the post made of ``message_ids`` with ``reply`` (a correction); the ids it
+        spans now (more when the corrected post needs another message). ``ChannelGone`` when
+        the message was deleted (404): noted by the deliverer, not retried. Rate limits as for
+        ``post``. The console, which cannot change what it printed, prints the new version."""
+        ...

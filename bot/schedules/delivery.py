@@ -19,8 +19,9 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Protocol, runtime_checkable
 
 from bot.reply import Reply
@@ -33,6 +34,8 @@ from bot.schedules.targets import ChannelFacts
 __all__ = [
     "ChannelGone",
     "Deliverer",
+    "EditJob",
+    "Editor",
     "GaveUp",
     "Inspector",
     "Limits",
@@ -94,6 +97,26 @@ class Outcome:
 
 
 OnOutcome = Callable[[Outcome], Awaitable[None]]
+
+
+@runtime_checkable
+class Editor(Protocol):
+    """A poster that can correct what it posted (Discord: edit; Matrix: ``m.replace``)."""
+
+    async def edit(self, channel: str, message_ids: Sequence[str], reply: Reply) -> list[str]:
+        """Replace the messages' content with ``reply``; return the ids it now spans (more when
+        the corrected post needs another message). ``ChannelGone``: deleted (404), not retried."""
+        ...
+
+
+@dataclass(frozen=True)
+class EditJob:
+    """Correct one posted delivery with ``reply`` (the post as it would be made now)."""
+
+    delivery: Delivery
+    version: str
+    """The correction's time (UTC ISO): with the delivery's key, the edit's ledger row."""
+    reply: Reply
 
 
 class Pacer:
@@ -163,7 +186,7 @@ class Deliverer:
         self.pacer = Pacer(limits or Limits())
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self.queue: asyncio.Queue[tuple[Delivery, Reply, Placement]] = asyncio.Queue()
+        self.queue: asyncio.Queue[tuple[Delivery, Reply, Placement] | EditJob] = asyncio.Queue()
         self._workers = workers
         self._tasks: list[asyncio.Task[None]] = []
         self.rate_limited = 0
@@ -188,16 +211,32 @@ class Deliverer:
     ) -> None:
         self.queue.put_nowait((delivery, reply, placement))
 
+    def submit_edit(self, job: EditJob) -> None:
+        self.queue.put_nowait(job)
+
     async def _work(self) -> None:
         while True:
-            delivery, reply, placement = await self.queue.get()
+            job = await self.queue.get()
             try:
-                await self.send(delivery, reply, placement)
+                if isinstance(job, EditJob):
+                    await self.send_edit(job)
+                else:
+                    await self.send(*job)
             except Exception:  # a bug in one post must not stop the others
-                log.exception("delivery %s crashed", delivery.key)
-                await asyncio.to_thread(
-                    self.store.mark, delivery.key, "failed", error="internal error"
-                )
+                if isinstance(job, EditJob):
+                    log.exception("edit of %s crashed", job.delivery.key)
+                    await asyncio.to_thread(
+                        self.store.mark_edit,
+                        job.delivery.key,
+                        job.version,
+                        "failed",
+                        "internal error",
+                    )
+                else:
+                    log.exception("delivery %s crashed", job[0].key)
+                    await asyncio.to_thread(
+                        self.store.mark, job[0].key, "failed", error="internal error"
+                    )
             finally:
                 self.queue.task_done()
 
@@ -267,15 +306,16 @@ class Deliverer:
                 log.warning("post to %s failed (%s); retrying", delivery.channel, error)
                 await asyncio.sleep(self.backoff * 2 ** (attempts - 1))
                 continue
-            # A sent row's error column holds what did not happen as configured (unpublished,
-            # no thread): /schedule list shows it with the post.
             await asyncio.to_thread(
-                self.store.mark,
-                delivery.key,
-                "sent",
-                message_id=posted.message_id,
-                error=posted.note,
-                attempted=True,
+                partial(
+                    self.store.mark,
+                    delivery.key,
+                    "sent",
+                    message_id=posted.message_id,
+                    error=posted.note,
+                    attempted=True,
+                    message_ids=posted.message_ids,
+                )
             )
             if posted.note:
                 log.warning("posted %s, but %s", delivery.key, posted.note)
@@ -288,4 +328,52 @@ class Deliverer:
                     posted.thread,
                 )
             await self._report(Outcome(delivery, True))
+            return
+
+    async def send_edit(self, job: EditJob) -> None:
+        """Edit every message of one post, paced like posts; a 404 is noted, never retried."""
+        delivery, version = job.delivery, job.version
+
+        async def finish(state: str, error: str | None = None) -> None:
+            await asyncio.to_thread(self.store.mark_edit, delivery.key, version, state, error)
+
+        if not isinstance(self.poster, Editor):
+            await finish("failed", f"{self.platform} cannot edit posted messages")
+            return
+        ids = await asyncio.to_thread(self.store.messages, delivery.key)
+        if not ids and delivery.message_id:
+            ids = [delivery.message_id]  # posted before message ids were kept per message
+        if not ids:
+            await finish("failed", "no message id was recorded for this post")
+            return
+        attempts = 0
+        while True:
+            for _ in ids:
+                await self.pacer.acquire(delivery.channel)
+            try:
+                now_ids = await self.poster.edit(delivery.channel, ids, job.reply)
+            except RateLimited as exc:
+                self.rate_limited += 1
+                await self.pacer.penalise(exc.retry_after)
+                await asyncio.sleep(exc.retry_after)
+                continue
+            except ChannelGone as exc:
+                log.warning("not corrected %s (deleted?): %s", delivery.key, exc)
+                await finish("gone", f"message gone: {exc}")
+                return
+            except GaveUp as exc:
+                await finish("failed", f"{type(exc).__name__}: {exc}")
+                return
+            except Exception as exc:
+                attempts += 1
+                error = f"{type(exc).__name__}: {exc}"
+                if attempts >= self.max_attempts:
+                    log.error("giving up correcting %s: %s", delivery.key, error)
+                    await finish("failed", error)
+                    return
+                await asyncio.sleep(self.backoff * 2 ** (attempts - 1))
+                continue
+            if list(now_ids) != ids:
+                await asyncio.to_thread(self.store.set_messages, delivery.key, list(now_ids))
+            await finish("done")
             return

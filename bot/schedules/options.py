@@ -147,3 +147,10 @@ class Posted:
     """The forum post, discussion thread or Matrix thread root the post opened or joined."""
     note: str | None = None
     """What did not happen as configured (posted unpublished, no thread): logged and listed."""
+    more_ids: tuple[str, ...] = ()
+    """The further messages of a post that took several (a paged post): a correction edits
+    every one of them, so the ledger keeps them all."""
+
+    @property
+    def message_ids(self) -> list[str]:
+        return [self.message_id, *self.more_ids]

@@ -21,10 +21,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.commands import content
 from bot.commands.base import MapSource, UserError
+from bot.digest.diff import correction_line
 from bot.digest.library import Library
 from bot.digest.model import Digest
 from bot.reply import Reply
-from bot.schedules.delivery import Deliverer, Inspector, Limits, Outcome, Poster
+from bot.schedules.delivery import Deliverer, EditJob, Inspector, Limits, Outcome, Poster
 from bot.schedules.health import Health, HealthState, Notice
 from bot.schedules.options import Placement
 from bot.schedules.spec import (
@@ -323,6 +324,23 @@ class Scheduler:
             title=digest.title if digest is not None else row.digest_id,
         )
         deliverer.submit(row, reply, placement)
+        return True
+
+    async def submit_edit(self, delivery: Delivery, version: str) -> bool:
+        """Queue the correction of a posted delivery: the post as it would be made now, headed
+        by one line saying what changed (the digest's latest correction)."""
+        deliverer = self.deliverers.get(delivery.platform)
+        if deliverer is None:
+            return False
+        try:
+            reply = await asyncio.to_thread(self.build, delivery)
+        except UserError as exc:
+            await asyncio.to_thread(self.store.mark_edit, delivery.key, version, "failed", str(exc))
+            return False
+        digest = self.library.get(delivery.digest_id)
+        if digest is not None and digest.corrections:
+            reply = replace(reply, note=correction_line(digest.corrections[-1]))
+        deliverer.submit_edit(EditJob(delivery, version, reply))
         return True
 
     def attach(self, platform: str, poster: Poster, limits: Limits | None = None) -> Deliverer:

@@ -236,7 +236,8 @@ async def post_into(
         thread, why = await open_thread(sent[0], name)
         if why:
             notes.append(why)
-    return Posted(str(sent[0].id), thread, "; ".join(notes) or None)
+    ids = [str(message.id) for message in sent]
+    return Posted(ids[0], thread, "; ".join(notes) or None, tuple(ids[1:]))
 
 
 async def _into_forum(
@@ -263,6 +264,7 @@ async def _into_forum(
         thread = found if isinstance(found, discord.Thread) else None
     rest = list(groups)
     first_id: str | None = None
+    ids: list[str] = []
     if thread is None:
         thread = _bot_thread(forum, name, me)
     if thread is None:
@@ -276,6 +278,7 @@ async def _into_forum(
         )
         thread = made.thread
         first_id = str(made.message.id)
+        ids.append(f"{thread.id}:{made.message.id}")
     for index, group in enumerate(rest, start=1):
         if placement.pace is not None and (first_id is not None or index > 1):
             await placement.pace(str(thread.id))
@@ -286,5 +289,6 @@ async def _into_forum(
             allowed_mentions=mentions,
         )
         first_id = first_id or str(message.id)
+        ids.append(f"{thread.id}:{message.id}")
     assert first_id is not None
-    return Posted(first_id, str(thread.id))
+    return Posted(ids[0], str(thread.id), more_ids=tuple(ids[1:]))

@@ -21,7 +21,8 @@ import asyncio
 import contextlib
 import io
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -30,6 +31,8 @@ from discord import app_commands
 
 from bot.commands.base import Caller, CommandSpec, Request
 from bot.commands.registry import Commands
+from bot.pipeline.board import Board, card
+from bot.pipeline.queue import ReviewError
 from bot.platforms.base import PlatformError
 from bot.platforms.discord.channels import facts
 from bot.platforms.discord.commands import app_command
@@ -69,6 +72,8 @@ SCOPES = ("bot", "applications.commands")
 UNKNOWN_INTERACTION = 10062
 MAX_RATELIMIT_WAIT = 30.0
 """discord.py's smallest allowed ``max_ratelimit_timeout``: longer 429s raise ``RateLimited``."""
+REVIEW_ID = re.compile(r"review:(approve|reject):(\d+)")
+"""Custom ids of the review card's buttons: handled here, so they work after a restart."""
 
 
 class DiscordLoginError(PlatformError):
@@ -101,6 +106,8 @@ class DigestBot(discord.Client):
         page_timeout: float = PAGE_TIMEOUT,
         guild_id: int | None = None,
         check_commands: bool = True,
+        board: Board | None = None,
+        reviewer_role: int | None = None,
         **options: Any,
     ) -> None:
         intents = discord.Intents.none()
@@ -114,6 +121,9 @@ class DigestBot(discord.Client):
         self.page_timeout = page_timeout
         self.guild_id = guild_id
         self.check_commands = check_commands
+        self.board = board
+        """The review queue, when drafts are reviewed in a channel here."""
+        self.reviewer_role = reviewer_role
         self.tree = _Tree(self)
         self._thinking: set[int] = set()
         """Interactions showing "thinking…" (deferred, answer not yet edited in)."""
@@ -266,6 +276,53 @@ class DigestBot(discord.Client):
             if file is not None:
                 kwargs["file"] = file
             await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
+
+    # -- review buttons ---------------------------------------------------------------------
+
+    async def on_interaction(self, interaction: Interaction) -> None:
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data: Mapping[str, Any] = interaction.data or {}
+        found = REVIEW_ID.fullmatch(str(data.get("custom_id", "")))
+        if found is None:
+            return
+        try:
+            await self.review_pressed(interaction, found.group(1), int(found.group(2)))
+        except Exception as exc:
+            await self.report_failure(interaction, exc)
+
+    def may_review(self, interaction: Interaction) -> bool:
+        """Manage Messages in the review channel, or the configured reviewer role."""
+        user = interaction.user
+        if interaction.permissions.manage_messages:
+            return True
+        roles = {r.id for r in user.roles} if isinstance(user, discord.Member) else set()
+        return self.reviewer_role is not None and self.reviewer_role in roles
+
+    async def review_pressed(self, interaction: Interaction, action: str, draft_id: int) -> None:
+        if self.board is None:
+            await self.send_error(interaction, "Reviews are not running in this bot.")
+            return
+        if not self.may_review(interaction):
+            await self.send_error(
+                interaction,
+                "Only reviewers (Manage Messages in this channel, or the reviewer role) may "
+                "approve or reject drafts.",
+            )
+            return
+        who = interaction.user.display_name or interaction.user.name
+        try:
+            decision = await self.board.decide(draft_id, action, by=who, via="discord")
+        except ReviewError as exc:
+            await self.send_error(interaction, str(exc))
+            return
+        embeds = [to_embed(page) for page in render(card(decision.row)).pages][:10]
+        mark = "\u2705" if action == "approve" else "\u274c"
+        await interaction.response.edit_message(
+            content=f"{mark} {decision.text} ({decision.row.decision()})",
+            embeds=embeds,
+            view=None,
+        )
 
     async def send_error(self, interaction: Interaction, text: str) -> None:
         """A short message only the user who ran the command sees."""
@@ -460,6 +517,12 @@ class DiscordAdapter:
 
     async def inspect(self, channel: str, options: PostOptions) -> ChannelFacts | None:
         return await self.poster.inspect(channel, options)
+
+    async def edit(self, channel: str, message_ids: Sequence[str], reply: Reply) -> list[str]:
+        return await self.poster.edit(channel, message_ids, reply)
+
+    async def post_review(self, channel: str, draft_id: int, card: Reply, nonce: str) -> str:
+        return await self.poster.post_review(channel, draft_id, card, nonce)
 
 
 async def sync_commands(

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import discord
 
 from bot.platforms.discord.channels import PostRefused, Publisher, facts, post_into
-from bot.platforms.discord.pages import to_embed
+from bot.platforms.discord.pages import NO_PINGS, to_embed
 from bot.platforms.discord.render import EMBED_TOTAL_MAX, Page, render
 from bot.reply import Reply
 from bot.schedules.budget import BudgetLimits, PublishBudget
@@ -77,6 +77,8 @@ class DiscordPoster:
     async def post(
         self, channel: str, reply: Reply, nonce: str, placement: Placement = AS_CONFIGURED
     ) -> Posted:
+        """What was posted: every message id of the post (a paged post is several), kept for
+        corrections; in a forum post each id is ``THREAD:MESSAGE``, the channel to edit it in."""
         await self.client.wait_until_ready()
         rendered = render(reply)
         if rendered.error is not None:
@@ -98,6 +100,63 @@ class DiscordPoster:
             if exc.status == 400 and exc.code in (50024, 50035, 40067):
                 raise ChannelGone(f"{exc.status} {exc.code} {exc.text or exc}") from exc
             raise
+
+    async def edit(self, channel: str, message_ids: Sequence[str], reply: Reply) -> list[str]:
+        """Edit each message of a post to the corrected content; a corrected post that needs
+        more messages gets them sent after it, one that needs fewer empties the rest."""
+        await self.client.wait_until_ready()
+        rendered = render(reply)
+        if rendered.error is not None:
+            raise ValueError(f"a correction cannot be an error: {rendered.error}")
+        groups = messages(rendered.pages)
+        ids = list(message_ids)
+        # A forum post's messages live in its thread: their ids are ``THREAD:MESSAGE``.
+        home = ids[0].rpartition(":")[0] if ids else ""
+        target = self.client.get_partial_messageable(int(home or channel))
+        try:
+            for index, message_id in enumerate(ids):
+                message = target.get_partial_message(int(message_id.rpartition(":")[2]))
+                if index < len(groups):
+                    embeds = [to_embed(page) for page in groups[index]]
+                    await message.edit(embeds=embeds, allowed_mentions=NO_PINGS)
+                else:
+                    await message.edit(content="(corrected above)", embeds=[])
+            for group in groups[len(ids) :]:
+                sent = await target.send(
+                    embeds=[to_embed(page) for page in group], allowed_mentions=NO_PINGS
+                )
+                ids.append(f"{home}:{sent.id}" if home else str(sent.id))
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise ChannelGone(f"{exc.status} {exc.text or exc}") from exc
+        except discord.RateLimited as exc:
+            raise RateLimited(exc.retry_after) from exc
+        except discord.HTTPException as exc:
+            if exc.status == 429:
+                raise RateLimited(1.0) from exc
+            raise
+        return ids
+
+    async def post_review(self, channel: str, draft_id: int, card: Reply, nonce: str) -> str:
+        """A draft's card in the review channel, with Approve and Reject buttons."""
+        await self.client.wait_until_ready()
+        target = self.client.get_partial_messageable(int(channel))
+        view = discord.ui.View(timeout=None)
+        for label, action, style in (
+            ("Approve", "approve", discord.ButtonStyle.success),
+            ("Reject", "reject", discord.ButtonStyle.danger),
+        ):
+            view.add_item(
+                discord.ui.Button(label=label, style=style, custom_id=f"review:{action}:{draft_id}")
+            )
+        view.stop()  # presses are handled by DigestBot.on_interaction, also after a restart
+        embeds = [to_embed(page) for page in render(card).pages][:EMBEDS_MAX]
+        try:
+            message = await target.send(
+                embeds=embeds, view=view, nonce=nonce[:25], allowed_mentions=NO_PINGS
+            )
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise ChannelGone(f"{exc.status} {exc.text or exc}") from exc
+        return str(message.id)
 
 
 def messages(pages: Sequence[Page]) -> list[list[Page]]:
