@@ -7,13 +7,29 @@ import subprocess
 import sys
 from pathlib import Path
 
+import shutil
+
 import pytest
 
-from tests.helpers import ARTICLE, ROOT, WriteDigest, base_digest, dump
+from tests.helpers import ARTICLE, KURSK, ROOT, WriteDigest, base_digest, dump
+
+
+@pytest.fixture(autouse=True)
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every CLI test runs in a newsroom of its own: ``./config.yaml`` and ``./digests`` holding
+    the tests' Kursk digest only, never the repository's ``digests/``."""
+    here = tmp_path / "site"
+    shutil.copytree(KURSK.parent, here / "digests")
+    (here / "config.yaml").write_text("digests: digests\nreload_seconds: 0\n", "utf-8")
+    monkeypatch.chdir(here)
+    return here
 
 
 def bot(
-    *args: str, stdin: str | None = None, cwd: Path = ROOT, env: dict[str, str] | None = None
+    *args: str,
+    stdin: str | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     full_env = {
         k: v
@@ -100,7 +116,7 @@ def test_check_of_a_folder_checks_its_drafts_too(write_digest: WriteDigest, tmp_
 def test_draft_of_the_kursk_article_passes_check(tmp_path: Path) -> None:
     (tmp_path / "articles").mkdir()
     article = tmp_path / "articles" / "kursk.txt"
-    article.write_text((ROOT / "digests/articles/kursk-2024-08-09.txt").read_text(), "utf-8")
+    article.write_text((KURSK.parent / "articles" / "kursk-2024-08-09.txt").read_text(), "utf-8")
     out = tmp_path / "kursk.draft.yaml"
     done = bot(
         "draft",
@@ -228,8 +244,7 @@ def test_interactive_console_on_a_terminal() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISCORD_TOKEN", "BOT_CONFIG")}
     env["PYTHONPATH"] = str(ROOT)
     pid, fd = pty.fork()
-    if pid == 0:  # the child: the bot on the terminal
-        os.chdir(ROOT)
+    if pid == 0:  # the child: the bot on the terminal, in the test's site
         os.execve(sys.executable, [sys.executable, "-m", "bot", "console"], env)
     seen = b""
 
