@@ -1,4 +1,4 @@
-"""``python -m bot [run|console|ask|check] …`` — see ``--help``.
+"""``digest-bot [run|console|ask|check|draft|sync] …`` (or ``python -m bot``) — see ``--help``.
 
 Exit codes: 0 ok, 1 invalid digests (``check``), 2 a usage, config or user error. Every error is
 one line on stderr; no traceback reaches the user for anything they typed or wrote.
@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
         help="config file (default ./config.yaml, or $BOT_CONFIG)",
     )
     parser = argparse.ArgumentParser(
-        prog="python -m bot",
+        prog="digest-bot",
         description="digest-bot: sourced news digests in chat. Without a subcommand: run.",
         parents=[common],
     )
@@ -120,8 +120,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+NO_PLATFORM = (
+    "no platform token set and no terminal for the console: set DISCORD_TOKEN, or "
+    "MATRIX_HOMESERVER, MATRIX_USER_ID and MATRIX_ACCESS_TOKEN (or MATRIX_PASSWORD)"
+)
+
+
+def _need_stdin() -> None:
+    """``digest-bot <&-`` leaves ``sys.stdin`` None: one line, not a traceback."""
+    if sys.stdin is None or sys.stdin.closed:
+        raise CliError("the console reads commands from stdin, and stdin is closed")
+
+
 def cmd_console(args: argparse.Namespace) -> int:
     config = _config(args)
+    _need_stdin()
     _logging(config)
     asyncio.run(app.App(config, console=app.ConsoleRun()).run())
     return 0
@@ -135,6 +148,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except app.PlatformError as exc:
         raise CliError(str(exc)) from None
     if discord is None and matrix is None:
+        # On a host (no terminal) a console that reads EOF and exits 0 is a silent restart
+        # loop: fail, saying what to set. A pipe still reaches the console via `console`.
+        if sys.stdin is None or sys.stdin.closed or not sys.stdin.isatty():
+            raise CliError(NO_PLATFORM)
         log.info("no platform token set: starting the console sandbox")
         asyncio.run(app.App(config, console=app.ConsoleRun()).run())
         return 0
@@ -196,6 +213,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-if __name__ == "__main__":
+def entry() -> None:
+    """The ``digest-bot`` console script (and ``python -m bot``)."""
     with contextlib.suppress(BrokenPipeError):
         sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

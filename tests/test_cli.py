@@ -76,11 +76,40 @@ def test_console_repl_over_real_stdin() -> None:
     assert "Vladimir Putin rushed" not in out  # /quit stopped it before /summary
 
 
-def test_run_without_a_token_is_the_console() -> None:
-    done = bot(stdin="/summary 1\n")
+def test_console_on_a_pipe_answers() -> None:
+    done = bot("console", stdin="/summary 1\n")
     assert done.returncode == 0, done.stderr
     assert "1 of" in done.stdout
     assert "— The Telegraph, 9 Aug 2024" in done.stdout
+
+
+@pytest.mark.parametrize("args", [(), ("run",)])
+def test_run_without_a_token_or_a_terminal_fails_naming_the_variables(args: tuple[str]) -> None:
+    """A host's worker with no token must not exit 0 (a silent restart loop)."""
+    done = bot(*args, stdin="/summary 1\n")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "DISCORD_TOKEN" in lines[0]
+    assert "MATRIX_ACCESS_TOKEN" in lines[0]
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize("args", [(), ("console",)])
+def test_closed_stdin_is_one_line_not_a_traceback(args: tuple[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISCORD_TOKEN", "BOT_CONFIG")}
+    env["PYTHONPATH"] = str(ROOT)
+    # `digest-bot <&-`: the child starts with file descriptor 0 closed.
+    done = subprocess.run(
+        ["/bin/sh", "-c", f'exec "{sys.executable}" -m bot {" ".join(args)} <&-'],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 def test_check_default_folder_passes() -> None:
