@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.commands.base import MapSource, parse
 from bot.commands.registry import Commands
-from bot.config import Config, Secrets
+from bot.config import Config, ConfigError, Secrets
 from bot.digest.library import Library, describe
 from bot.digest.load import DigestInvalid, load_digest
 from bot.platforms.base import Adapter, PlatformError
@@ -72,7 +72,11 @@ def map_maker(config: Config) -> MapSource:
 
 
 def open_library(config: Config) -> Library:
-    """The configured digests, loaded once; problems (not additions) reported on stderr."""
+    """The configured digests, loaded once; problems (not additions) reported on stderr. A
+    digests folder that does not exist is a configuration error: nothing could ever be served."""
+    if not config.digests.is_dir():
+        where = f"{config.path}: " if config.path else ""
+        raise ConfigError(f"{where}digests: folder {config.digests} not found")
     library = Library(config.digests)
     for text in describe(library.refresh()):
         if not text.startswith("[digests] added"):
@@ -270,7 +274,7 @@ class App:
                 continue
             level = logging.WARNING if changes.problems else logging.INFO
             for line in describe(changes):
-                if self.console is not None:
-                    self.console.say(line)
+                if self.console is not None:  # the console's notices carry the time, as logs do
+                    self.console.say(f"{datetime.now().astimezone():%H:%M:%S} {line}")
                 else:
                     log.log(level, "%s", line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -212,6 +213,18 @@ def test_bad_config_is_one_clear_line(tmp_path: Path, text: str, fragment: str) 
     assert "abc" not in done.stderr
 
 
+@pytest.mark.parametrize("args", [("ask", "/digests"), ("console",), ("run",)])
+def test_a_missing_digests_folder_is_one_error_at_start(site: Path, args: tuple[str]) -> None:
+    (site / "config.yaml").write_text("digests: no-such-folder\n", "utf-8")
+    # With a token, `run` fails on the folder before it connects anywhere.
+    done = bot(*args, stdin="/digests\n", env={"DISCORD_TOKEN": "x"} if "run" in args else None)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"error: config.yaml: digests: folder {site / 'no-such-folder'} not found"
+    )
+    assert done.stdout == ""
+
+
 def test_missing_named_config() -> None:
     done = bot("check", "--config", "nowhere.yaml")
     assert done.returncode == 2
@@ -258,7 +271,7 @@ def test_console_picks_up_digests_while_running(tmp_path: Path) -> None:
     out = first + out
     assert proc.returncode == 0, err
     assert "error: no digests are loaded yet" in out
-    assert "[digests] added storm-2024-01-08" in out
+    assert re.search(r"^\d\d:\d\d:\d\d \[digests\] added storm-2024-01-08$", out, re.MULTILINE)
     assert "storm.yaml:3: invalid YAML" in out
     assert "storm-2024-01-08: the file is broken; its last good version stays live" in out
     assert out.rstrip().endswith("— The Portwell Post, 8 Jan 2024")

@@ -32,7 +32,8 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.field}: " if self.field else ""
         message = " ".join(self.message.split())  # always one line, whatever the input held
-        return f"{self.file}:{self.line}: {where}{message}"
+        at = f"{self.file}:{self.line}" if self.line > 0 else str(self.file)  # 0: the whole file
+        return f"{at}: {where}{message}"
 
 
 class DigestInvalid(Exception):
