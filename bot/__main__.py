@@ -112,11 +112,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or [_config(args).digests]
-    good, problems = app.check(paths)
-    for line in problems:
+    good, problems, warnings = app.check(paths)
+    for line in problems + warnings:
         print(line, file=sys.stderr)
-    verdict = f"{good} digest{'s' if good != 1 else ''} valid"
-    print(f"{verdict}, {len(problems)} problem{'s' if len(problems) != 1 else ''}")
+
+    def count(n: int, what: str) -> str:
+        return f"{n} {what}{'s' if n != 1 else ''}"
+
+    verdict = f"{count(good, 'digest')} valid, {count(len(problems), 'problem')}"
+    print(verdict + (f", {count(len(warnings), 'warning')}" if warnings else ""))
     return 1 if problems else 0
 
 

@@ -102,16 +102,20 @@ def platforms_from_env(
     return (DiscordRun(token) if token else None), matrix
 
 
-def check(paths: Sequence[Path]) -> tuple[int, list[str]]:
-    """Validate digest files and folders (drafts in a folder too): how many are valid, and
-    every problem as ``FILE:LINE: field: problem``."""
+def check(paths: Sequence[Path]) -> tuple[int, list[str], list[str]]:
+    """Validate digest files and folders (drafts in a folder too): how many are valid, every
+    problem as ``FILE:LINE: field: problem``, and the warnings (shown, not fatal)."""
     problems: list[str] = []
+    warnings: list[str] = []
     good = 0
     for path in paths:
         if path.is_dir():
             library = Library(path)
             problems.extend(str(p) for p in library.refresh().problems)
-            good += len(library.all())
+            for digest_id in library.ids():
+                good += 1
+                if (loaded := library.loaded(digest_id)) is not None:
+                    warnings.extend(str(w) for w in loaded.warnings)
             # Drafts are never served, but `check` of the folder checks them too.
             drafts = [p for pattern in ("*.draft.yaml", "*.draft.yml") for p in path.glob(pattern)]
             files = sorted(drafts)
@@ -122,11 +126,11 @@ def check(paths: Sequence[Path]) -> tuple[int, list[str]]:
             continue
         for file in files:
             try:
-                load_digest(file)
+                warnings.extend(str(w) for w in load_digest(file).warnings)
                 good += 1
             except DigestInvalid as exc:
                 problems.extend(str(p) for p in exc.problems)
-    return good, problems
+    return good, problems, warnings
 
 
 def ask(config: Config, line: str) -> Reply:

@@ -163,6 +163,15 @@ def test_draft_of_the_kursk_article_passes_check(tmp_path: Path) -> None:
     assert "text: articles/kursk.txt" in out.read_text()
 
 
+def test_check_shows_warnings_but_passes(write_digest: WriteDigest) -> None:
+    data = base_digest()
+    data["sources"]["mayor"] = {"name": "The mayor", "kind": "official"}
+    done = bot("check", str(write_digest(data)))
+    assert done.returncode == 0, done.stderr
+    assert "sources.mayor: warning: no item uses this source" in done.stderr
+    assert done.stdout.strip() == "1 digest valid, 0 problems, 1 warning"
+
+
 def test_check_missing_path() -> None:
     done = bot("check", "no/such.yaml")
     assert done.returncode == 1

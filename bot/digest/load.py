@@ -50,6 +50,8 @@ class Loaded:
     path: Path
     article_path: Path
     article_text: str
+    warnings: tuple[Problem, ...] = ()
+    """What ``check`` shows but does not refuse (a source no item uses)."""
 
 
 def dotted(path: Path_) -> str:
@@ -116,6 +118,32 @@ def _message(error: Any) -> str:
     return message.removeprefix("Value error, ")
 
 
+def _value_message(value: object) -> str:
+    """A figure's value in the editor's words, not pydantic's union of types."""
+    if isinstance(value, str) and re.fullmatch(r"[\d.,\s]+", value) and "," in value:
+        plain = value.replace(",", "").replace(" ", "")
+        return f"write {plain} without the comma, or [low, high] for a range"
+    if isinstance(value, str) and re.fullmatch(
+        r"\s*\d+(\.\d+)?\s*[-\u2013]\s*\d+(\.\d+)?\s*", value
+    ):
+        low, high = re.split(r"\s*[-\u2013]\s*", value.strip())
+        return f"write a range as [{low}, {high}]"
+    return "must be a number (945, 5.7), or [low, high] for a range"
+
+
+def _raw(parsed: Parsed, path: Path_) -> object:
+    """The value at ``path`` in the file as parsed (None where there is none)."""
+    node: object = parsed.data
+    for part in path:
+        if isinstance(node, dict) and isinstance(part, str):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return None
+    return node
+
+
 def _schema_problems(file: Path, parsed: Parsed, exc: ValidationError) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[Path_, str]] = set()
@@ -124,6 +152,12 @@ def _schema_problems(file: Path, parsed: Parsed, exc: ValidationError) -> list[P
         if path[:1] == ("schema_",):
             path = ("schema", *path[1:])
         message = _message(error)
+        if path[:1] == ("figures",) and path[2:3] == ("value",) and error["type"] != "value_error":
+            # int | float | [low, high] fails three ways at once: say it once, plainly.
+            path = path[:3]
+            message = _value_message(
+                error["input"] if len(error["loc"]) == 3 else _raw(parsed, path)
+            )
         if (path, message) in seen:
             continue
         seen.add((path, message))
@@ -131,24 +165,39 @@ def _schema_problems(file: Path, parsed: Parsed, exc: ValidationError) -> list[P
     return problems
 
 
-def _verify(file: Path, parsed: Parsed, digest: Digest, article: str) -> list[Problem]:
+Groups = list[tuple[str, list[tuple[int, Item]]]]
+
+
+def _groups(digest: Digest) -> Groups:
+    return [
+        (name, list(enumerate(items)))
+        for name, items in (
+            ("summary", digest.summary),
+            ("figures", digest.figures),
+            ("places", digest.places),
+        )
+    ]
+
+
+def _verify(
+    file: Path, parsed: Parsed, sources: Iterable[str], groups: Groups, article: str
+) -> list[Problem]:
     """The rules that need the article or several fields: sources, quotes, numbers, debris."""
     problems: list[Problem] = []
     haystack = normalise(article)
+    sources = set(sources)
 
     def report(path: Path_, message: str) -> None:
         problems.append(Problem(file, parsed.line_of(path), dotted(path), message))
 
-    groups: list[tuple[str, tuple[Item, ...]]] = [
-        ("summary", digest.summary),
-        ("figures", digest.figures),
-        ("places", digest.places),
-    ]
+    places: list[tuple[int, Place]] = []
     for group, items in groups:
-        for index, item in enumerate(items):
+        for index, item in items:
             at: Path_ = (group, index)
-            if item.source not in digest.sources:
-                known = ", ".join(sorted(digest.sources))
+            if isinstance(item, Place):
+                places.append((index, item))
+            if item.source not in sources:
+                known = ", ".join(sorted(sources))
                 report((*at, "source"), f"no source '{item.source}' (sources: {known})")
             quote = normalise(item.quote)
             if is_debris(item.quote):
@@ -166,7 +215,7 @@ def _verify(file: Path, parsed: Parsed, digest: Digest, article: str) -> list[Pr
             if text and is_debris(text):
                 report(at, "scraping debris cannot be an item")
     names: dict[str, int] = {}
-    for index, place in enumerate(digest.places):
+    for index, place in places:
         key = fold(place.name)
         if key in names:
             report(("places", index, "name"), f"'{place.name}' is already places[{names[key]}]")
@@ -178,13 +227,79 @@ def article_path(file: Path, digest: Digest) -> Path:
     return (file.parent / digest.article.text).resolve()
 
 
+def _article(file: Path, parsed: Parsed, text: str) -> tuple[Path, str]:
+    """The article's path and text; ``DigestInvalid`` if it escapes the folder or is unreadable."""
+    folder = file.parent.resolve()
+    source = (file.parent / text).resolve()
+    at = parsed.line_of(("article", "text"))
+    if not source.is_relative_to(folder):
+        message = f"{text!r} is outside the digest's folder"
+        raise DigestInvalid([Problem(file, at, "article.text", message)])
+    try:
+        return source, read_text(source, MAX_ARTICLE_BYTES, "article text")
+    except DigestInvalid as exc:
+        problems = [
+            Problem(file, at, "article.text", f"{p.file}: {p.message}") for p in exc.problems
+        ]
+        raise DigestInvalid(problems) from None
+
+
+_ITEM_MODELS: dict[str, type[Item]] = {"summary": SummaryPoint, "figures": Figure, "places": Place}
+
+
+def _salvage(file: Path, parsed: Parsed) -> list[Problem]:
+    """After a schema failure, verify the items that are valid on their own against the article,
+    so the editor sees every problem in one pass. Nothing here is reported twice: an item that
+    fails its schema is skipped, and a file without a readable article yields nothing more."""
+    data = parsed.data
+    if not isinstance(data, dict):
+        return []
+    article = data.get("article")
+    text = article.get("text") if isinstance(article, dict) else None
+    sources = data.get("sources")
+    if not isinstance(text, str) or not isinstance(sources, dict):
+        return []
+    try:
+        _, article_text = _article(file, parsed, text)
+    except DigestInvalid:
+        return []
+    groups: Groups = []
+    for group, model in _ITEM_MODELS.items():
+        raw = data.get(group)
+        items: list[tuple[int, Item]] = []
+        for index, entry in enumerate(raw if isinstance(raw, list) else []):
+            try:
+                items.append((index, model.model_validate(entry)))
+            except ValidationError:
+                continue
+        groups.append((group, items))
+    return _verify(file, parsed, sources, groups, article_text)
+
+
+def _unused_sources(file: Path, parsed: Parsed, digest: Digest) -> tuple[Problem, ...]:
+    used = {i.source for i in (*digest.summary, *digest.figures, *digest.places)}
+    return tuple(
+        Problem(
+            file,
+            parsed.line_of(("sources", key)),
+            f"sources.{key}",
+            "warning: no item uses this source (the digest still loads)",
+        )
+        for key in digest.sources
+        if key not in used
+    )
+
+
 def load_digest(file: Path) -> Loaded:
     """Load and verify ``file``; raise ``DigestInvalid`` with every problem found."""
     text = read_text(file, MAX_DIGEST_BYTES, "digest file")
     try:
         parsed = parse(text)
     except YamlProblem as exc:
-        raise DigestInvalid([Problem(file, exc.line, dotted(exc.path), exc.message)]) from None
+        message = exc.message
+        if "mapping values are not allowed" in message:  # `what: closest point: Korenevo`
+            message += " — a text with ': ' in it needs quotes: put the text in quotes"
+        raise DigestInvalid([Problem(file, exc.line, dotted(exc.path), message)]) from None
     if not isinstance(parsed.data, dict):
         raise DigestInvalid([Problem(file, 1, "", "a digest is a mapping (schema: 1, id: …)")])
     if parsed.data.get("schema") != 1:
@@ -194,21 +309,12 @@ def load_digest(file: Path) -> Loaded:
     try:
         digest = Digest.model_validate(parsed.data)
     except ValidationError as exc:
-        raise DigestInvalid(_schema_problems(file, parsed, exc)) from None
-    folder = file.parent.resolve()
-    source = article_path(file, digest)
-    at = parsed.line_of(("article", "text"))
-    if not source.is_relative_to(folder):
-        message = f"{digest.article.text!r} is outside the digest's folder"
-        raise DigestInvalid([Problem(file, at, "article.text", message)])
-    try:
-        article = read_text(source, MAX_ARTICLE_BYTES, "article text")
-    except DigestInvalid as exc:
-        problems = [
-            Problem(file, at, "article.text", f"{p.file}: {p.message}") for p in exc.problems
-        ]
-        raise DigestInvalid(problems) from None
-    problems = _verify(file, parsed, digest, article)
+        # Report everything at once: a bad `lat` must not hide a quote that is not verbatim.
+        problems = _schema_problems(file, parsed, exc) + _salvage(file, parsed)
+        raise DigestInvalid(sorted(problems, key=lambda p: p.line)) from None
+    source, article = _article(file, parsed, digest.article.text)
+    problems = _verify(file, parsed, digest.sources, _groups(digest), article)
     if problems:
         raise DigestInvalid(problems)
-    return Loaded(digest=digest, path=file, article_path=source, article_text=article)
+    warnings = _unused_sources(file, parsed, digest)
+    return Loaded(digest, file, source, article, warnings)
