@@ -186,10 +186,21 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Stderr:
+    """Whatever ``sys.stderr`` is at the time of writing: while the console's line editor runs
+    it is the editor's proxy, so a log line prints above the prompt instead of through it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def _logging(config: Config) -> None:
     logging.basicConfig(
         level=config.log_level,
-        stream=sys.stderr,
+        stream=_Stderr(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

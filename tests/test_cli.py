@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -286,38 +287,65 @@ def test_console_picks_up_digests_while_running(tmp_path: Path) -> None:
     assert out.rstrip().endswith("— The Portwell Post, 8 Jan 2024")
 
 
-def test_interactive_console_on_a_terminal() -> None:
-    """On a real terminal the REPL greets, prompts, answers and leaves on Ctrl-D."""
+def test_interactive_console_on_a_terminal(site: Path) -> None:
+    """On a real terminal the REPL is a line editor: Tab completes commands and places, Up
+    recalls the last line, a reload notice arriving at the prompt is printed above it and the
+    prompt redrawn, and Ctrl-D leaves with exit 0."""
     import pty
     import select
+    import time
 
+    (site / "digests" / "articles" / "storm.txt").write_text(ARTICLE, "utf-8")
+    (site / "config.yaml").write_text("digests: digests\nreload_seconds: 0.2\n", "utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("DISCORD_TOKEN", "BOT_CONFIG")}
-    env["PYTHONPATH"] = str(ROOT)
+    env.update(PYTHONPATH=str(ROOT), TERM="xterm", COLUMNS="120", LINES="40")
     pid, fd = pty.fork()
     if pid == 0:  # the child: the bot on the terminal, in the test's site
         os.execve(sys.executable, [sys.executable, "-m", "bot", "console"], env)
     seen = b""
+    PROMPT = b"digest-bot>"  # the editor draws the prompt's trailing space as a cursor move
 
-    def read_until(marker: bytes, timeout: float = 20.0) -> None:
+    def read_until(marker: bytes, timeout: float = 20.0, count: int = 1) -> None:
         nonlocal seen
-        import time
-
         end = time.monotonic() + timeout
-        while marker not in seen and time.monotonic() < end:
+        while seen.count(marker) < count and time.monotonic() < end:
             ready, _, _ = select.select([fd], [], [], 0.1)
             if ready:
                 try:
-                    seen += os.read(fd, 65536)
+                    chunk = os.read(fd, 65536)
                 except OSError:
                     break
-        assert marker in seen, seen.decode(errors="replace")[-2000:]
+                if b"\x1b[6n" in chunk:  # the editor asks where the cursor is: answer as a terminal
+                    os.write(fd, b"\x1b[1;1R")
+                seen += chunk
+        assert seen.count(marker) >= count, seen.decode(errors="replace")[-3000:]
 
-    read_until(b"digest-bot> ")
-    assert b"the same commands as in chat" in seen
-    os.write(fd, b"/where Pokrovsk\n")
-    read_until(b"Pokrovsk (Donetsk oblast, Ukraine)")
-    read_until(b"digest-bot> ", 5)
-    os.write(fd, b"\x04")  # Ctrl-D
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
+    def settle(seconds: float = 0.5) -> None:
+        """Let the editor take in a key (Tab's completion runs after the key arrives)."""
+        with contextlib.suppress(AssertionError):
+            read_until(b"\x00never\x00", seconds)
+
+    try:
+        read_until(PROMPT)
+        assert b"the same commands as in chat" in seen
+        for keys in (b"/whe", b"\t", b" Pokr", b"\t", b"\r"):  # Tab completes /where, Pokrovsk
+            os.write(fd, keys)
+            settle()
+        read_until(b"Pokrovsk (Donetsk oblast, Ukraine)")
+        read_until(PROMPT, 5, count=2)
+        os.write(fd, b"\x1b[A\r")  # Up: the last line again
+        read_until(b"Pokrovsk (Donetsk oblast, Ukraine)", count=2)
+        read_until(PROMPT, 5, count=3)
+        mark = len(seen)
+        (site / "digests" / "storm.yaml").write_text(dump(base_digest()), "utf-8")
+        notice = b"[digests] added storm-2024-01-08"
+        read_until(notice)
+        settle(2)
+        assert PROMPT in seen[seen.index(notice, mark) :], seen[mark:]  # redrawn below it
+        assert b"^[[A" not in seen
+        assert b"no command '/'" not in seen
+        os.write(fd, b"\x04")  # Ctrl-D
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
     assert os.WEXITSTATUS(status) == 0
