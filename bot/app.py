@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.commands.base import MapSource, parse
+from bot.commands.base import SHELL, MapSource, Request, parse
 from bot.commands.registry import Commands
 from bot.config import Config, ConfigError, Secrets
 from bot.digest.library import Library, describe
@@ -134,8 +134,24 @@ def check(paths: Sequence[Path]) -> tuple[int, list[str], list[str]]:
 
 
 def ask(config: Config, line: str) -> Reply:
-    """One answer, as the console would give it (``python -m bot ask``)."""
-    return Commands(open_library(config), map_maker(config)).answer_now(parse(line))
+    """One answer, as the console would give it (``digest-bot ask``). Commands that wait on the
+    bot's services (``/schedule list``) get the schedules from the database, read-only: no
+    scheduler starts, so nothing is posted or caught up from here."""
+    library = open_library(config)
+    request = parse(line)
+    if request.command != "schedule":
+        return Commands(library, map_maker(config)).answer_now(request)
+    return asyncio.run(_ask_schedules(config, library, request))
+
+
+async def _ask_schedules(config: Config, library: Library, request: Request) -> Reply:
+    store = Store(config.database_url)
+    try:
+        scheduler = Scheduler(library, store, catch_up=config.catch_up)
+        await scheduler.load(config.schedules)
+        return await Commands(library, None, scheduler).answer(request, SHELL)
+    finally:
+        store.close()
 
 
 async def sync_discord(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.base import Request, parse
-from bot.commands.registry import Commands
+from bot.commands.base import CommandSpec, Request, parse
+from bot.commands.registry import Commands, specs
 from bot.digest.library import Library
 from bot.digest.model import Digest, Place
 from tests.helpers import KURSK, answer, reading_commands
@@ -210,3 +210,17 @@ def test_digests_lists_the_newest_25_and_filters(tmp_path: Path) -> None:
     assert reply.note is not None
     assert "25 of 30" in reply.note
     assert len(answer(library, parse("/digests generated-00017")).lines) == 1
+
+
+@pytest.mark.parametrize("spec", specs(), ids=lambda s: s.name)
+def test_every_command_has_help(library: Library, spec: CommandSpec) -> None:
+    """/help NAME (or /help /NAME) explains each command: its usage, every option, an example."""
+    for topic in (spec.name, f"/{spec.name}"):
+        reply = answer(library, parse(f"/help {topic}"))
+        assert reply.error is None, reply.error
+        assert reply.title == f"{spec.usage} — {spec.description}"
+        texts = [line.text for line in reply.lines]
+        assert [t for t in texts if not t.startswith("Example: ")] == [
+            f"{o.name}: {o.description}" for o in spec.options
+        ]
+        assert f"Example: {spec.example}" in texts

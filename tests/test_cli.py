@@ -173,6 +173,27 @@ def test_check_shows_warnings_but_passes(write_digest: WriteDigest) -> None:
     assert done.stdout.strip() == "1 digest valid, 0 problems, 1 warning"
 
 
+def test_ask_reaches_schedule_list_and_help(site: Path) -> None:
+    (site / "config.yaml").write_text(
+        "digests: digests\nschedules:\n"
+        "  - {platform: console, channel: news, cron: '0 8 * * mon-fri', timezone: Europe/Kyiv}\n"
+        "  - {platform: discord, channel: '1100000000000000200', cron: '30 9 * * sat'}\n",
+        "utf-8",
+    )
+    listed = bot("ask", "/schedule list")
+    assert listed.returncode == 0, listed.stderr
+    lines = [line for line in listed.stdout.splitlines() if line.startswith("• ")]
+    assert len(lines) == 2, listed.stdout  # the shell sees every platform's schedules
+    assert any("news" in line and "next" in line for line in lines)
+    assert bot("ask", "/schedule").stdout == listed.stdout
+    added = bot("ask", "/schedule add cron:'0 8 * * mon'")
+    assert added.returncode == 2
+    assert "here only /schedule list" in added.stderr
+    helped = bot("ask", "/help schedule")
+    assert helped.returncode == 0, helped.stderr
+    assert "cron: add: when" in helped.stdout
+
+
 def test_check_missing_path() -> None:
     done = bot("check", "no/such.yaml")
     assert done.returncode == 1

@@ -29,6 +29,8 @@ from bot.digest.library import Library
 from bot.digest.model import fold
 from bot.reply import Line, Reply, Section
 
+RUNNING = "`make run` or `digest-bot console`"
+
 
 def _help(ctx: Context, request: Request, caller: Caller) -> Reply:
     topic = (request.text("command") or " ".join(request.args)).lstrip("/!").strip()
@@ -154,9 +156,7 @@ class Commands:
         try:
             command = self._resolve(request)
             if command.run is None:  # it waits on the running bot's services
-                raise UserError(
-                    f"/{command.name} works only in a running bot: `python -m bot run` or `console`"
-                )
+                raise UserError(f"/{command.name} works only in a running bot: {RUNNING}")
             return command.run(self.context, request, caller)
         except UserError as exc:
             return Reply.failure(str(exc))
