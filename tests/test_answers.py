@@ -224,3 +224,45 @@ def test_every_command_has_help(library: Library, spec: CommandSpec) -> None:
             f"{o.name}: {o.description}" for o in spec.options
         ]
         assert f"Example: {spec.example}" in texts
+
+
+def error(library: Library, line: str) -> str:
+    reply = answer(library, parse(line))
+    assert reply.error is not None, line
+    return reply.error
+
+
+def test_a_query_of_no_letters_matches_nothing(library: Library) -> None:
+    assert error(library, "/figures 💥") == (
+        "no figure matches '💥' — /figures with no query lists them all"
+    )
+
+
+def test_a_word_in_several_place_names_lists_them_all(library: Library) -> None:
+    assert error(library, "/where oblast") == (
+        "'oblast' matches Kharkiv oblast, Donetsk oblast — say which"
+    )
+    assert answer(library, parse("/where air base")).title.startswith("Lipetsk air base")
+
+
+def test_more_points_than_there_are_says_showing_all(library: Library) -> None:
+    reply = answer(library, parse("/summary 999"))
+    assert len(reply.lines) == 17
+    assert reply.note == "There are 17 points: showing all 17."
+
+
+def test_a_long_input_is_cut_in_the_one_line_error(library: Library) -> None:
+    pasted = "Korenevo " * 333  # about 3,000 characters
+    message = error(library, f"/where {pasted}")
+    assert len(message) <= 240
+    assert "…" in message
+    assert "\n" not in message
+    assert error(library, "/where Kursck") == "no place 'Kursck' — did you mean Kursk region?"
+
+
+def test_no_figure_names_a_claimant_and_says_it_is_unknown(library: Library) -> None:
+    """'(estimate by The Telegraph) (The article does not say whose estimate this is.)' was a
+    contradiction in the Kursk digest: an estimate's note never says whose is unknown."""
+    texts = [line.text for line in answer(library, parse("/figures")).lines]
+    assert texts
+    assert [t for t in texts if "estimate by" in t and "whose" in t] == []

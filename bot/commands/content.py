@@ -99,7 +99,14 @@ def match_place(digest: Digest, name: str) -> Place | None:
         if any(fold(n) == wanted for n in place.names):
             return place
     starts = [p for p in digest.places if any(fold(n).startswith(wanted) for n in p.names)]
-    return starts[0] if len(starts) == 1 else None
+    if len(starts) == 1:
+        return starts[0]
+    within = _containing(digest, wanted)
+    return within[0] if len(within) == 1 and not starts else None
+
+
+def _containing(digest: Digest, wanted: str) -> list[Place]:
+    return [p for p in digest.places if any(wanted in fold(n) for n in p.names)]
 
 
 def find_place(digest: Digest, name: str, elsewhere: Sequence[Digest] = ()) -> Place:
@@ -114,6 +121,9 @@ def find_place(digest: Digest, name: str, elsewhere: Sequence[Digest] = ()) -> P
             f"no place '{name}' in {digest.id} — it is in {', '.join(holders)}: "
             f"/where {holders[0]} {name}"
         )
+    several = _containing(digest, fold(name)) if fold(name) else []
+    if len(several) > 1:
+        raise UserError(f"'{name}' matches {', '.join(p.name for p in several)} — say which")
     names = [p.name for p in digest.places]
     hint = suggestion(name, names) or (f" — places: {', '.join(names)}" if names else "")
     raise UserError(f"no place '{name}'{hint}")
@@ -149,6 +159,8 @@ def summary(digest: Digest, points: int | None = None, *, quotes: bool = False) 
     shown = total if points is None else min(points, total)
     lines = tuple(_line(digest, p, p.text, quotes) for p in digest.summary[:shown])
     note = f"{shown} of {total} points — /summary {total} for all" if shown < total else None
+    if points is not None and points > total:
+        note = f"There are {total} points: showing all {total}."
     return Reply(
         title=digest.title,
         sections=(Section(None, lines),),
@@ -158,8 +170,11 @@ def summary(digest: Digest, points: int | None = None, *, quotes: bool = False) 
 
 
 def matching_figures(digest: Digest, query: str) -> list[Figure]:
-    """The figures whose label, unit, claimant or quote contains ``query``."""
+    """The figures whose label, unit, claimant or quote contains ``query`` (a query of no
+    letters or digits, such as an emoji, matches nothing)."""
     needle = fold(query)
+    if not needle:
+        return []
     return [
         f
         for f in digest.figures

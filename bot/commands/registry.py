@@ -101,6 +101,22 @@ def check_options(request: Request, spec: CommandSpec) -> None:
             raise UserError(f"{name}:{value} — use one of {', '.join(option.choices)}")
 
 
+ECHO = 60
+"""Longest piece of the user's own input an error repeats; the rest is cut to '…'."""
+
+
+def failure(message: str, request: Request) -> Reply:
+    """``Reply.failure``, with long input the user typed cut short (a pasted page must not come
+    back as a one-line error)."""
+    typed = [*request.args, " ".join(request.args), *map(str, request.options.values())]
+    for text in sorted(typed, key=len, reverse=True):
+        if len(text) > ECHO and text in message:
+            message = message.replace(text, text[: ECHO - 1].rstrip() + "…")
+    if len(message) > 4 * ECHO:  # whatever else it holds, one line stays a line
+        message = message[: 4 * ECHO - 1].rstrip() + "…"
+    return Reply.failure(message)
+
+
 def refusal(spec: CommandSpec, caller: Caller) -> str:
     return f"/{spec.name} needs {caller.admin_need}" if caller.admin_need else spec.refused
 
@@ -146,7 +162,7 @@ class Commands:
             assert command.run is not None
             return await asyncio.to_thread(command.run, self.context, request, caller)
         except UserError as exc:
-            return Reply.failure(str(exc))
+            return failure(str(exc), request)
 
     def answer_now(self, request: Request, caller: Caller = CONSOLE) -> Reply:
         """The same answer, computed in this thread: for one-shot use (``ask``) and tests."""
@@ -159,7 +175,7 @@ class Commands:
                 raise UserError(f"/{command.name} works only in a running bot: {RUNNING}")
             return command.run(self.context, request, caller)
         except UserError as exc:
-            return Reply.failure(str(exc))
+            return failure(str(exc), request)
 
     def suggest(self, kind: str, partial: str, digest_id: str | None = None) -> list[str]:
         """Autocomplete choices (at most 25); the command validates whatever is finally sent."""
