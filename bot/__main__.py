@@ -225,7 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        return 130
+        # Ctrl-C is how a person at the terminal stops the bot: a clean stop, not an error
+        # (`make run` would report "Error 130"). One-shot commands keep the shell's 130.
+        return 0 if command in (cmd_run, cmd_console) else 130
 
 
 def entry() -> None:

@@ -48,3 +48,19 @@ def test_ruff_ignores_a_leftover_build_folder(tmp_path: Path) -> None:
             [str(ruff), *command], cwd=tmp_path, capture_output=True, text=True, timeout=60
         )
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_maps_cache_is_where_the_readme_and_gitignore_say() -> None:
+    from bot.app import map_maker
+    from bot.config import load_config
+    from bot.maps import MapMaker
+
+    maker = map_maker(load_config(ROOT / "config.yaml", env={}))
+    assert isinstance(maker, MapMaker)
+    maps = maker.cache_dir
+    relative = maps.relative_to(ROOT).as_posix()
+    assert relative == ".cache/maps"
+    assert f"`{relative}`" in (ROOT / "README.md").read_text("utf-8")
+    ignored = (ROOT / ".gitignore").read_text("utf-8").split()
+    assert f"{relative.split('/')[0]}/" in ignored
+    assert "/maps-cache/" not in ignored

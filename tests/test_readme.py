@@ -113,3 +113,68 @@ def test_readme_command_works_as_printed(clone: Path, command: str) -> None:
         assert "DISCORD_TOKEN" in output
     else:
         assert done.returncode == 0, output
+
+
+@pytest.mark.parametrize("how", ["ctrl-c key", "SIGINT"])
+def test_ctrl_c_in_make_run_exits_quietly(clone: Path, tmp_path: Path, how: str) -> None:
+    """Ctrl-C at the console's prompt is a key (the editor reads it); while the bot reads a pipe
+    or serves a platform it is SIGINT to make and the bot alike. Either way: no
+    "make: *** Error 130", no traceback."""
+    import pty
+    import select
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "MATRIX_"))}
+    env["TERM"] = "xterm"
+    fifo = tmp_path / "stdin"
+    command = ["make", "run"]
+    if how == "SIGINT":  # the plain console on a pipe: Ctrl-C can only arrive as a signal
+        os.mkfifo(fifo)
+        command = ["sh", "-c", f"exec make run ARGS=console < {fifo}"]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: `make run` on a terminal, in the clone
+        os.chdir(clone)
+        os.execvpe(command[0], command, env)
+    seen = b""
+
+    def read(until: bytes | None, timeout: float) -> None:
+        nonlocal seen
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and (until is None or until not in seen):
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                if b"\x1b[6n" in chunk:
+                    os.write(fd, b"\x1b[1;1R")
+                seen += chunk
+
+    writer = None
+    try:
+        if how == "SIGINT":
+            writer = open(fifo, "w")  # noqa: SIM115 — held open so the console keeps reading
+            writer.write("/digests\n")
+            writer.flush()
+            read(b"kursk-incursion-2024-08-09", 60)
+            os.killpg(pid, signal.SIGINT)  # the terminal's foreground group: make and the bot
+        else:
+            read(b"digest-bot>", 60)
+            os.write(fd, b"\x03")
+        assert b"kursk-incursion" in seen or b"digest-bot>" in seen, seen
+        read(None, 10)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+        if writer is not None:
+            writer.close()
+    text = seen.decode(errors="replace")
+    assert "make: ***" not in text
+    assert "Traceback" not in text
+    if how == "ctrl-c key":
+        assert os.WIFEXITED(status)
+        assert os.WEXITSTATUS(status) == 0
