@@ -46,17 +46,16 @@ def find_digest(
     """The digest named by option or first word (default: newest) and the remaining words.
 
     The first word names a digest when it is its id, a start of its id or a unique word of its
-    id or title (``/summary kursk 2``). For commands that take a query, a lone word that the
-    newest digest answers as a query (``query(digest, word)``) stays a query."""
+    id or title (``/summary kursk 2``). For commands that take a query, words that the newest
+    digest answers as a query (``query(digest, words)``) stay a query."""
     args = list(request.args)
     wanted = request.text("digest")
     if wanted is None and args:
         named = _by_word(library, args[0])
         newest = library.newest()
-        lone_query = (
-            len(args) == 1 and query is not None and newest is not None and query(newest, args[0])
-        )
-        if named is not None and not lone_query:
+        # `/where Kursk region`: words the newest digest answers as a query stay a query.
+        is_query = query is not None and newest is not None and query(newest, " ".join(args))
+        if named is not None and not is_query:
             args.pop(0)
             return named, args
     if wanted is None:

@@ -155,9 +155,7 @@ def _schema_problems(file: Path, parsed: Parsed, exc: ValidationError) -> list[P
         if path[:1] == ("figures",) and path[2:3] == ("value",) and error["type"] != "value_error":
             # int | float | [low, high] fails three ways at once: say it once, plainly.
             path = path[:3]
-            message = _value_message(
-                error["input"] if len(error["loc"]) == 3 else _raw(parsed, path)
-            )
+            message = _value_message(_raw(parsed, path))
         if (path, message) in seen:
             continue
         seen.add((path, message))
@@ -221,10 +219,6 @@ def _verify(
             report(("places", index, "name"), f"'{place.name}' is already places[{names[key]}]")
         names.setdefault(key, index)
     return problems
-
-
-def article_path(file: Path, digest: Digest) -> Path:
-    return (file.parent / digest.article.text).resolve()
 
 
 def _article(file: Path, parsed: Parsed, text: str) -> tuple[Path, str]:
