@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench requirements
 run: $(STAMP)
 	$(BIN)/python -m bot $(ARGS)
 
@@ -17,6 +17,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict bot
 	$(BIN)/lint-imports
+
+# requirements.txt (for a host's buildpack) is generated from pyproject.toml; a test fails when
+# it is out of date.
+requirements:
+	$(PY) scripts/requirements.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)

@@ -1,4 +1,4 @@
-"""``python -m bot [run|console|ask|check] …`` — see ``--help``.
+"""``digest-bot [run|console|ask|check|draft|sync] …`` (or ``python -m bot``) — see ``--help``.
 
 Exit codes: 0 ok, 1 invalid digests (``check``), 2 a usage, config or user error. Every error is
 one line on stderr; no traceback reaches the user for anything they typed or wrote.
@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         help="config file (default ./config.yaml, or $BOT_CONFIG)",
     )
     parser = argparse.ArgumentParser(
-        prog="python -m bot",
+        prog="digest-bot",
         description="digest-bot: sourced news digests in chat. Without a subcommand: run.",
         parents=[common],
     )
@@ -120,16 +120,33 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or [_config(args).digests]
-    good, problems = app.check(paths)
-    for line in problems:
+    good, problems, warnings = app.check(paths)
+    for line in problems + warnings:
         print(line, file=sys.stderr)
-    verdict = f"{good} digest{'s' if good != 1 else ''} valid"
-    print(f"{verdict}, {len(problems)} problem{'s' if len(problems) != 1 else ''}")
+
+    def count(n: int, what: str) -> str:
+        return f"{n} {what}{'s' if n != 1 else ''}"
+
+    verdict = f"{count(good, 'digest')} valid, {count(len(problems), 'problem')}"
+    print(verdict + (f", {count(len(warnings), 'warning')}" if warnings else ""))
     return 1 if problems else 0
+
+
+NO_PLATFORM = (
+    "no platform token set and no terminal for the console: set DISCORD_TOKEN, or "
+    "MATRIX_HOMESERVER, MATRIX_USER_ID and MATRIX_ACCESS_TOKEN (or MATRIX_PASSWORD)"
+)
+
+
+def _need_stdin() -> None:
+    """``digest-bot <&-`` leaves ``sys.stdin`` None: one line, not a traceback."""
+    if sys.stdin is None or sys.stdin.closed:
+        raise CliError("the console reads commands from stdin, and stdin is closed")
 
 
 def cmd_console(args: argparse.Namespace) -> int:
     config = _config(args)
+    _need_stdin()
     _logging(config)
     asyncio.run(app.App(config, console=app.ConsoleRun()).run())
     return 0
@@ -143,6 +160,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except app.PlatformError as exc:
         raise CliError(str(exc)) from None
     if discord is None and matrix is None:
+        # On a host (no terminal) a console that reads EOF and exits 0 is a silent restart
+        # loop: fail, saying what to set. A pipe still reaches the console via `console`.
+        if sys.stdin is None or sys.stdin.closed or not sys.stdin.isatty():
+            raise CliError(NO_PLATFORM)
         log.info("no platform token set: starting the console sandbox")
         asyncio.run(app.App(config, console=app.ConsoleRun()).run())
         return 0
@@ -181,10 +202,21 @@ def cmd_review(args: argparse.Namespace) -> int:
     return pipeline_cli.review(args, _config(args))
 
 
+class _Stderr:
+    """Whatever ``sys.stderr`` is at the time of writing: while the console's line editor runs
+    it is the editor's proxy, so a log line prints above the prompt instead of through it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def _logging(config: Config) -> None:
     logging.basicConfig(
         level=config.log_level,
-        stream=sys.stderr,
+        stream=_Stderr(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -211,9 +243,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        return 130
+        # Ctrl-C is how a person at the terminal stops the bot: a clean stop, not an error
+        # (`make run` would report "Error 130"). One-shot commands keep the shell's 130.
+        return 0 if command in (cmd_run, cmd_console) else 130
+
+
+def entry() -> None:
+    """The ``digest-bot`` console script (and ``python -m bot``)."""
+    with contextlib.suppress(BrokenPipeError):
+        sys.exit(main())
 
 
 if __name__ == "__main__":
-    with contextlib.suppress(BrokenPipeError):
-        sys.exit(main())
+    entry()

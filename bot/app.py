@@ -18,9 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.commands.base import MapSource, parse
+from bot.commands.base import SHELL, MapSource, Request, parse
 from bot.commands.registry import Commands
-from bot.config import Config, Secrets
+from bot.config import Config, ConfigError, Secrets
 from bot.digest.library import Library, describe
 from bot.digest.load import DigestInvalid, load_digest
 from bot.platforms.base import Adapter, PlatformError
@@ -75,7 +75,11 @@ def map_maker(config: Config) -> MapSource:
 
 
 def open_library(config: Config) -> Library:
-    """The configured digests, loaded once; problems (not additions) reported on stderr."""
+    """The configured digests, loaded once; problems (not additions) reported on stderr. A
+    digests folder that does not exist is a configuration error: nothing could ever be served."""
+    if not config.digests.is_dir():
+        where = f"{config.path}: " if config.path else ""
+        raise ConfigError(f"{where}digests: folder {config.digests} not found")
     library = Library(config.digests, cache=config.cache / "verified")
     for text in describe(library.refresh()):
         if not text.startswith("[digests] added"):
@@ -101,16 +105,20 @@ def platforms_from_env(
     return (DiscordRun(token) if token else None), matrix
 
 
-def check(paths: Sequence[Path]) -> tuple[int, list[str]]:
-    """Validate digest files and folders (drafts in a folder too): how many are valid, and
-    every problem as ``FILE:LINE: field: problem``."""
+def check(paths: Sequence[Path]) -> tuple[int, list[str], list[str]]:
+    """Validate digest files and folders (drafts in a folder too): how many are valid, every
+    problem as ``FILE:LINE: field: problem``, and the warnings (shown, not fatal)."""
     problems: list[str] = []
+    warnings: list[str] = []
     good = 0
     for path in paths:
         if path.is_dir():
             library = Library(path)
             problems.extend(str(p) for p in library.refresh().problems)
-            good += len(library.all())
+            for digest_id in library.ids():
+                good += 1
+                if (loaded := library.loaded(digest_id)) is not None:
+                    warnings.extend(str(w) for w in loaded.warnings)
             # Drafts are never served, but `check` of the folder checks them too.
             drafts = [p for pattern in ("*.draft.yaml", "*.draft.yml") for p in path.glob(pattern)]
             files = sorted(drafts)
@@ -121,16 +129,32 @@ def check(paths: Sequence[Path]) -> tuple[int, list[str]]:
             continue
         for file in files:
             try:
-                load_digest(file)
+                warnings.extend(str(w) for w in load_digest(file).warnings)
                 good += 1
             except DigestInvalid as exc:
                 problems.extend(str(p) for p in exc.problems)
-    return good, problems
+    return good, problems, warnings
 
 
 def ask(config: Config, line: str) -> Reply:
-    """One answer, as the console would give it (``python -m bot ask``)."""
-    return Commands(open_library(config), map_maker(config)).answer_now(parse(line))
+    """One answer, as the console would give it (``digest-bot ask``). Commands that wait on the
+    bot's services (``/schedule list``) get the schedules from the database, read-only: no
+    scheduler starts, so nothing is posted or caught up from here."""
+    library = open_library(config)
+    request = parse(line)
+    if request.command != "schedule":
+        return Commands(library, map_maker(config)).answer_now(request)
+    return asyncio.run(_ask_schedules(config, library, request))
+
+
+async def _ask_schedules(config: Config, library: Library, request: Request) -> Reply:
+    store = Store(config.database_url)
+    try:
+        scheduler = Scheduler(library, store, catch_up=config.catch_up)
+        await scheduler.load(config.schedules)
+        return await Commands(library, None, scheduler).answer(request, SHELL)
+    finally:
+        store.close()
 
 
 async def sync_discord(
@@ -311,7 +335,7 @@ class App:
                 continue
             level = logging.WARNING if changes.problems else logging.INFO
             for line in describe(changes):
-                if self.console is not None:
-                    self.console.say(line)
+                if self.console is not None:  # the console's notices carry the time, as logs do
+                    self.console.say(f"{datetime.now().astimezone():%H:%M:%S} {line}")
                 else:
                     log.log(level, "%s", line)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -232,13 +232,28 @@ def load_config(path: Path, *, required: bool = True, env: dict[str, str] | None
         error = exc.errors()[0]
         where = tuple(error["loc"])
         message = str(error["msg"])
-        if error["type"] == "extra_forbidden" and len(where) == 1:
-            known = ", ".join(_File.model_fields)
-            message = f"unknown key (known keys: {known})"
-        elif error["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling; config.yaml's comments list the keys)"
+        if error["type"] == "extra_forbidden":
+            section = _model_at(where)
+            keys = ", ".join(section.model_fields) if section else ""
+            inside = f" in {_dotted(where[:-1])}" if len(where) > 1 else ""
+            message = f"unknown key{inside} (known keys: {keys})"
         raise ConfigError(f"{path}:{parsed.line_of(where)}: {_dotted(where)}: {message}") from None
     return _resolve(path, path.parent, model, env, parsed.line_of)
+
+
+def _model_at(where: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The section (model) that holds the key at ``where``: a typo inside ``matrix:`` lists
+    matrix's keys, not the top level's."""
+    model: type[BaseModel] | None = _File
+    for part in where[:-1]:
+        if isinstance(part, int) or model is None:
+            continue  # a list's item: the list's model is already in hand
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        found = [field.annotation, *get_args(field.annotation)]
+        model = next((m for m in found if isinstance(m, type) and issubclass(m, BaseModel)), None)
+    return model
 
 
 def _read(path: Path) -> str:

@@ -30,7 +30,9 @@ from bot.schedules.budget import BudgetLimits
 from bot.schedules.spec import Limits, ScheduleSpec
 
 ROOT = Path(__file__).resolve().parents[1]
-KURSK = ROOT / "digests" / "kursk-2024-08-09.yaml"
+KURSK = ROOT / "tests" / "data" / "kursk" / "kursk-2024-08-09.yaml"
+"""The Kursk sample digest, the tests' own copy: the repository's ``digests/`` is a newsroom's
+content, and a second digest there must not change any test."""
 
 ARTICLE = """Storm closes the harbour
 The harbour at Portwell was closed on Monday after a storm damaged 14 boats.

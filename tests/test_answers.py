@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.base import Request, parse
-from bot.commands.registry import Commands
+from bot.commands.base import CommandSpec, Request, parse
+from bot.commands.registry import Commands, specs
 from bot.digest.library import Library
 from bot.digest.model import Digest, Place
 from tests.helpers import KURSK, answer, reading_commands
@@ -210,3 +210,64 @@ def test_digests_lists_the_newest_25_and_filters(tmp_path: Path) -> None:
     assert reply.note is not None
     assert "25 of 30" in reply.note
     assert len(answer(library, parse("/digests generated-00017")).lines) == 1
+
+
+@pytest.mark.parametrize("spec", specs(), ids=lambda s: s.name)
+def test_every_command_has_help(library: Library, spec: CommandSpec) -> None:
+    """/help NAME (or /help /NAME) explains each command: its usage, every option, an example."""
+    for topic in (spec.name, f"/{spec.name}"):
+        reply = answer(library, parse(f"/help {topic}"))
+        assert reply.error is None, reply.error
+        assert reply.title == f"{spec.usage} — {spec.description}"
+        texts = [line.text for line in reply.lines]
+        subcommands = [
+            f"{f'/{spec.name} {sub.name} ' + ' '.join(f'{o.name}:' for o in sub.options)}".strip()
+            + f" — {sub.description}"
+            for sub in spec.subcommands
+        ]
+        assert [t for t in texts if not t.startswith("Example: ")] == [
+            f"{o.name}: {o.description}" for o in spec.options
+        ] + subcommands
+        assert f"Example: {spec.example}" in texts
+
+
+def error(library: Library, line: str) -> str:
+    reply = answer(library, parse(line))
+    assert reply.error is not None, line
+    return reply.error
+
+
+def test_a_query_of_no_letters_matches_nothing(library: Library) -> None:
+    assert error(library, "/figures 💥") == (
+        "no figure matches '💥' — /figures with no query lists them all"
+    )
+
+
+def test_a_word_in_several_place_names_lists_them_all(library: Library) -> None:
+    assert error(library, "/where oblast") == (
+        "'oblast' matches Kharkiv oblast, Donetsk oblast — say which"
+    )
+    assert answer(library, parse("/where air base")).title.startswith("Lipetsk air base")
+
+
+def test_more_points_than_there_are_says_showing_all(library: Library) -> None:
+    reply = answer(library, parse("/summary 999"))
+    assert len(reply.lines) == 17
+    assert reply.note == "There are 17 points: showing all 17."
+
+
+def test_a_long_input_is_cut_in_the_one_line_error(library: Library) -> None:
+    pasted = "Korenevo " * 333  # about 3,000 characters
+    message = error(library, f"/where {pasted}")
+    assert len(message) <= 240
+    assert "…" in message
+    assert "\n" not in message
+    assert error(library, "/where Kursck") == "no place 'Kursck' — did you mean Kursk region?"
+
+
+def test_no_figure_names_a_claimant_and_says_it_is_unknown(library: Library) -> None:
+    """'(estimate by The Telegraph) (The article does not say whose estimate this is.)' was a
+    contradiction in the Kursk digest: an estimate's note never says whose is unknown."""
+    texts = [line.text for line in answer(library, parse("/figures")).lines]
+    assert texts
+    assert [t for t in texts if "estimate by" in t and "whose" in t] == []

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ARTICLE, ROOT, WriteDigest, base_digest, dump
+from tests.helpers import ARTICLE, KURSK, ROOT, WriteDigest, base_digest, dump
+
+
+@pytest.fixture(autouse=True)
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every CLI test runs in a newsroom of its own: ``./config.yaml`` and ``./digests`` holding
+    the tests' Kursk digest only, never the repository's ``digests/``."""
+    here = tmp_path / "site"
+    shutil.copytree(KURSK.parent, here / "digests")
+    (here / "config.yaml").write_text("digests: digests\nreload_seconds: 0\n", "utf-8")
+    monkeypatch.chdir(here)
+    return here
 
 
 def bot(
-    *args: str, stdin: str | None = None, cwd: Path = ROOT, env: dict[str, str] | None = None
+    *args: str,
+    stdin: str | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     full_env = {
         k: v
@@ -61,11 +78,40 @@ def test_console_repl_over_real_stdin() -> None:
     assert "Vladimir Putin rushed" not in out  # /quit stopped it before /summary
 
 
-def test_run_without_a_token_is_the_console() -> None:
-    done = bot(stdin="/summary 1\n")
+def test_console_on_a_pipe_answers() -> None:
+    done = bot("console", stdin="/summary 1\n")
     assert done.returncode == 0, done.stderr
     assert "1 of" in done.stdout
     assert "— The Telegraph, 9 Aug 2024" in done.stdout
+
+
+@pytest.mark.parametrize("args", [(), ("run",)])
+def test_run_without_a_token_or_a_terminal_fails_naming_the_variables(args: tuple[str]) -> None:
+    """A host's worker with no token must not exit 0 (a silent restart loop)."""
+    done = bot(*args, stdin="/summary 1\n")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "DISCORD_TOKEN" in lines[0]
+    assert "MATRIX_ACCESS_TOKEN" in lines[0]
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize("args", [(), ("console",)])
+def test_closed_stdin_is_one_line_not_a_traceback(args: tuple[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISCORD_TOKEN", "BOT_CONFIG")}
+    env["PYTHONPATH"] = str(ROOT)
+    # `digest-bot <&-`: the child starts with file descriptor 0 closed.
+    done = subprocess.run(
+        ["/bin/sh", "-c", f'exec "{sys.executable}" -m bot {" ".join(args)} <&-'],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 def test_check_default_folder_passes() -> None:
@@ -100,7 +146,7 @@ def test_check_of_a_folder_checks_its_drafts_too(write_digest: WriteDigest, tmp_
 def test_draft_of_the_kursk_article_passes_check(tmp_path: Path) -> None:
     (tmp_path / "articles").mkdir()
     article = tmp_path / "articles" / "kursk.txt"
-    article.write_text((ROOT / "digests/articles/kursk-2024-08-09.txt").read_text(), "utf-8")
+    article.write_text((KURSK.parent / "articles" / "kursk-2024-08-09.txt").read_text(), "utf-8")
     out = tmp_path / "kursk.draft.yaml"
     done = bot(
         "draft",
@@ -116,6 +162,36 @@ def test_draft_of_the_kursk_article_passes_check(tmp_path: Path) -> None:
     checked = bot("check", str(out))
     assert checked.returncode == 0, checked.stderr
     assert "text: articles/kursk.txt" in out.read_text()
+
+
+def test_check_shows_warnings_but_passes(write_digest: WriteDigest) -> None:
+    data = base_digest()
+    data["sources"]["mayor"] = {"name": "The mayor", "kind": "official"}
+    done = bot("check", str(write_digest(data)))
+    assert done.returncode == 0, done.stderr
+    assert "sources.mayor: warning: no item uses this source" in done.stderr
+    assert done.stdout.strip() == "1 digest valid, 0 problems, 1 warning"
+
+
+def test_ask_reaches_schedule_list_and_help(site: Path) -> None:
+    (site / "config.yaml").write_text(
+        "digests: digests\nschedules:\n"
+        "  - {platform: console, channel: news, cron: '0 8 * * mon-fri', timezone: Europe/Kyiv}\n"
+        "  - {platform: discord, channel: '1100000000000000200', cron: '30 9 * * sat'}\n",
+        "utf-8",
+    )
+    listed = bot("ask", "/schedule list")
+    assert listed.returncode == 0, listed.stderr
+    lines = [line for line in listed.stdout.splitlines() if line.startswith("• ")]
+    assert len(lines) == 2, listed.stdout  # the shell sees every platform's schedules
+    assert any("news" in line and "next" in line for line in lines)
+    assert bot("ask", "/schedule").stdout == listed.stdout
+    added = bot("ask", "/schedule add cron:'0 8 * * mon'")
+    assert added.returncode == 2
+    assert "here only /schedule list" in added.stderr
+    helped = bot("ask", "/help schedule")
+    assert helped.returncode == 0, helped.stderr
+    assert "cron: add: when" in helped.stdout
 
 
 def test_check_missing_path() -> None:
@@ -168,6 +244,18 @@ def test_bad_config_is_one_clear_line(tmp_path: Path, text: str, fragment: str) 
     assert "abc" not in done.stderr
 
 
+@pytest.mark.parametrize("args", [("ask", "/digests"), ("console",), ("run",)])
+def test_a_missing_digests_folder_is_one_error_at_start(site: Path, args: tuple[str]) -> None:
+    (site / "config.yaml").write_text("digests: no-such-folder\n", "utf-8")
+    # With a token, `run` fails on the folder before it connects anywhere.
+    done = bot(*args, stdin="/digests\n", env={"DISCORD_TOKEN": "x"} if "run" in args else None)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"error: config.yaml: digests: folder {site / 'no-such-folder'} not found"
+    )
+    assert done.stdout == ""
+
+
 def test_missing_named_config() -> None:
     done = bot("check", "--config", "nowhere.yaml")
     assert done.returncode == 2
@@ -214,45 +302,71 @@ def test_console_picks_up_digests_while_running(tmp_path: Path) -> None:
     out = first + out
     assert proc.returncode == 0, err
     assert "error: no digests are loaded yet" in first
-    assert "[digests] added storm-2024-01-08" in out
+    assert re.search(r"^\d\d:\d\d:\d\d \[digests\] added storm-2024-01-08$", out, re.MULTILINE)
     assert "storm.yaml:3: invalid YAML" in out
     assert "storm-2024-01-08: the file is broken; its last good version stays live" in out
     assert out.rstrip().endswith("— The Portwell Post, 8 Jan 2024")
 
 
-def test_interactive_console_on_a_terminal() -> None:
-    """On a real terminal the REPL greets, prompts, answers and leaves on Ctrl-D."""
+def test_interactive_console_on_a_terminal(site: Path) -> None:
+    """On a real terminal the REPL is a line editor: Tab completes commands and places, Up
+    recalls the last line, a reload notice arriving at the prompt is printed above it and the
+    prompt redrawn, and Ctrl-D leaves with exit 0."""
     import pty
     import select
+    import time
 
+    (site / "digests" / "articles" / "storm.txt").write_text(ARTICLE, "utf-8")
+    (site / "config.yaml").write_text("digests: digests\nreload_seconds: 0.2\n", "utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("DISCORD_TOKEN", "BOT_CONFIG")}
-    env["PYTHONPATH"] = str(ROOT)
+    env.update(PYTHONPATH=str(ROOT), TERM="xterm", COLUMNS="120", LINES="40")
     pid, fd = pty.fork()
-    if pid == 0:  # the child: the bot on the terminal
-        os.chdir(ROOT)
+    if pid == 0:  # the child: the bot on the terminal, in the test's site
         os.execve(sys.executable, [sys.executable, "-m", "bot", "console"], env)
     seen = b""
+    PROMPT = b"digest-bot>"  # the editor draws the prompt's trailing space as a cursor move
 
-    def read_until(marker: bytes, timeout: float = 20.0) -> None:
+    def read_until(marker: bytes, timeout: float = 20.0, count: int = 1) -> None:
         nonlocal seen
-        import time
-
         end = time.monotonic() + timeout
-        while marker not in seen and time.monotonic() < end:
+        while seen.count(marker) < count and time.monotonic() < end:
             ready, _, _ = select.select([fd], [], [], 0.1)
             if ready:
                 try:
-                    seen += os.read(fd, 65536)
+                    chunk = os.read(fd, 65536)
                 except OSError:
                     break
-        assert marker in seen, seen.decode(errors="replace")[-2000:]
+                if b"\x1b[6n" in chunk:  # the editor asks where the cursor is: answer as a terminal
+                    os.write(fd, b"\x1b[1;1R")
+                seen += chunk
+        assert seen.count(marker) >= count, seen.decode(errors="replace")[-3000:]
 
-    read_until(b"digest-bot> ")
-    assert b"the same commands as in chat" in seen
-    os.write(fd, b"/where Pokrovsk\n")
-    read_until(b"Pokrovsk (Donetsk oblast, Ukraine)")
-    read_until(b"digest-bot> ", 5)
-    os.write(fd, b"\x04")  # Ctrl-D
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
+    def settle(seconds: float = 0.5) -> None:
+        """Let the editor take in a key (Tab's completion runs after the key arrives)."""
+        with contextlib.suppress(AssertionError):
+            read_until(b"\x00never\x00", seconds)
+
+    try:
+        read_until(PROMPT)
+        assert b"the same commands as in chat" in seen
+        for keys in (b"/whe", b"\t", b" Pokr", b"\t", b"\r"):  # Tab completes /where, Pokrovsk
+            os.write(fd, keys)
+            settle()
+        read_until(b"Pokrovsk (Donetsk oblast, Ukraine)")
+        read_until(PROMPT, 5, count=2)
+        os.write(fd, b"\x1b[A\r")  # Up: the last line again
+        read_until(b"Pokrovsk (Donetsk oblast, Ukraine)", count=2)
+        read_until(PROMPT, 5, count=3)
+        mark = len(seen)
+        (site / "digests" / "storm.yaml").write_text(dump(base_digest()), "utf-8")
+        notice = b"[digests] added storm-2024-01-08"
+        read_until(notice)
+        settle(2)
+        assert PROMPT in seen[seen.index(notice, mark) :], seen[mark:]  # redrawn below it
+        assert b"^[[A" not in seen
+        assert b"no command '/'" not in seen
+        os.write(fd, b"\x04")  # Ctrl-D
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
     assert os.WEXITSTATUS(status) == 0

@@ -43,7 +43,7 @@ def test_a_named_file_must_exist(tmp_path: Path) -> None:
 
 def test_the_repository_config_loads(tmp_path: Path) -> None:
     config = load_config(ROOT / "config.yaml", env={})
-    assert config.digests == ROOT / "digests"
+    assert config.digests.relative_to(ROOT) == Path("digests")
 
 
 def test_every_section_and_paths_relative_to_the_file(tmp_path: Path) -> None:
@@ -129,3 +129,56 @@ def test_secrets_come_from_the_environment_and_never_print() -> None:
     assert secrets.matrix_access_token is None
     assert "abc" not in repr(secrets)
     assert "set" in repr(secrets)
+
+
+def config_error(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    return str(caught.value).split(": ", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "matrix:\n  allowed_room: []\n",
+            "matrix.allowed_room: unknown key in matrix "
+            "(known keys: allowed_rooms, msgtype, encryption, store)",
+        ),
+        (
+            "discord_pacing:\n  per_sec: 3\n",
+            "discord_pacing.per_sec: unknown key in discord_pacing "
+            "(known keys: per_second, channel_count, channel_period)",
+        ),
+        (
+            "schedules:\n  - {platform: console, channel: news, cron: '0 8 * * mon', tz: UTC}\n",
+            "schedules[0].tz: unknown key in schedules[0] "
+            "(known keys: platform, channel, cron, timezone, post, parts)",
+        ),
+        ("digest: x\n", "digest: unknown key (known keys: digests, reload_seconds, "),
+    ],
+)
+def test_a_typo_lists_the_keys_of_its_own_section(tmp_path: Path, text: str, said: str) -> None:
+    assert config_error(tmp_path, text).startswith(said)
+
+
+@pytest.mark.parametrize(
+    ("cron", "said"),
+    [
+        ("0 25 * * mon", "the hour field '25' is not valid — hour is 0-23"),
+        ("61 8 * * mon", "the minute field '61' is not valid — minute is 0-59"),
+        ("0 8 32 * mon", "the day-of-month field '32' is not valid — day-of-month is 1-31"),
+        ("0 8 * 13 mon", "the month field '13' is not valid — month is 1-12 or jan-dec"),
+        ("0 8 * * moon", "the weekday field 'moon' is not valid — weekday is mon-sun by name"),
+    ],
+)
+def test_a_bad_cron_field_says_which_its_range_and_an_example(
+    tmp_path: Path, cron: str, said: str
+) -> None:
+    text = f"schedules:\n  - {{platform: console, channel: news, cron: '{cron}'}}\n"
+    message = config_error(tmp_path, text)
+    assert message.startswith(f"schedules[0]: cron '{cron}': {said}"), message
+    assert "e.g. " in message
+    assert "Error validating" not in message

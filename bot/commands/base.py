@@ -146,6 +146,8 @@ class Caller:
 
 CONSOLE = Caller("console", "console", "console", is_admin=True)
 """The console's only user: the person at the terminal, who owns the bot."""
+SHELL = Caller("shell", "shell", "shell", is_admin=True)
+"""``digest-bot ask``: the bot's owner at a shell, outside every chat (sees every platform)."""
 
 
 class MapSource(Protocol):

@@ -91,14 +91,40 @@ def suggestion(word: str, choices: Sequence[str]) -> str:
     return f" — did you mean {keys[hit[0]]}?" if hit else ""
 
 
-def find_place(digest: Digest, name: str) -> Place:
+def match_place(digest: Digest, name: str) -> Place | None:
+    """The place called ``name`` (or one of its aliases), else the one place it starts."""
     wanted = fold(name)
+    if not wanted:
+        return None
     for place in digest.places:
-        if fold(place.name) == wanted:
+        if any(fold(n) == wanted for n in place.names):
             return place
-    starts = [p for p in digest.places if fold(p.name).startswith(wanted) and wanted]
+    starts = [p for p in digest.places if any(fold(n).startswith(wanted) for n in p.names)]
     if len(starts) == 1:
         return starts[0]
+    within = _containing(digest, wanted)
+    return within[0] if len(within) == 1 and not starts else None
+
+
+def _containing(digest: Digest, wanted: str) -> list[Place]:
+    return [p for p in digest.places if any(wanted in fold(n) for n in p.names)]
+
+
+def find_place(digest: Digest, name: str, elsewhere: Sequence[Digest] = ()) -> Place:
+    """``match_place`` or a ``UserError`` that says what would work — naming the digests in
+    ``elsewhere`` that do have the place."""
+    place = match_place(digest, name)
+    if place is not None:
+        return place
+    holders = [d.id for d in elsewhere if d.id != digest.id and match_place(d, name)]
+    if holders:
+        raise UserError(
+            f"no place '{name}' in {digest.id} — it is in {', '.join(holders)}: "
+            f"/where {holders[0]} {name}"
+        )
+    several = _containing(digest, fold(name)) if fold(name) else []
+    if len(several) > 1:
+        raise UserError(f"'{name}' matches {', '.join(p.name for p in several)} — say which")
     names = [p.name for p in digest.places]
     hint = suggestion(name, names) or (f" — places: {', '.join(names)}" if names else "")
     raise UserError(f"no place '{name}'{hint}")
@@ -106,7 +132,7 @@ def find_place(digest: Digest, name: str) -> Place:
 
 def mentions(digest: Digest, place: Place) -> list[Item]:
     """Summary points and figures whose words name the place."""
-    keys = {fold(place.name)}
+    keys = {fold(n) for n in place.names}
     first = place.name.split()[0]
     if len(first) >= 4:
         keys.add(fold(first))
@@ -135,6 +161,8 @@ def summary(digest: Digest, points: int | None = None, *, quotes: bool = False) 
     lines = tuple(_line(digest, p, p.text, quotes) for p in digest.summary[:shown])
     note = f"{shown} of {total} points — /summary {total} for all" if shown < total else None
     fixes = tuple(Line(correction_line(c)) for c in digest.corrections)
+    if points is not None and points > total:
+        note = f"There are {total} points: showing all {total}."
     return Reply(
         title=digest.title,
         sections=(Section(None, lines),) + ((Section("Corrections", fixes),) if fixes else ()),
@@ -143,18 +171,30 @@ def summary(digest: Digest, points: int | None = None, *, quotes: bool = False) 
     )
 
 
+def matching_figures(digest: Digest, query: str) -> list[Figure]:
+    """The figures whose label, unit, claimant or quote contains ``query`` (a query of no
+    letters or digits, such as an emoji, matches nothing)."""
+    needle = fold(query)
+    if not needle:
+        return []
+    return [
+        f
+        for f in digest.figures
+        if needle in fold(f.label)
+        or needle in fold(f.unit or "")
+        or needle in fold(digest.sources[f.source].name)
+        or needle in fold(f.quote)
+    ]
+
+
+def matches_figures(digest: Digest, query: str) -> bool:
+    return bool(matching_figures(digest, query))
+
+
 def figures(digest: Digest, query: str = "", *, quotes: bool = False) -> Reply:
     found: Sequence[Figure] = digest.figures
     if query.strip():
-        needle = fold(query)
-        found = [
-            f
-            for f in digest.figures
-            if needle in fold(f.label)
-            or needle in fold(f.unit or "")
-            or needle in fold(digest.sources[f.source].name)
-            or needle in fold(f.quote)
-        ]
+        found = matching_figures(digest, query)
         if not found:
             labels = [f.label for f in digest.figures]
             hint = suggestion(query, labels) or " — /figures with no query lists them all"

@@ -7,6 +7,10 @@ says what would work; ``Commands.answer`` turns it into ``Reply.failure``.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
 from bot.commands import content
 from bot.commands.base import Caller, Command, CommandSpec, Context, OptionSpec, Request, UserError
 from bot.digest.library import Library
@@ -18,12 +22,42 @@ QUOTES = OptionSpec("quotes", "Show the article's verbatim words behind each ite
 DIGESTS_SHOWN = 25
 
 
-def find_digest(library: Library, request: Request) -> tuple[Digest, list[str]]:
-    """The digest named by option or first word (default: newest) and the remaining words."""
+def _by_word(library: Library, word: str) -> Digest | None:
+    """The one digest ``word`` names: its id, a start of its id, or a word of its id or title."""
+    exact = library.get(word)
+    if exact is not None or len(word) < 3:
+        return exact
+    needle = fold(word)
+    for hits in (
+        [d for d in library.all() if d.id.startswith(word.lower())],
+        [d for d in library.all() if needle in {fold(w) for w in re.split(r"[\s-]+", d.id)}],
+        [d for d in library.all() if needle in {fold(w) for w in d.title.split()}],
+    ):
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            return None  # ambiguous: not a digest name
+    return None
+
+
+def find_digest(
+    library: Library, request: Request, query: Callable[[Digest, str], bool] | None = None
+) -> tuple[Digest, list[str]]:
+    """The digest named by option or first word (default: newest) and the remaining words.
+
+    The first word names a digest when it is its id, a start of its id or a unique word of its
+    id or title (``/summary kursk 2``). For commands that take a query, words that the newest
+    digest answers as a query (``query(digest, words)``) stay a query."""
     args = list(request.args)
     wanted = request.text("digest")
-    if wanted is None and args and library.get(args[0]) is not None:
-        wanted = args.pop(0)
+    if wanted is None and args:
+        named = _by_word(library, args[0])
+        newest = library.newest()
+        # `/where Kursk region`: words the newest digest answers as a query stay a query.
+        is_query = query is not None and newest is not None and query(newest, " ".join(args))
+        if named is not None and not is_query:
+            args.pop(0)
+            return named, args
     if wanted is None:
         newest = library.newest()
         if newest is None:
@@ -32,9 +66,8 @@ def find_digest(library: Library, request: Request) -> tuple[Digest, list[str]]:
     wanted = wanted.strip()
     digest = library.get(wanted)
     if digest is None and wanted:
-        # An explicit digest: option may be any unambiguous start of an id.
-        starts = [i for i in library.ids() if i.startswith(wanted)]
-        digest = library.get(starts[0]) if len(starts) == 1 else None
+        # An explicit digest: option may be any unambiguous start of an id, or a unique word.
+        digest = _by_word(library, wanted)
     if digest is None:
         ids = library.ids()
         hint = content.suggestion(wanted, ids) or (f" — try {', '.join(ids[:5])}" if ids else "")
@@ -60,20 +93,40 @@ def _summary(ctx: Context, request: Request, caller: Caller) -> Reply:
 
 
 def _figures(ctx: Context, request: Request, caller: Caller) -> Reply:
-    digest, args = find_digest(ctx.library, request)
+    digest, args = find_digest(ctx.library, request, content.matches_figures)
     quotes = request.flag("quotes")
     query = request.text("query") or " ".join(args)
     return content.figures(digest, query, quotes=quotes)
 
 
 def _where(ctx: Context, request: Request, caller: Caller) -> Reply:
-    digest, args = find_digest(ctx.library, request)
+    named = request.text("digest") is not None
+    digest, args = find_digest(
+        ctx.library, request, lambda d, word: content.match_place(d, word) is not None
+    )
+    named = named or len(args) < len(request.args)
     quotes = request.flag("quotes")
     name = request.text("place") or " ".join(args)
+    focus = None
+    elsewhere = ""
+    if name.strip():
+        focus = content.match_place(digest, name)
+        if focus is None and not named:
+            # No digest was named: the place may be in any digest, the newest first.
+            found = next(
+                ((d, p) for d in ctx.library.all() if (p := content.match_place(d, name))), None
+            )
+            if found is not None:
+                digest, focus = found
+                elsewhere = f"{focus.name} is in digest {digest.id} (not the newest)"
+        if focus is None:
+            focus = content.find_place(digest, name, ctx.library.all())
     if not digest.places:
         raise UserError(f"digest '{digest.id}' names no places")
-    focus = content.find_place(digest, name) if name.strip() else None
-    return content.places(digest, focus, quotes=quotes, maps=ctx.maps)
+    reply = content.places(digest, focus, quotes=quotes, maps=ctx.maps)
+    if elsewhere:
+        reply = replace(reply, note=" ".join(n for n in (elsewhere + ".", reply.note) if n))
+    return reply
 
 
 def _sources(ctx: Context, request: Request, caller: Caller) -> Reply:

@@ -31,6 +31,8 @@ from bot.digest.library import Library
 from bot.digest.model import fold
 from bot.reply import Line, Reply, Section
 
+RUNNING = "`make run` or `digest-bot console`"
+
 
 def _help(ctx: Context, request: Request, caller: Caller) -> Reply:
     topic = (request.text("command") or " ".join(request.args)).lstrip("/!").strip()
@@ -43,7 +45,7 @@ def _help(ctx: Context, request: Request, caller: Caller) -> Reply:
         lines = [Line(f"{o.name}: {o.description}") for o in spec.options]
         for sub in spec.subcommands:
             words = " ".join(f"{o.name}:" for o in sub.options)
-            lines.append(Line(f"/{spec.name} {sub.name} {words} — {sub.description}".strip()))
+            lines.append(Line(f"{f'/{spec.name} {sub.name} {words}'.strip()} — {sub.description}"))
         if spec.example:
             lines.append(Line(f"Example: {spec.example}"))
         return Reply(
@@ -110,6 +112,22 @@ def check_options(request: Request, spec: CommandSpec) -> None:
             raise UserError(f"{name}:{value} — use one of {', '.join(option.choices)}")
 
 
+ECHO = 60
+"""Longest piece of the user's own input an error repeats; the rest is cut to '…'."""
+
+
+def failure(message: str, request: Request) -> Reply:
+    """``Reply.failure``, with long input the user typed cut short (a pasted page must not come
+    back as a one-line error)."""
+    typed = [*request.args, " ".join(request.args), *map(str, request.options.values())]
+    for text in sorted(typed, key=len, reverse=True):
+        if len(text) > ECHO and text in message:
+            message = message.replace(text, text[: ECHO - 1].rstrip() + "…")
+    if len(message) > 4 * ECHO:  # whatever else it holds, one line stays a line
+        message = message[: 4 * ECHO - 1].rstrip() + "…"
+    return Reply.failure(message)
+
+
 def refusal(spec: CommandSpec, caller: Caller) -> str:
     return f"/{spec.name} needs {caller.admin_need}" if caller.admin_need else spec.refused
 
@@ -155,7 +173,7 @@ class Commands:
             assert command.run is not None
             return await asyncio.to_thread(command.run, self.context, request, caller)
         except UserError as exc:
-            return Reply.failure(str(exc))
+            return failure(str(exc), request)
 
     def answer_now(self, request: Request, caller: Caller = CONSOLE) -> Reply:
         """The same answer, computed in this thread: for one-shot use (``ask``) and tests."""
@@ -165,12 +183,10 @@ class Commands:
         try:
             command = self._resolve(request)
             if command.run is None:  # it waits on the running bot's services
-                raise UserError(
-                    f"/{command.name} works only in a running bot: `python -m bot run` or `console`"
-                )
+                raise UserError(f"/{command.name} works only in a running bot: {RUNNING}")
             return command.run(self.context, request, caller)
         except UserError as exc:
-            return Reply.failure(str(exc))
+            return failure(str(exc), request)
 
     def suggest(
         self,

@@ -9,14 +9,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.commands.base import Caller, Command, CommandSpec, Context, OptionSpec, Request, UserError
+from bot.commands.base import (
+    SHELL,
+    Caller,
+    Command,
+    CommandSpec,
+    Context,
+    OptionSpec,
+    Request,
+    UserError,
+)
 from bot.reply import Line, Reply, Section
 from bot.schedules.filters import FilterError, Only
 from bot.schedules.options import OptionError, PostOptions
 from bot.schedules.spec import Delivery, ScheduleError, ScheduleSpec, Status
 from bot.schedules.targets import problems
 
-SCHEDULES_UNAVAILABLE = "schedules run only in a running bot: `python -m bot run` or `console`"
+SCHEDULES_UNAVAILABLE = "schedules run only in a running bot: `make run` or `digest-bot console`"
 SCHEDULE_HELP = (
     '/schedule list | /schedule add cron:"0 8 * * mon-fri" timezone:Europe/Kyiv '
     "[channel:…] [post:latest|new] [parts:summary,figures,places,map] [only_tags:…] "
@@ -119,11 +128,24 @@ async def _add(scheduler: Schedules, request: Request, caller: Caller, words: li
     return Reply(title="Schedule added", sections=(Section(None, (line,)),))
 
 
+def action_of(request: Request) -> str:
+    """The /schedule action asked for (``list`` by default)."""
+    return (request.text("action") or (request.args[0] if request.args else "list")).lower()
+
+
 async def _manage(scheduler: Schedules, request: Request, caller: Caller) -> Reply:
     words = list(request.args)
-    action = (request.text("action") or (words.pop(0) if words else "list")).lower()
+    action = action_of(request)
+    if not request.text("action") and words:
+        words.pop(0)
+    if caller == SHELL and action != "list":
+        raise UserError(
+            f"/schedule {action} changes what a running bot posts: do it in the console "
+            "(`make run`) or in chat; here only /schedule list"
+        )
     if action == "list":
-        lines = tuple(status_line(s) for s in await scheduler.statuses(caller.platform))
+        platform = None if caller == SHELL else caller.platform  # the shell sees them all
+        lines = tuple(status_line(s) for s in await scheduler.statuses(platform))
         if not lines:
             return Reply(title="Schedules", note="No schedules. " + SCHEDULE_HELP)
         return Reply(title="Schedules", sections=(Section(None, lines),))

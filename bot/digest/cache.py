@@ -120,7 +120,10 @@ class VerifiedCache:
         return loaded, (digest_file.stamp, article.stamp)
 
     def put(self, loaded: Loaded) -> None:
-        """Keep ``loaded`` for the next start; a cache that cannot be written is only slower."""
+        """Keep ``loaded`` for the next start; a cache that cannot be written is only slower.
+        A digest with warnings is not kept: its warnings' lines come from parsing it again."""
+        if loaded.warnings:
+            return
         entry = _Entry(
             rules=RULES,
             file=str(loaded.path),

@@ -125,6 +125,7 @@ class Library:
         self._newest_first: tuple[Digest, ...] = ()
         self._index = _IdIndex(())
         self._lock = threading.Lock()
+        self._missing = False
 
     # -- reading (any thread; snapshots) ------------------------------------------------------
     def get(self, digest_id: str) -> Digest | None:
@@ -161,9 +162,16 @@ class Library:
 
     def _refresh(self) -> Changes:
         if not self.folder.is_dir():
-            # A folder that vanished (unmounted, mid-deploy) must not take every digest down.
-            problem = Problem(self.folder, 1, "", "digests folder not found; keeping what is live")
+            # A folder that vanished (unmounted, mid-deploy) must not take every digest down,
+            # nor fill the log: it is reported once, and again only after it came back.
+            if self._missing:
+                return Changes()
+            self._missing = True
+            problem = Problem(self.folder, 0, "", "digests folder not found; keeping what is live")
             return Changes(problems=(problem,))
+        if self._missing:
+            self._missing = False
+            log.info("%s: digests folder is back", self.folder)
         files = sorted(
             path
             for pattern in ("*.yaml", "*.yml")

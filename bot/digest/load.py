@@ -16,8 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.digest.checks import digest_findings
-from bot.digest.model import SLUG, TAG, Digest
+from bot.digest.checks import digest_findings, item_findings
+from bot.digest.model import SLUG, TAG, Digest, Figure, Item, Place, SummaryPoint
+from bot.digest.text import normalise
 from bot.digest.yamlsafe import Parsed, Path_, YamlProblem, parse
 
 MAX_DIGEST_BYTES = 512 * 1024
@@ -34,7 +35,8 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.field}: " if self.field else ""
         message = " ".join(self.message.split())  # always one line, whatever the input held
-        return f"{self.file}:{self.line}: {where}{message}"
+        at = f"{self.file}:{self.line}" if self.line > 0 else str(self.file)  # 0: the whole file
+        return f"{at}: {where}{message}"
 
 
 class DigestInvalid(Exception):
@@ -59,6 +61,8 @@ class Loaded:
     article_path: Path
     sha256: str
     article_sha256: str
+    warnings: tuple[Problem, ...] = ()
+    """What ``check`` shows but does not refuse (a source no item uses)."""
 
     def article_text(self) -> str:
         """The article this digest was verified against, read on demand; ``DigestInvalid`` if
@@ -156,6 +160,32 @@ def _message(error: Any) -> str:
     return message.removeprefix("Value error, ")
 
 
+def _value_message(value: object) -> str:
+    """A figure's value in the editor's words, not pydantic's union of types."""
+    if isinstance(value, str) and re.fullmatch(r"[\d.,\s]+", value) and "," in value:
+        plain = value.replace(",", "").replace(" ", "")
+        return f"write {plain} without the comma, or [low, high] for a range"
+    if isinstance(value, str) and re.fullmatch(
+        r"\s*\d+(\.\d+)?\s*[-\u2013]\s*\d+(\.\d+)?\s*", value
+    ):
+        low, high = re.split(r"\s*[-\u2013]\s*", value.strip())
+        return f"write a range as [{low}, {high}]"
+    return "must be a number (945, 5.7), or [low, high] for a range"
+
+
+def _raw(parsed: Parsed, path: Path_) -> object:
+    """The value at ``path`` in the file as parsed (None where there is none)."""
+    node: object = parsed.data
+    for part in path:
+        if isinstance(node, dict) and isinstance(part, str):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return None
+    return node
+
+
 def _schema_problems(file: Path, parsed: Parsed, exc: ValidationError) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[Path_, str]] = set()
@@ -164,6 +194,10 @@ def _schema_problems(file: Path, parsed: Parsed, exc: ValidationError) -> list[P
         if path[:1] == ("schema_",):
             path = ("schema", *path[1:])
         message = _message(error)
+        if path[:1] == ("figures",) and path[2:3] == ("value",) and error["type"] != "value_error":
+            # int | float | [low, high] fails three ways at once: say it once, plainly.
+            path = path[:3]
+            message = _value_message(_raw(parsed, path))
         if (path, message) in seen:
             continue
         seen.add((path, message))
@@ -183,13 +217,84 @@ def article_path(file: Path, digest: Digest) -> Path:
     return (file.parent / digest.article.text).resolve()
 
 
+def _read_article(file: Path, parsed: Parsed, text: str) -> tuple[Path, str, str]:
+    """The article's path, text and hash; ``DigestInvalid`` if it escapes the folder or is
+    unreadable (its line is looked up only for a problem)."""
+    folder = file.parent.resolve()
+    source = (file.parent / text).resolve()  # as article_path() resolves it
+    if not source.is_relative_to(folder):
+        message = f"{text!r} is outside the digest's folder"
+        at = parsed.line_of(("article", "text"))
+        raise DigestInvalid([Problem(file, at, "article.text", message)])
+    try:
+        article, article_sha256 = read_hashed(source, MAX_ARTICLE_BYTES, "article text")
+        return source, article, article_sha256
+    except DigestInvalid as exc:
+        at = parsed.line_of(("article", "text"))
+        problems = [
+            Problem(file, at, "article.text", f"{p.file}: {p.message}") for p in exc.problems
+        ]
+        raise DigestInvalid(problems) from None
+
+
+_ITEM_MODELS: dict[str, type[Item]] = {"summary": SummaryPoint, "figures": Figure, "places": Place}
+
+
+def _salvage(file: Path, parsed: Parsed) -> list[Problem]:
+    """After a schema failure, verify the items that are valid on their own against the article,
+    so the editor sees every problem in one pass. Nothing here is reported twice: an item that
+    fails its schema is skipped, and a file without a readable article yields nothing more."""
+    data = parsed.data
+    if not isinstance(data, dict):
+        return []
+    article = data.get("article")
+    text = article.get("text") if isinstance(article, dict) else None
+    sources = data.get("sources")
+    if not isinstance(text, str) or not isinstance(sources, dict):
+        return []
+    try:
+        _, article_text, _ = _read_article(file, parsed, text)
+    except DigestInvalid:
+        return []
+    haystack = normalise(article_text)
+    problems: list[Problem] = []
+    for group, model in _ITEM_MODELS.items():
+        raw = data.get(group)
+        for index, entry in enumerate(raw if isinstance(raw, list) else []):
+            try:
+                item = model.model_validate(entry)
+            except ValidationError:
+                continue
+            for where, message in item_findings(item, sources, haystack):
+                path: Path_ = (group, index, *where)
+                problems.append(Problem(file, parsed.line_of(path), dotted(path), message))
+    return problems
+
+
+def _unused_sources(file: Path, parsed: Parsed, digest: Digest) -> tuple[Problem, ...]:
+    used = {i.source for i in (*digest.summary, *digest.figures, *digest.places)}
+    return tuple(
+        Problem(
+            file,
+            parsed.line_of(("sources", key)),
+            f"sources.{key}",
+            "warning: no item uses this source (the digest still loads)",
+        )
+        for key in digest.sources
+        if key not in used
+    )
+
+
 def load_digest(file: Path) -> Loaded:
     """Load and verify ``file``; raise ``DigestInvalid`` with every problem found."""
     text, sha256 = read_hashed(file, MAX_DIGEST_BYTES, "digest file")
     try:
         parsed = parse(text)
     except YamlProblem as exc:
-        raise DigestInvalid([Problem(file, exc.line, dotted(exc.path), exc.message)]) from None
+        message = exc.message
+        if "mapping values are not allowed" in message:  # `what: closest point: Korenevo`
+            message += " — a text with ': ' in it needs quotes: put the text in quotes"
+        raise DigestInvalid([Problem(file, exc.line, dotted(exc.path), message)]) from None
     if not isinstance(parsed.data, dict):
         raise DigestInvalid([Problem(file, 1, "", "a digest is a mapping (schema: 1, id: …)")])
     if parsed.data.get("schema") != 1:
@@ -199,22 +304,12 @@ def load_digest(file: Path) -> Loaded:
     try:
         digest = Digest.model_validate(parsed.data)
     except ValidationError as exc:
-        raise DigestInvalid(_schema_problems(file, parsed, exc)) from None
-    folder = file.parent.resolve()
-    source = article_path(file, digest)
-    at: Path_ = ("article", "text")  # its line is looked up only for a problem
-    if not source.is_relative_to(folder):
-        message = f"{digest.article.text!r} is outside the digest's folder"
-        raise DigestInvalid([Problem(file, parsed.line_of(at), "article.text", message)])
-    try:
-        article, article_sha256 = read_hashed(source, MAX_ARTICLE_BYTES, "article text")
-    except DigestInvalid as exc:
-        problems = [
-            Problem(file, parsed.line_of(at), "article.text", f"{p.file}: {p.message}")
-            for p in exc.problems
-        ]
-        raise DigestInvalid(problems) from None
+        # Report everything at once: a bad `lat` must not hide a quote that is not verbatim.
+        problems = _schema_problems(file, parsed, exc) + _salvage(file, parsed)
+        raise DigestInvalid(sorted(problems, key=lambda p: p.line)) from None
+    source, article, article_sha256 = _read_article(file, parsed, digest.article.text)
     problems = _verify(file, parsed, digest, article)
     if problems:
         raise DigestInvalid(problems)
-    return Loaded(digest, file, source, sha256, article_sha256)
+    warnings = _unused_sources(file, parsed, digest)
+    return Loaded(digest, file, source, sha256, article_sha256, warnings)

@@ -133,12 +133,24 @@ class Figure(Item):
 
 class Place(Item):
     name: Text
+    aliases: tuple[Text, ...] = ()
+    """Other names users may type for it: other spellings, other scripts (Коренево)."""
     region: Name | None = None
     lat: Annotated[float, Field(ge=-90, le=90)]
     lon: Annotated[float, Field(ge=-180, le=180)]
     what: Text
     note: Text | None = None
     """Where the article's name is ambiguous or the coordinates are approximate, say so here."""
+
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _aliases_as_tuple(cls, value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The name and every alias."""
+        return (self.name, *self.aliases)
 
     @field_validator("lat", "lon", mode="before")
     @classmethod

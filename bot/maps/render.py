@@ -261,15 +261,31 @@ def shades_for(places: Sequence[Place], data: GeoData) -> list[Shade]:
                 continue
             name, by_marker = named, False
         region = data.region_at(place.lon, place.lat)
+        country = None if region else _halo_country(place, data)
+        if region is None and country is None:
+            # No outline and no land to clip a halo to (a region the data does not know, a
+            # point at sea): an unclipped halo would be a large pale circle over the sea.
+            continue
         key = f"face:{region.index}" if region else f"halo:{name.casefold()}"
         if region is None and any(s.name.casefold() == name.casefold() for s in found.values()):
             continue  # the region already has its area shaded: no extra halo
         old = found.get(key)
         if old is None or (by_marker and not old.labelled_by_marker):
+            if old is not None:
+                country = old.country
             lon, lat = (old.lon, old.lat) if old else (place.lon, place.lat)
-            country = None if region else data.country_at(lon, lat)
             found[key] = Shade(name, region, lon, lat, by_marker, country)
     return list(found.values())
+
+
+def _halo_country(place: Place, data: GeoData) -> Country | None:
+    """The land a halo is clipped to: the country under the point, else the one the place's
+    ``region`` names last ("…, Russia") — coarse outlines can miss a point on the coast."""
+    under = data.country_at(place.lon, place.lat)
+    if under is not None or place.region is None:
+        return under
+    named = place.region.rsplit(",", 1)[-1].strip().casefold()
+    return next((c for c in data.countries if c.name.casefold() == named), None)
 
 
 def arrows_for(view: View) -> list[Arrow]:

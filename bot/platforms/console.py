@@ -1,5 +1,10 @@
 """The console sandbox: a REPL with the same commands as chat, and scheduled posts printed.
 
+On a terminal it is a real line editor (prompt_toolkit: arrows, history, Ctrl-L, Tab completion
+of commands, options, digest ids and places), and what arrives while the prompt waits (a
+scheduled post, a reload notice) is printed above the prompt, which is redrawn. On a pipe it
+reads plain lines, for scripts.
+
 It is also the test double for the platform-neutral core: what it prints is exactly what a
 ``Reply`` holds (``bot.reply.plain``), with every item's source on the item's own line.
 """
@@ -7,6 +12,7 @@ It is also the test double for the platform-neutral core: what it prints is exac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import logging
 import sys
@@ -26,7 +32,7 @@ log = logging.getLogger(__name__)
 PROMPT = "digest-bot> "
 BANNER = (
     "digest-bot console — the same commands as in chat: /summary, /figures, /where, /sources, "
-    "/digests, /help. Ctrl-D or /quit to leave."
+    "/digests, /help. Tab completes, arrows recall; Ctrl-D or /quit to leave."
 )
 QUIT = {"/quit", "/exit", "quit", "exit", "!quit"}
 FAILED = "error: that failed on our side — the details are in the log"
@@ -51,8 +57,16 @@ class Console:
         self.board = board
         """The review queue: ``/review`` works here when the app runs the pipeline."""
         self.stdin = stdin or sys.stdin
-        self.stdout = stdout or sys.stdout
+        self._stdout = stdout
         self.interactive = self.stdin.isatty()
+        self.editing = self.interactive and stdin is None and stdout is None and sys.stdout.isatty()
+        """A line editor on the terminal; plain lines otherwise (pipes, tests' streams)."""
+
+    @property
+    def stdout(self) -> TextIO:
+        # Looked up on each write: while the editor's prompt is up, sys.stdout is its proxy,
+        # which prints above the prompt and redraws it.
+        return self._stdout or sys.stdout
 
     def say(self, text: str) -> None:
         self.stdout.write(text + "\n")
@@ -101,6 +115,9 @@ class Console:
         loop.call_soon_threadsafe(put, None)
 
     async def serve(self) -> None:
+        if self.editing:
+            await self._edit()
+            return
         loop = asyncio.get_running_loop()
         lines: asyncio.Queue[str | None] = asyncio.Queue()
         reader = threading.Thread(
@@ -122,3 +139,14 @@ class Console:
             if line.lower() in QUIT:
                 break
             self.say(await self.handle(line))
+
+    async def _edit(self) -> None:
+        """The REPL on a terminal (prompt_toolkit, imported only here: `ask` stays quick)."""
+        from bot.platforms.line_editor import edit
+
+        self.say(BANNER)
+        async with contextlib.aclosing(edit(PROMPT, self.commands)) as lines:
+            async for line in lines:
+                if line.lower() in QUIT:
+                    break
+                self.say(await self.handle(line))

@@ -68,7 +68,25 @@ def trigger(cron: str, timezone: str) -> CronTrigger:
     try:
         return CronTrigger.from_crontab(cron, timezone=zone)
     except ValueError as exc:
+        for (name, what, allowed, example), value in zip(CRON_FIELDS, fields, strict=True):
+            try:
+                CronTrigger(**{name: value}, timezone=zone)
+            except ValueError:
+                raise ScheduleError(
+                    f"cron '{cron}': the {what} field '{value}' is not valid — {what} is "
+                    f"{allowed}, e.g. '{example}' in '0 8 * * mon-fri'"
+                ) from None
         raise ScheduleError(f"bad cron '{cron}': {exc}") from None
+
+
+CRON_FIELDS = (
+    ("minute", "minute", "0-59 (or */15, 0,30)", "0"),
+    ("hour", "hour", "0-23 (or 8-18, */2)", "8"),
+    ("day", "day-of-month", "1-31 (or 1,15, *)", "*"),
+    ("month", "month", "1-12 or jan-dec (or *)", "*"),
+    ("day_of_week", "weekday", "mon-sun by name (mon-fri, sat,sun, *)", "mon-fri"),
+)
+"""The five crontab fields: APScheduler's name, the editor's name, what is allowed, an example."""
 
 
 @dataclass(frozen=True)

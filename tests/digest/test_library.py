@@ -97,8 +97,28 @@ def test_a_vanished_folder_keeps_what_is_live(write_digest: WriteDigest, tmp_pat
     library.refresh()
     library.folder = tmp_path / "gone"
     changes = library.refresh()
-    assert "folder not found" in str(changes.problems[0])
+    assert describe(changes) == [
+        f"{tmp_path / 'gone'}: digests folder not found; keeping what is live"
+    ]
     assert library.get("storm-2024-01-08") is not None
+
+
+def test_a_vanished_folder_is_reported_once_and_again_only_on_change(
+    write_digest: WriteDigest, tmp_path: Path
+) -> None:
+    """Polled every reload_seconds, a missing folder must not log a line each time."""
+    folder = tmp_path / "news"
+    folder.mkdir()
+    library = Library(folder)
+    library.refresh()
+    folder.rename(tmp_path / "away")
+    assert len(library.refresh().problems) == 1
+    assert [library.refresh() for _ in range(5)] == [library.refresh()] * 5
+    assert not library.refresh()
+    (tmp_path / "away").rename(folder)
+    assert not library.refresh()
+    folder.rename(tmp_path / "away")
+    assert len(library.refresh().problems) == 1  # gone again: a change, so reported again
 
 
 def test_newest_first(write_digest: WriteDigest, tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from bot.draft.geo import GeoEntry, fold_name
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[2]
-KURSK_ARTICLE = ROOT / "digests" / "articles" / "kursk-2024-08-09.txt"
-KURSK_DIGEST = ROOT / "digests" / "kursk-2024-08-09.yaml"
+KURSK_DIGEST = ROOT / "tests" / "data" / "kursk" / "kursk-2024-08-09.yaml"
+KURSK_ARTICLE = KURSK_DIGEST.parent / "articles" / "kursk-2024-08-09.txt"
 
 
 def entry(

@@ -1,4 +1,4 @@
-"""Digest folders for platform tests: the repository's Kursk digest plus the test digests here.
+"""Digest folders for platform tests: the tests' Kursk digest plus the test digests here.
 
 ``bridge-notice.yaml`` is a trap: its text tries to ping (@everyone, a role mention) and to
 format (bold, code, a masked link), and every quote is verbatim in its article, so it loads.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent / "digests"
-KURSK = ROOT / "digests" / "kursk-2024-08-09.yaml"
+KURSK = ROOT / "tests" / "data" / "kursk" / "kursk-2024-08-09.yaml"
 KURSK_ID = "kursk-incursion-2024-08-09"
 BRIDGE_ID = "bridge-notice-2024-09-02"
 

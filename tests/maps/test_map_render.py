@@ -197,6 +197,18 @@ def test_region_without_outline_gets_a_halo_and_a_legend_row() -> None:
     assert "halo" in [row.symbol for row in rendered.legend.rows]
 
 
+@pytest.mark.parametrize(
+    ("lat", "lon"),
+    [(45.0, -30.0), (50.1, -5.5)],  # mid-Atlantic; just off Cornwall's coast
+)
+def test_an_unknown_region_at_sea_shades_nothing(lat: float, lon: float) -> None:
+    """No outline and no land under the point: no pale disc over the sea, no legend row."""
+    spec: PlaceSpec = ("Portwell", "Nowhere county, Atlantis", lat, lon)
+    rendered = render(make_digest([spec]))
+    assert rendered.shades == ()
+    assert "halo" not in [row.symbol for row in rendered.legend.rows]
+
+
 def test_zoomed_map_centres_on_the_place(maker: MapMaker) -> None:
     digest = make_digest(KURSK_LIKE)
     korenevo = digest.places[2]

@@ -1,7 +1,7 @@
 """Fixtures for the Discord end-to-end tests: the real discord.py client against FakeDiscord,
 wired by ``bot.app.App`` exactly as in production (``fake`` comes from tests/fakes/plugin.py).
 
-``library``    the repository's Kursk digest plus tests/fakes/digests (the mention-trap digest);
+``library``    the tests' Kursk digest plus tests/fakes/digests (the mention-trap digest);
 ``run_bot``    syncs the commands, then starts an ``App`` with Discord and waits until READY;
                keyword arguments go to the Discord client, except ``maps``, ``commands``,
                ``clock``, ``schedules``, ``discord_limits`` and ``database`` (for the ``App``);

@@ -159,7 +159,7 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_post_per_chan
         return sum(len(fake.messages_in(c.id)) for c in fake.channels)
 
     first = await asyncio.create_subprocess_exec(
-        *command, env=env, cwd=ROOT, stderr=asyncio.subprocess.PIPE
+        *command, env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
     )
     try:
         await fake.wait_for(lambda: total() >= 8, 30, "the fan-out to start")
@@ -170,7 +170,7 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_post_per_chan
     assert killed_at < len(specs), "the fan-out finished before the kill: nothing was tested"
 
     second = await asyncio.create_subprocess_exec(
-        *command, env=env, cwd=ROOT, stderr=asyncio.subprocess.PIPE
+        *command, env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
     )
     try:
         await fake.wait_for(

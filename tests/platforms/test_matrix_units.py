@@ -289,3 +289,40 @@ async def test_concurrent_sends_queue_behind_a_rate_limit(
     # The first send's 429 held the whole queue: no other send hit the server in the meantime.
     assert len(homeserver.sends) == 6
     assert all(sent - start >= 0.29 for _, _, sent in homeserver.sends[1:])
+
+
+async def test_an_unreachable_homeserver_is_one_error_without_nio_retry_noise(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """nio's "Timed out, sleeping for 0s" (once per retry) is DEBUG: the log shows the error."""
+    import logging
+    import socket
+
+    from bot.platforms.matrix.settings import MatrixLoginError
+
+    with socket.socket() as free:  # a loopback port nothing listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    settings = MatrixSettings(
+        homeserver=f"http://127.0.0.1:{port}",
+        user_id="@bot:localhost",
+        access_token="syt_x",
+        password=None,
+        store_dir=tmp_path / "store",
+    )
+    bot = MatrixBot(Commands(Library(tmp_path)), settings)
+    caplog.set_level(logging.INFO)
+    with pytest.raises(MatrixLoginError, match=f"cannot reach http://127.0.0.1:{port}"):
+        await bot.start()
+    assert [r.getMessage() for r in caplog.records if "Timed out" in r.getMessage()] == []
+    caplog.clear()
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("bot").setLevel(logging.DEBUG)
+    try:
+        with pytest.raises(MatrixLoginError):
+            await MatrixBot(Commands(Library(tmp_path)), settings).start()
+    finally:
+        logging.getLogger("bot").setLevel(logging.NOTSET)
+    noise = [r for r in caplog.records if r.getMessage().startswith("Timed out, sleeping")]
+    assert noise
+    assert {r.levelname for r in noise} == {"DEBUG"}

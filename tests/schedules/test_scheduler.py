@@ -98,7 +98,7 @@ async def settle(scheduler: Scheduler) -> None:
         ("0 8 * * 1", "UTC", "must use names"),
         ("0 8 * * 1-5", "UTC", "must use names"),
         ("0 8 * *", "UTC", "needs 5 fields"),
-        ("0 25 * * mon", "UTC", "bad cron"),
+        ("0 25 * * mon", "UTC", "the hour field .25. is not valid — hour is 0-23"),
         ("0 8 * * mon", "Europe/Kiev-ish", "unknown timezone"),
     ],
 )

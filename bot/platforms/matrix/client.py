@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -17,6 +18,22 @@ DEFAULT_RETRY_WAIT = 5.0
 MAX_TIMEOUTS = 4
 """Connection errors and timeouts nio retries (same transaction id) before giving up."""
 REQUEST_TIMEOUT = 60.0
+
+
+class QuietRetries(logging.Filter):
+    """nio warns "Timed out, sleeping for 0s" on every retry of a refused connection, four times
+    before the real error the bot reports: shown only when the bot logs at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith("Timed out, sleeping for"):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger("bot").isEnabledFor(logging.DEBUG)
+
+
+_NIO_LOG = logging.getLogger("nio.client.async_client")
+if not any(isinstance(f, QuietRetries) for f in _NIO_LOG.filters):
+    _NIO_LOG.addFilter(QuietRetries())
 
 Response = Any
 """A nio response object (``nio.ErrorResponse`` or a success type); nio does not type them."""
