@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from bot.answers import MapSource, answer, parse
 from bot.config import Config, ConfigError, Secrets, config_path, load_config
 from bot.delivery import Limits
+from bot.desk import cli as desk_cli
 from bot.digest.library import Library, describe
 from bot.digest.load import DigestInvalid, load_digest
 from bot.draft import cli as draft_cli
@@ -89,6 +90,22 @@ def _parser() -> argparse.ArgumentParser:
         "NAME.draft.yaml: drafts are never served until renamed.",
     )
     draft_cli.add_arguments(draft)
+    desk = sub.add_parser(
+        "desk",
+        parents=[common],
+        help="serve the editors' desk (web page) on 127.0.0.1:8080",
+        description="Serve the desk: review drafts, read digests beside their articles, watch "
+        "deliveries, manage schedules. Accounts: desk-user add.",
+    )
+    desk_cli.add_arguments(desk)
+    desk_user = sub.add_parser(
+        "desk-user",
+        parents=[common],
+        help="add, remove or list desk accounts",
+        description="Desk accounts (argon2 hashes in the database). add reads the password "
+        "from stdin; key prints a new DESK_SECRET.",
+    )
+    desk_cli.add_user_arguments(desk_user)
     sync = sub.add_parser(
         "sync",
         parents=[common],
@@ -305,6 +322,8 @@ COMMANDS = {
     "check": cmd_check,
     "sync": cmd_sync,
     "draft": draft_cli.run,
+    "desk": desk_cli.run,
+    "desk-user": desk_cli.run_user,
 }
 
 

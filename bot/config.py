@@ -56,6 +56,16 @@ class _Matrix(BaseModel):
     store: str = "matrix-store"
 
 
+class DeskConfig(BaseModel):
+    """The editors' web desk (``python -m bot desk``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    secure_cookie: bool = False
+
+
 class _File(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
@@ -68,6 +78,7 @@ class _File(BaseModel):
     schedules: list[_Schedule] = []
     discord_pacing: _Pacing = _Pacing()
     matrix: _Matrix = _Matrix()
+    desk: DeskConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,8 @@ class Config:
     matrix_encryption: bool = False
     matrix_store: Path = Path("matrix-store")
     """Sync position, device, login and encryption keys: kept across restarts, not a cache."""
+    desk: DeskConfig | None = None
+    """Set when config.yaml has a ``desk:`` section."""
 
 
 @dataclass(frozen=True)
@@ -204,4 +217,5 @@ def _resolve(
         matrix_msgtype=model.matrix.msgtype,
         matrix_encryption=model.matrix.encryption,
         matrix_store=(base / model.matrix.store).resolve(),
+        desk=model.desk,
     )

@@ -179,7 +179,14 @@ def article_path(file: Path, digest: Digest) -> Path:
 
 def load_digest(file: Path) -> Loaded:
     """Load and verify ``file``; raise ``DigestInvalid`` with every problem found."""
-    text = read_text(file, MAX_DIGEST_BYTES, "digest file")
+    return load_digest_text(file, read_text(file, MAX_DIGEST_BYTES, "digest file"))
+
+
+def load_digest_text(file: Path, text: str) -> Loaded:
+    """Verify ``text`` as if it were ``file``'s content (the desk checks an edit before saving)."""
+    if len(text.encode("utf-8")) > MAX_DIGEST_BYTES:
+        message = f"a digest is at most {MAX_DIGEST_BYTES:,} bytes"
+        raise DigestInvalid([Problem(file, 1, "", message)])
     try:
         parsed = parse(text)
     except YamlProblem as exc:

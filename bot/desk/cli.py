@@ -1,0 +1,137 @@
+"""``python -m bot desk`` (serve the desk) and ``python -m bot desk-user add|remove|list|key``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+
+from cryptography.fernet import Fernet
+
+from bot.config import Config, ConfigError, DeskConfig, config_path, load_config
+from bot.desk.accounts import ROLES, AccountError, Accounts
+from bot.desk.context import Desk
+from bot.desk.review import FolderQueue
+from bot.desk.server import DeskError, make_app, serve, session_key
+from bot.digest.library import Library, describe
+from bot.schedule import Scheduler
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to listen on (default: desk.host, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default: desk.port, 8080)")
+
+
+def add_user_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = sub.add_parser("add", help="add an account; the password is read from stdin")
+    add.add_argument("name")
+    add.add_argument("--role", choices=ROLES, required=True, help="editor, or admin (schedules)")
+    remove = sub.add_parser("remove", help="remove an account (its sessions end at once)")
+    remove.add_argument("name")
+    sub.add_parser("list", help="list the accounts")
+    sub.add_parser("key", help="print a new session key for DESK_SECRET")
+
+
+def _config(args: argparse.Namespace) -> Config:
+    path, required = config_path(getattr(args, "config", None))
+    return load_config(path, required=required)
+
+
+def _password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != first:
+            raise AccountError("the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def run_user(args: argparse.Namespace) -> int:
+    if args.action == "key":
+        print(Fernet.generate_key().decode())
+        return 0
+    accounts = Accounts(_config(args).database_url)
+    try:
+        if args.action == "add":
+            user = accounts.add(args.name, args.role, _password())
+            print(f"added {user.name} ({user.role})")
+        elif args.action == "remove":
+            if not accounts.remove(args.name):
+                print(f"error: no user {args.name!r}", file=sys.stderr)
+                return 2
+            print(f"removed {args.name}")
+        else:
+            for user in accounts.list():
+                when = user.created_at.strftime("%Y-%m-%d") if user.created_at else ""
+                print(f"{user.name}\t{user.role}\t{when}")
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        accounts.close()
+    return 0
+
+
+async def _serve(config: Config, settings: DeskConfig) -> None:
+    from bot.maps import MapMaker
+
+    library = Library(config.digests)
+    for line in describe(await asyncio.to_thread(library.refresh)):
+        if not line.startswith("[digests] added"):
+            log.warning("%s", line)
+    store = Store(config.database_url)
+    accounts = Accounts(config.database_url)
+    scheduler = Scheduler(library, store, catch_up=config.catch_up)
+    await scheduler.load(config.schedules)
+    if not await asyncio.to_thread(accounts.list):
+        log.warning(
+            "no desk accounts yet: add one with python -m bot desk-user add NAME --role admin"
+        )
+    the_desk = Desk(
+        library=library,
+        accounts=accounts,
+        queue=FolderQueue(config.digests),
+        store=store,
+        scheduler=scheduler,
+        maps=MapMaker(config.cache / "maps"),
+    )
+    app = make_app(the_desk, session_key(), secure_cookie=settings.secure_cookie)
+    runner = await serve(app, settings.host, settings.port)
+    try:
+        if config.reload_seconds:
+            await library.refresh_forever(config.reload_seconds)
+        else:
+            await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        accounts.close()
+        store.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    config = _config(args)
+    logging.basicConfig(
+        level=config.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    settings = config.desk or DeskConfig()
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = settings.model_copy(update=overrides)
+    try:
+        asyncio.run(_serve(config, settings))
+    except DeskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+__all__ = ["ConfigError", "add_arguments", "add_user_arguments", "run", "run_user"]

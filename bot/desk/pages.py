@@ -1,0 +1,154 @@
+"""Read-only pages: the digests list, one digest beside its article, its map, a post preview."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.answers import figure_text, place_text
+from bot.desk import ledger
+from bot.desk.context import desk, render
+from bot.desk.highlight import segments
+from bot.desk.preview import discord_pages, matrix_parts
+from bot.digest.model import Digest, Figure, Item, Place, SummaryPoint, fold
+from bot.schedule import PARTS, compose
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class ItemView:
+    anchor: str
+    group: str
+    text: str
+    claimant: str
+    status: str
+    quote: str
+
+
+def anchor(group: str, index: int) -> str:
+    return f"{group}-{index}"
+
+
+def item_views(digest: Digest) -> list[ItemView]:
+    views: list[ItemView] = []
+    groups: tuple[tuple[str, tuple[Item, ...]], ...] = (
+        ("summary", digest.summary),
+        ("figures", digest.figures),
+        ("places", digest.places),
+    )
+    for group, items in groups:
+        for index, item in enumerate(items):
+            status: str
+            if isinstance(item, Figure):
+                text, status = figure_text(digest, item), item.status
+            elif isinstance(item, Place):
+                text, status = place_text(item, detailed=True), "place"
+            else:
+                assert isinstance(item, SummaryPoint)
+                text, status = item.text, "summary"
+            source = digest.sources[item.source]
+            claimant = source.name + (f" (side: {source.side})" if source.side else "")
+            views.append(ItemView(anchor(group, index), group, text, claimant, status, item.quote))
+    return views
+
+
+def _matches(digest: Digest, needle: str) -> bool:
+    return (
+        needle in fold(digest.id)
+        or needle in fold(digest.title)
+        or needle in fold(digest.article.publisher)
+    )
+
+
+async def index(_request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/digests")
+
+
+async def digests(request: web.Request) -> web.Response:
+    the_desk = desk(request)
+    query = request.query.get("q", "").strip()[:200]
+    found = the_desk.library.all()
+    if query:
+        needle = fold(query)
+        found = [d for d in found if _matches(d, needle)]
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    try:
+        page = min(max(1, int(request.query.get("page", "1"))), pages)
+    except ValueError:
+        page = 1
+    shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    drafts = await asyncio.to_thread(the_desk.queue.pending)
+    return await render(
+        request,
+        "digests.html",
+        digests=shown,
+        total=len(found),
+        query=query,
+        page=page,
+        pages=pages,
+        problems=the_desk.library.problems,
+        drafts=drafts,
+    )
+
+
+def _loaded(request: web.Request) -> tuple[Digest, str]:
+    loaded = desk(request).library.loaded(request.match_info["digest_id"])
+    if loaded is None:
+        raise web.HTTPNotFound(text="no such digest")
+    return loaded.digest, loaded.article_text
+
+
+async def digest_page(request: web.Request) -> web.Response:
+    the_desk = desk(request)
+    digest, article = _loaded(request)
+    views = item_views(digest)
+    posted = await asyncio.to_thread(ledger.rows, the_desk.store, digest_id=digest.id)
+    return await render(
+        request,
+        "digest.html",
+        digest=digest,
+        items=views,
+        segments=segments(article, [(v.anchor, v.quote) for v in views]),
+        posted=posted,
+        corrections=getattr(digest, "corrections", ()),
+        has_map=bool(digest.places) and the_desk.maps is not None,
+    )
+
+
+async def digest_map(request: web.Request) -> web.StreamResponse:
+    the_desk = desk(request)
+    digest, _ = _loaded(request)
+    if the_desk.maps is None or not digest.places:
+        raise web.HTTPNotFound(text="no map")
+    path = await asyncio.to_thread(the_desk.maps.picture, digest, None)
+    return web.FileResponse(path, headers={"Content-Type": "image/png"})
+
+
+async def preview(request: web.Request) -> web.Response:
+    digest, _ = _loaded(request)
+    parts = [p for p in request.query.getall("parts", []) if p in PARTS] or ["summary"]
+    reply = compose(desk(request).library, digest.id, parts)
+    if reply is None:
+        raise web.HTTPNotFound(text="nothing to preview")
+    return await render(
+        request,
+        "preview.html",
+        digest=digest,
+        parts=parts,
+        all_parts=PARTS,
+        discord=discord_pages(reply),
+        matrix=matrix_parts(reply),
+    )
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/", index),
+        web.get("/digests", digests),
+        web.get("/digests/{digest_id}", digest_page),
+        web.get("/digests/{digest_id}/map.png", digest_map),
+        web.get("/digests/{digest_id}/preview", preview),
+    ]

@@ -1,0 +1,113 @@
+"""The desk's aiohttp application and how it is served.
+
+``make_app`` only wires: the services come in a ``Desk``; the session key comes from
+``DESK_SECRET`` (a Fernet key) or is made per start, in which case sessions end with the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+
+from aiohttp import web
+from aiohttp_session import setup as setup_sessions
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from cryptography.fernet import Fernet
+
+from bot.desk import auth, drafts, ops, pages
+from bot.desk.context import DESK, STATIC, Desk, render
+
+log = logging.getLogger(__name__)
+
+SESSION_HOURS = 12
+SECRET_ENV = "DESK_SECRET"
+
+
+class DeskError(Exception):
+    """A desk that cannot start: one line."""
+
+
+def session_key(env: Mapping[str, str] | None = None) -> Fernet:
+    env = os.environ if env is None else env
+    given = env.get(SECRET_ENV)
+    if not given:
+        log.warning(
+            "%s is not set: a session key was made for this start, so everyone signs in "
+            "again after a restart (set it to a key from `python -m bot desk-user key`)",
+            SECRET_ENV,
+        )
+        return Fernet(Fernet.generate_key())
+    try:
+        return Fernet(given.encode())
+    except ValueError:
+        raise DeskError(
+            f"{SECRET_ENV} is not a Fernet key (32 url-safe base64-encoded bytes); make one with "
+            "`python -m bot desk-user key`"
+        ) from None
+
+
+@web.middleware
+async def error_pages(request: web.Request, handler: auth.Handler) -> web.StreamResponse:
+    """Errors as short pages; the details go to the log, never to the browser."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or (exc.status == 404 and request.path.startswith("/static/")):
+            raise
+        return await render(
+            request, "error.html", status=exc.status, title=exc.reason, message=exc.text or ""
+        )
+    except Exception:
+        log.exception("desk: %s %s failed", request.method, request.path)
+        return await render(
+            request,
+            "error.html",
+            status=500,
+            title="Something went wrong",
+            message="The details are in the bot's log.",
+        )
+
+
+def make_app(the_desk: Desk, key: Fernet, *, secure_cookie: bool = False) -> web.Application:
+    app = web.Application(client_max_size=1024 * 1024)
+    app[DESK] = the_desk
+    setup_sessions(
+        app,
+        EncryptedCookieStorage(
+            key,
+            cookie_name="desk_session",
+            max_age=SESSION_HOURS * 3600,
+            httponly=True,
+            samesite="Strict",
+            secure=secure_cookie,
+        ),
+    )
+    app.middlewares.extend([error_pages, auth.require_session, auth.require_csrf])
+    app.on_response_prepare.append(auth.security_headers)
+    app.add_routes(
+        [
+            web.get("/login", auth.login_page),
+            web.post("/login", auth.login),
+            web.post("/logout", auth.logout),
+            *pages.routes(),
+            *drafts.routes(),
+            *ops.routes(),
+            web.static("/static", STATIC),
+        ]
+    )
+    return app
+
+
+async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Start listening; the caller keeps the runner and calls ``cleanup()`` to stop."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise DeskError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    log.info("desk: serving on http://%s:%d/", host, port)
+    return runner
