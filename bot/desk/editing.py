@@ -17,10 +17,15 @@ import yaml
 from bot.digest.load import Problem
 from bot.digest.model import Figure, Place, Source, SummaryPoint
 
+def _order(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """What the item says first, then who says it and the article's words."""
+    return tuple(f for f in fields if f not in ("source", "quote")) + ("source", "quote")
+
+
 GROUPS: dict[str, tuple[str, ...]] = {
-    "summary": tuple(SummaryPoint.model_fields),
-    "figures": tuple(Figure.model_fields),
-    "places": tuple(Place.model_fields),
+    "summary": _order(tuple(SummaryPoint.model_fields)),
+    "figures": _order(tuple(Figure.model_fields)),
+    "places": _order(tuple(Place.model_fields)),
 }
 SOURCE_FIELDS = tuple(Source.model_fields)
 ARTICLE_FIELDS = ("publisher", "headline", "url")
