@@ -20,7 +20,7 @@ from bot.digest.model import Figure, Place, Source, SummaryPoint
 
 def _order(fields: tuple[str, ...]) -> tuple[str, ...]:
     """What the item says first, then who says it and the article's words."""
-    return tuple(f for f in fields if f not in ("source", "quote")) + ("source", "quote")
+    return (*(f for f in fields if f not in ("source", "quote")), "source", "quote")
 
 
 GROUPS: dict[str, tuple[str, ...]] = {
