@@ -8,8 +8,10 @@ that is no longer current is refused and the editor's input is shown again, unsa
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -44,11 +46,7 @@ LONG = {"quote", "text", "what", "note"}
 
 
 def _data(draft: Draft) -> dict[str, Any]:
-    try:
-        data = parse(draft.text).data
-    except YamlProblem:
-        return {}
-    return data if isinstance(data, dict) else {}
+    return _verdict(draft.path, draft.text)[0]
 
 
 def _article(draft: Draft, data: Mapping[str, Any]) -> str:
@@ -68,11 +66,23 @@ def _article(draft: Draft, data: Mapping[str, Any]) -> str:
 
 
 def _problems(draft: Draft) -> tuple[Problem, ...]:
+    return _verdict(draft.path, draft.text)[1]
+
+
+@functools.lru_cache(maxsize=64)
+def _verdict(path: Path, text: str) -> tuple[dict[str, Any], tuple[Problem, ...]]:
+    """The draft's data and the loader's problems. A version's text never changes, so both
+    are cached by it (an edited article is re-read when the draft is saved again)."""
     try:
-        load_digest_text(draft.path, draft.text)
+        data = parse(text).data
+    except YamlProblem:
+        data = {}
+    try:
+        load_digest_text(path, text)
+        problems: tuple[Problem, ...] = ()
     except DigestInvalid as exc:
-        return exc.problems
-    return ()
+        problems = exc.problems
+    return (data if isinstance(data, dict) else {}), problems
 
 
 def _get(request: web.Request) -> Draft:

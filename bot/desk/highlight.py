@@ -7,6 +7,7 @@ and every quote as a ``<mark>`` over its original words.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,8 +24,11 @@ class Segment:
     """Anchors of the items whose quote begins here."""
 
 
-def _folded(text: str) -> tuple[str, list[int]]:
-    """The loader's normalised text, and for each of its characters the index it came from."""
+@functools.lru_cache(maxsize=256)
+def _folded(text: str) -> tuple[str, tuple[int, ...]]:
+    """The loader's normalised text, and for each of its characters the index it came from.
+
+    Cached: the same article is folded on every view of its digest or draft."""
     out: list[str] = []
     where: list[int] = []
     for index, char in enumerate(text.translate(_TYPOGRAPHIC)):
@@ -35,7 +39,7 @@ def _folded(text: str) -> tuple[str, list[int]]:
             continue
         out.append(char)
         where.append(index)
-    return "".join(out), where
+    return "".join(out), tuple(where)
 
 
 def spans(article: str, quotes: Sequence[tuple[str, str]]) -> dict[str, tuple[int, int]]:
