@@ -20,6 +20,7 @@ from bot.answers import MapSource, answer, parse
 from bot.config import Config, ConfigError, Secrets, config_path, load_config
 from bot.delivery import Limits
 from bot.desk import cli as desk_cli
+from bot.desk.server import DeskError
 from bot.digest.library import Library, describe
 from bot.digest.load import DigestInvalid, load_digest
 from bot.draft import cli as draft_cli
@@ -195,11 +196,19 @@ async def _console(config: Config, library: Library) -> None:
         library, maps=_maps(config), reload_seconds=config.reload_seconds, scheduler=scheduler
     )
     scheduler.attach("console", console)
+    desk = None
     try:
         await scheduler.load(config.schedules)
         await scheduler.start()
+        if config.desk is not None:  # the desk shares this process's scheduler
+            desk = await desk_cli.start_desk(
+                config, config.desk, library, store, scheduler, console.maps
+            )
         await console.run()
     finally:
+        if desk is not None:
+            await desk[0].cleanup()
+            desk[1].close()
         await scheduler.stop()
         store.close()
 
@@ -208,7 +217,10 @@ def cmd_console(args: argparse.Namespace) -> int:
     config = _config(args)
     _logging(config)
     library = _library(config)
-    asyncio.run(_console(config, library))
+    try:
+        asyncio.run(_console(config, library))
+    except DeskError as exc:
+        raise CliError(str(exc)) from None
     return 0
 
 
@@ -228,6 +240,7 @@ async def _platforms(
     maps = _maps(config)
     services: list[Coroutine[Any, Any, None]] = []
     matrix_bot: MatrixBot | None = None
+    desk = None
     try:
         if matrix is not None:
             matrix_bot = MatrixBot(library, matrix, maps, scheduler=scheduler)
@@ -242,6 +255,8 @@ async def _platforms(
             services.append(serve_discord(client, secrets.discord_token))
         await scheduler.load(config.schedules)
         await scheduler.start()
+        if config.desk is not None:  # the desk shares this process's scheduler
+            desk = await desk_cli.start_desk(config, config.desk, library, store, scheduler, maps)
         async with asyncio.TaskGroup() as group:
             if config.reload_seconds:
                 group.create_task(library.refresh_forever(config.reload_seconds))
@@ -250,6 +265,9 @@ async def _platforms(
     finally:
         for service in services:
             service.close()  # never awaited when start-up failed: no "never awaited" warning
+        if desk is not None:
+            await desk[0].cleanup()
+            desk[1].close()
         await scheduler.stop()
         if matrix_bot is not None:
             await matrix_bot.close()
@@ -275,13 +293,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     library = _library(config)
     if matrix is None and not secrets.discord_token:
         log.info("no platform token set: starting the console sandbox")
-        asyncio.run(_console(config, library))
+        try:
+            asyncio.run(_console(config, library))
+        except DeskError as exc:
+            raise CliError(str(exc)) from None
         return 0
     from bot.platforms.discord_chat import DiscordLoginError
 
     try:
         asyncio.run(_platforms(config, library, secrets, matrix))
-    except* (DiscordLoginError, MatrixError) as group:
+    except* (DiscordLoginError, MatrixError, DeskError) as group:
         raise CliError(" / ".join(str(e) for e in group.exceptions)) from None
     return 0
 

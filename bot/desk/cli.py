@@ -8,8 +8,10 @@ import getpass
 import logging
 import sys
 
+from aiohttp import web
 from cryptography.fernet import Fernet
 
+from bot.answers import MapSource
 from bot.config import Config, ConfigError, DeskConfig, config_path, load_config
 from bot.desk.accounts import ROLES, AccountError, Accounts
 from bot.desk.context import Desk
@@ -78,17 +80,16 @@ def run_user(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(config: Config, settings: DeskConfig) -> None:
-    from bot.maps import MapMaker
-
-    library = Library(config.digests)
-    for line in describe(await asyncio.to_thread(library.refresh)):
-        if not line.startswith("[digests] added"):
-            log.warning("%s", line)
-    store = Store(config.database_url)
+async def start_desk(
+    config: Config,
+    settings: DeskConfig,
+    library: Library,
+    store: Store,
+    scheduler: Scheduler,
+    maps: MapSource | None,
+) -> tuple[web.AppRunner, Accounts]:
+    """Serve the desk over services the caller owns (``run`` shares its live scheduler)."""
     accounts = Accounts(config.database_url)
-    scheduler = Scheduler(library, store, catch_up=config.catch_up)
-    await scheduler.load(config.schedules)
     if not await asyncio.to_thread(accounts.list):
         log.warning(
             "no desk accounts yet: add one with python -m bot desk-user add NAME --role admin"
@@ -99,18 +100,38 @@ async def _serve(config: Config, settings: DeskConfig) -> None:
         queue=FolderQueue(config.digests),
         store=store,
         scheduler=scheduler,
-        maps=MapMaker(config.cache / "maps"),
+        maps=maps,
     )
     app = make_app(the_desk, session_key(), secure_cookie=settings.secure_cookie)
-    runner = await serve(app, settings.host, settings.port)
     try:
-        if config.reload_seconds:
-            await library.refresh_forever(config.reload_seconds)
-        else:
-            await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+        return await serve(app, settings.host, settings.port), accounts
+    except DeskError:
         accounts.close()
+        raise
+
+
+async def _serve(config: Config, settings: DeskConfig) -> None:
+    from bot.maps import MapMaker
+
+    library = Library(config.digests)
+    for line in describe(await asyncio.to_thread(library.refresh)):
+        if not line.startswith("[digests] added"):
+            log.warning("%s", line)
+    store = Store(config.database_url)
+    scheduler = Scheduler(library, store, catch_up=config.catch_up)
+    try:
+        await scheduler.load(config.schedules)
+        maps = MapMaker(config.cache / "maps")
+        runner, accounts = await start_desk(config, settings, library, store, scheduler, maps)
+        try:
+            if config.reload_seconds:
+                await library.refresh_forever(config.reload_seconds)
+            else:
+                await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+            accounts.close()
+    finally:
         store.close()
 
 
