@@ -55,12 +55,19 @@ def item_views(digest: Digest) -> list[ItemView]:
     return views
 
 
-def _matches(digest: Digest, needle: str) -> bool:
-    return (
-        needle in fold(digest.id)
-        or needle in fold(digest.title)
-        or needle in fold(digest.article.publisher)
-    )
+_keys: tuple[list[Digest], list[str]] = ([], [])
+
+
+def search(digests: list[Digest], query: str) -> list[Digest]:
+    """Digests whose id, title or publisher contains ``query`` (folded). The folded keys are
+    kept for the last list searched: the library hands out a new list only when it changes."""
+    global _keys
+    cached, keys = _keys
+    if len(cached) != len(digests) or any(a is not b for a, b in zip(cached, digests, strict=True)):
+        keys = ["\x00".join(map(fold, (d.id, d.title, d.article.publisher))) for d in digests]
+        _keys = (digests, keys)
+    needle = fold(query)
+    return [d for d, key in zip(digests, keys, strict=True) if needle in key]
 
 
 async def index(_request: web.Request) -> web.StreamResponse:
@@ -72,8 +79,7 @@ async def digests(request: web.Request) -> web.Response:
     query = request.query.get("q", "").strip()[:200]
     found = the_desk.library.all()
     if query:
-        needle = fold(query)
-        found = [d for d in found if _matches(d, needle)]
+        found = search(found, query)
     pages = max(1, -(-len(found) // PAGE_SIZE))
     try:
         page = min(max(1, int(request.query.get("page", "1"))), pages)

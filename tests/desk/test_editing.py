@@ -104,3 +104,19 @@ def test_folder_queue_reject_keeps_the_draft_out_of_the_folder_s_way(tmp_path: P
     assert rejected.read_text("utf-8").splitlines()[0].endswith(": wrong claimant again")
     assert queue.pending() == []
     assert queue.get("../storm") is None
+
+
+def test_search_matches_id_title_or_publisher_and_follows_the_library(tmp_path: Path) -> None:
+    from bot.desk.pages import search
+    from bot.digest.library import Library
+
+    data = make_data(tmp_path)
+    library = Library(data.digests)
+    library.refresh()
+    digests = library.all()
+    assert [d.id for d in search(digests, "PORTWELL post")] == ["storm-2024-01-08"]
+    assert [d.id for d in search(digests, "bridge-2024")] == ["bridge-2024-09-02"]
+    assert search(digests, "harbourthe") == []  # never across two fields
+    (data.digests / "storm.yaml").unlink()
+    library.refresh()
+    assert search(library.all(), "portwell") == []
