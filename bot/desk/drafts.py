@@ -158,7 +158,12 @@ async def review_post(request: web.Request) -> web.StreamResponse:
             notice=f"New {group} item added below; save to keep it.",
         )
 
-    text = to_yaml(from_form(values, _data(draft)))
+    base = _data(draft)
+    text = to_yaml(from_form(values, base))
+    # Compared with the stored draft as the form would write it, so opening and saving a
+    # hand-written draft without a change does not rewrite it (nor drop its comments).
+    changed = text != to_yaml(from_form(to_values(base), base))
+    draft_id = draft.id
     try:
         if action == "reject":
             if not reason:
@@ -176,16 +181,16 @@ async def review_post(request: web.Request) -> web.StreamResponse:
             log.info("desk: %s rejected draft %s", name, draft.id)
             await flash(request, f"Rejected {draft.id}: {reason}")
             raise web.HTTPSeeOther("/digests")
-        if text != draft.text:
+        if changed:
             saved = await asyncio.to_thread(
                 the_desk.queue.save, draft.id, text, based_on=version, by=name
             )
-            version = saved.version
+            draft_id, version = saved.id, saved.version  # a queue may give a revision a new id
         if action == "approve":
             target = await asyncio.to_thread(
-                the_desk.queue.approve, draft.id, based_on=version, by=name
+                the_desk.queue.approve, draft_id, based_on=version, by=name
             )
-            log.info("desk: %s approved draft %s → %s", name, draft.id, target.name)
+            log.info("desk: %s approved draft %s → %s", name, draft_id, target.name)
             await asyncio.to_thread(the_desk.library.refresh)
             await flash(request, f"Approved: {target.stem} is live.")
             raise web.HTTPSeeOther(f"/digests/{target.stem}")
@@ -213,8 +218,8 @@ async def review_post(request: web.Request) -> web.StreamResponse:
         )
     except UnknownDraft:
         raise web.HTTPNotFound(text="this draft was approved or rejected meanwhile") from None
-    await flash(request, "Saved." if text != draft.text else "No changes to save.")
-    raise web.HTTPSeeOther(f"/drafts/{draft.id}")
+    await flash(request, "Saved." if changed else "No changes to save.")
+    raise web.HTTPSeeOther(f"/drafts/{draft_id}")
 
 
 def routes() -> list[web.RouteDef]:

@@ -322,3 +322,16 @@ def test_schedules_and_deliveries(page: Page, server: DeskServer, shots: Path) -
     page.click("button:has-text('Remove')")
     expect(page.locator(".flash.ok")).to_contain_text("Schedule removed")
     assert server.desk.store.load_schedules() == []
+
+
+def test_saving_an_unchanged_draft_keeps_the_file_and_its_comments(
+    page: Page, server: DeskServer
+) -> None:
+    path = server.desk.queue.folder / "storm-draft.draft.yaml"  # type: ignore[attr-defined]
+    original = "# review: check every claimant\n" + path.read_text("utf-8")
+    path.write_text(original, "utf-8")
+    sign_in(page)
+    page.goto("/drafts/storm-draft")
+    page.click("button[value=save]")
+    expect(page.locator(".flash.ok")).to_have_text("No changes to save.")
+    assert path.read_text("utf-8") == original
