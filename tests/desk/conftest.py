@@ -28,8 +28,10 @@ ARGS = [
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "desk-screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """One Chromium per test module. Not per session: Playwright's sync API keeps an event loop
+    running in this thread while it is open, which later asyncio tests must not inherit."""
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
             pytest.fail(

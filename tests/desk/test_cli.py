@@ -98,7 +98,14 @@ def test_python_m_bot_desk_serves_on_loopback(tmp_path: Path) -> None:
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     finally:
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=15)
+        try:
+            _, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise AssertionError(
+                f"the desk did not stop on Ctrl-C: {process.communicate()}"
+            ) from None
+    assert process.returncode == 130
     assert "DESK_SECRET is not set" in err
     assert "no desk accounts yet" in err
     assert f"serving on http://127.0.0.1:{port}/" in err
