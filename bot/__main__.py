@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from bot.answers import MapSource, answer, parse
 from bot.config import Config, ConfigError, Secrets, config_path, load_config
 from bot.delivery import Limits
+from bot.desk import DeskError
 from bot.desk import cli as desk_cli
-from bot.desk.server import DeskError
 from bot.digest.library import Library, describe
 from bot.digest.load import DigestInvalid, load_digest
 from bot.draft import cli as draft_cli

@@ -7,21 +7,23 @@ import asyncio
 import getpass
 import logging
 import sys
+from typing import TYPE_CHECKING
 
-from aiohttp import web
-from cryptography.fernet import Fernet
+from bot.config import Config, DeskConfig, config_path, load_config
+from bot.desk import DeskError
 
-from bot.answers import MapSource
-from bot.config import Config, ConfigError, DeskConfig, config_path, load_config
-from bot.desk.accounts import ROLES, AccountError, Accounts
-from bot.desk.context import Desk
-from bot.desk.review import FolderQueue
-from bot.desk.server import DeskError, make_app, serve, session_key
-from bot.digest.library import Library, describe
-from bot.schedule import Scheduler
-from bot.store import Store
+if TYPE_CHECKING:  # the web stack loads only when the desk runs: `ask` and `check` stay quick
+    from aiohttp import web
+
+    from bot.answers import MapSource
+    from bot.desk.accounts import Accounts
+    from bot.digest.library import Library
+    from bot.schedule import Scheduler
+    from bot.store import Store
 
 log = logging.getLogger(__name__)
+ROLES = ("editor", "admin")
+"""The same as ``accounts.ROLES`` (which validates again), without importing argon2 here."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,13 +51,19 @@ def _password() -> str:
     if sys.stdin.isatty():
         first = getpass.getpass("password: ")
         if getpass.getpass("again: ") != first:
+            from bot.desk.accounts import AccountError
+
             raise AccountError("the two passwords differ")
         return first
     return sys.stdin.readline().rstrip("\r\n")
 
 
 def run_user(args: argparse.Namespace) -> int:
+    from bot.desk.accounts import AccountError, Accounts
+
     if args.action == "key":
+        from cryptography.fernet import Fernet
+
         print(Fernet.generate_key().decode())
         return 0
     accounts = Accounts(_config(args).database_url)
@@ -89,6 +97,11 @@ async def start_desk(
     maps: MapSource | None,
 ) -> tuple[web.AppRunner, Accounts]:
     """Serve the desk over services the caller owns (``run`` shares its live scheduler)."""
+    from bot.desk.accounts import Accounts
+    from bot.desk.context import Desk
+    from bot.desk.review import FolderQueue
+    from bot.desk.server import make_app, serve, session_key
+
     accounts = Accounts(config.database_url)
     if not await asyncio.to_thread(accounts.list):
         log.warning(
@@ -111,7 +124,10 @@ async def start_desk(
 
 
 async def _serve(config: Config, settings: DeskConfig) -> None:
+    from bot.digest.library import Library, describe
     from bot.maps import MapMaker
+    from bot.schedule import Scheduler
+    from bot.store import Store
 
     library = Library(config.digests)
     for line in describe(await asyncio.to_thread(library.refresh)):
@@ -153,6 +169,3 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
-
-
-__all__ = ["ConfigError", "add_arguments", "add_user_arguments", "run", "run_user"]

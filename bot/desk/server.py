@@ -15,17 +15,13 @@ from aiohttp_session import setup as setup_sessions
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
-from bot.desk import auth, drafts, ops, pages
+from bot.desk import DeskError, auth, drafts, ops, pages
 from bot.desk.context import DESK, STATIC, Desk, render
 
 log = logging.getLogger(__name__)
 
 SESSION_HOURS = 12
 SECRET_ENV = "DESK_SECRET"
-
-
-class DeskError(Exception):
-    """A desk that cannot start: one line."""
 
 
 def session_key(env: Mapping[str, str] | None = None) -> Fernet:
