@@ -31,7 +31,14 @@ from bot.desk.editing import (
 )
 from bot.desk.highlight import segments
 from bot.desk.review import Draft, StaleDraft, UnknownDraft
-from bot.digest.load import MAX_ARTICLE_BYTES, DigestInvalid, Problem, load_digest_text, read_text
+from bot.digest.load import (
+    MAX_ARTICLE_BYTES,
+    DigestInvalid,
+    Problem,
+    load_digest,
+    load_digest_text,
+    read_text,
+)
 from bot.digest.model import Qualifier, SourceKind, Status
 from bot.digest.yamlsafe import YamlProblem, parse
 
@@ -192,8 +199,9 @@ async def review_post(request: web.Request) -> web.StreamResponse:
             )
             log.info("desk: %s approved draft %s → %s", name, draft_id, target.name)
             await asyncio.to_thread(the_desk.library.refresh)
-            await flash(request, f"Approved: {target.stem} is live.")
-            raise web.HTTPSeeOther(f"/digests/{target.stem}")
+            live = await asyncio.to_thread(load_digest, target)
+            await flash(request, f"Approved: {live.digest.id} is live.")
+            raise web.HTTPSeeOther(f"/digests/{live.digest.id}")
     except StaleDraft as exc:
         who = f" by {exc.current.saved_by}" if exc.current.saved_by else ""
         notice = (

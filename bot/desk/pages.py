@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.answers import figure_text, place_text
 from bot.desk import ledger
-from bot.desk.context import desk, render
+from bot.desk.context import desk, render, user
 from bot.desk.highlight import segments
 from bot.desk.preview import discord_pages, matrix_parts
 from bot.digest.model import Digest, Figure, Item, Place, SummaryPoint, fold
@@ -150,8 +150,19 @@ async def preview(request: web.Request) -> web.Response:
     )
 
 
+async def revise(request: web.Request) -> web.StreamResponse:
+    """Open a draft of a live digest: approving it corrects the digest where it was posted."""
+    the_desk = desk(request)
+    loaded = the_desk.library.loaded(request.match_info["digest_id"])
+    if loaded is None:
+        raise web.HTTPNotFound(text="no such digest")
+    draft = await asyncio.to_thread(the_desk.queue.revise, loaded, by=user(request).name)
+    raise web.HTTPSeeOther(f"/drafts/{draft.id}")
+
+
 def routes() -> list[web.RouteDef]:
     return [
+        web.post("/digests/{digest_id}/revise", revise),
         web.get("/", index),
         web.get("/digests", digests),
         web.get("/digests/{digest_id}", digest_page),

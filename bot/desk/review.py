@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.digest.library import is_draft
-from bot.digest.load import MAX_DIGEST_BYTES, DigestInvalid, Loaded, load_digest_text, read_text
+from bot.digest.load import (
+    MAX_DIGEST_BYTES,
+    DigestInvalid,
+    Loaded,
+    load_digest,
+    load_digest_text,
+    read_text,
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,11 @@ class ReviewQueue(Protocol):
         ...
 
     def reject(self, draft_id: str, *, based_on: str, by: str, reason: str) -> None: ...
+
+    def revise(self, live: Loaded, *, by: str) -> Draft:
+        """A draft of a live digest, to correct it (approving it changes the live digest);
+        the open one when there is one already."""
+        ...
 
 
 def version_of(text: str) -> str:
@@ -154,13 +166,40 @@ class FolderQueue:
         with self._lock:
             draft = self._current(draft_id, based_on)
             loaded = self.check(draft_id, draft.text)
-            target = self.folder / f"{loaded.digest.id}.yaml"
+            target = self._target(draft_id, loaded.digest.id)
             stamp = self.clock().strftime("%Y-%m-%d %H:%M UTC")
             # schema 1 has no `reviewed:` key yet: who approved it is kept as a comment.
             write_atomically(target, f"# reviewed by {by} at {stamp} via desk\n{draft.text}")
             draft.path.unlink()
             self._saved.pop(draft_id, None)
             return target
+
+    def _target(self, draft_id: str, digest_id: str) -> Path:
+        """The live file this draft revises (same name, same id), else ``<id>.yaml``."""
+        same_name = self.folder / f"{draft_id}.yaml"
+        try:
+            if load_digest(same_name).digest.id == digest_id:
+                return same_name
+        except DigestInvalid:
+            pass
+        return self.folder / f"{digest_id}.yaml"
+
+    def revise(self, live: Loaded, *, by: str) -> Draft:
+        with self._lock:
+            draft_id = live.path.name.rsplit(".", 1)[0]
+            path = self._path(draft_id)
+            if live.path.parent.resolve() != self.folder.resolve():
+                raise UnknownDraft(draft_id)
+            if not path.exists():
+                text = read_text(live.path, MAX_DIGEST_BYTES, "digest file")
+                lines = text.splitlines(keepends=True)
+                while lines and lines[0].startswith("# reviewed by "):
+                    lines.pop(0)  # the next approval stamps it again
+                write_atomically(path, "".join(lines))
+                self._saved[draft_id] = (by, self.clock())
+            draft = self._read(draft_id)
+            assert draft is not None
+            return draft
 
     def reject(self, draft_id: str, *, based_on: str, by: str, reason: str) -> None:
         with self._lock:

@@ -338,3 +338,20 @@ def test_saving_an_unchanged_draft_keeps_the_file_and_its_comments(
     page.click("button[value=save]")
     expect(page.locator(".flash.ok")).to_have_text("No changes to save.")
     assert path.read_text("utf-8") == original
+
+
+def test_correct_a_live_digest_through_a_draft(page: Page, server: DeskServer) -> None:
+    folder: Path = server.desk.queue.folder  # type: ignore[attr-defined]
+    sign_in(page)
+    page.goto("/digests/storm-2024-01-08")
+    page.click("button:has-text('Correct this digest')")
+    assert page.url.endswith("/drafts/storm")
+    page.fill("input[name='figures[0].label']", "Boats wrecked")
+    page.click("button[value=approve]")
+    assert page.url.endswith("/digests/storm-2024-01-08")
+    expect(page.locator("#figures-0")).to_contain_text("Boats wrecked: 14 boats.")
+    live = (folder / "storm.yaml").read_text("utf-8")  # the same file, changed in place
+    assert live.startswith("# reviewed by ed at ") and "label: Boats wrecked" in live
+    live_files = sorted(p.name for p in folder.glob("*.yaml") if not p.name.endswith(".draft.yaml"))
+    assert live_files == ["bridge.yaml", "storm.yaml"]  # no second file with the same id
+    assert not (folder / "storm.draft.yaml").exists()
