@@ -19,16 +19,15 @@ from aiohttp import web
 from bot.desk.context import desk, flash, render, user
 from bot.desk.editing import (
     GROUPS,
-    NEW_SOURCE,
     blank_item,
     field_errors,
     from_form,
     indices,
     quotes,
-    source_keys,
     to_values,
     to_yaml,
 )
+from bot.desk.form import build
 from bot.desk.highlight import segments
 from bot.desk.review import Draft, StaleDraft, UnknownDraft
 from bot.digest.load import (
@@ -39,17 +38,9 @@ from bot.digest.load import (
     load_digest_text,
     read_text,
 )
-from bot.digest.model import Qualifier, SourceKind, Status
 from bot.digest.yamlsafe import YamlProblem, parse
 
 log = logging.getLogger(__name__)
-
-CHOICES = {
-    "status": Status.__args__,  # type: ignore[attr-defined]
-    "qualifier": ("", *Qualifier.__args__),  # type: ignore[attr-defined]
-    "kind": SourceKind.__args__,  # type: ignore[attr-defined]
-}
-LONG = {"quote", "text", "what", "note"}
 
 
 def _data(draft: Draft) -> dict[str, Any]:
@@ -119,13 +110,7 @@ async def _page(
         status=status,
         draft=draft,
         version=version,
-        values=values,
-        items=indices(values),
-        groups=GROUPS,
-        sources=source_keys(values),
-        new_source=NEW_SOURCE,
-        choices=CHOICES,
-        long=LONG,
+        form=build(values, errors),
         errors=errors,
         general=general,
         notice=notice,
