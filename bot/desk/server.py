@@ -97,7 +97,9 @@ def make_app(the_desk: Desk, key: Fernet, *, secure_cookie: bool = False) -> web
 
 async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
     """Start listening; the caller keeps the runner and calls ``cleanup()`` to stop."""
-    runner = web.AppRunner(app, access_log=None)
+    # Requests here take milliseconds: on stop, wait 5 s (not aiohttp's 60) for ones in flight,
+    # so a half-open connection cannot hold a Ctrl-C for a minute.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:

@@ -96,7 +96,11 @@ def test_python_m_bot_desk_serves_on_loopback(tmp_path: Path) -> None:
         assert "script-src 'self'" in headers["Content-Security-Policy"]
         cookie = headers["Set-Cookie"]
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        # a client that went quiet mid-request must not keep the desk from stopping
+        stuck = socket.create_connection(("127.0.0.1", port))
+        stuck.sendall(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n")
     finally:
+        started = time.monotonic()
         process.send_signal(signal.SIGINT)
         try:
             _, err = process.communicate(timeout=60)
@@ -106,6 +110,8 @@ def test_python_m_bot_desk_serves_on_loopback(tmp_path: Path) -> None:
                 f"the desk did not stop on Ctrl-C: {process.communicate()}"
             ) from None
     assert process.returncode == 130
+    assert time.monotonic() - started < 20
+    stuck.close()
     assert "DESK_SECRET is not set" in err
     assert "no desk accounts yet" in err
     assert f"serving on http://127.0.0.1:{port}/" in err
