@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.desk.editing import NEW_SOURCE, field_errors, from_form, indices, to_values, to_yaml
 from bot.desk.highlight import segments
@@ -120,3 +122,44 @@ def test_search_matches_id_title_or_publisher_and_follows_the_library(tmp_path: 
     (data.digests / "storm.yaml").unlink()
     library.refresh()
     assert search(library.all(), "portwell") == []
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    edits=st.dictionaries(
+        st.sampled_from(
+            [
+                "title",
+                "published",
+                "article.url",
+                "sources.union.kind",
+                "summary[0].text",
+                "summary[3].quote",
+                "figures[0].value",
+                "figures[1].qualifier",
+                "figures[2].source",
+                "places[0].lat",
+                "places[0]._remove",
+                "new_source.key",
+                "new_source.name",
+            ]
+        ),
+        st.text(max_size=40),
+        max_size=6,
+    )
+)
+def test_any_form_gives_a_digest_or_field_problems_never_a_crash(
+    tmp_path: Path, edits: dict[str, str]
+) -> None:
+    folder = tmp_path / "d"
+    if not folder.exists():
+        make_data(folder, hostile=False, draft=False)
+    file = folder / "digests" / "storm.yaml"
+    parsed = parse(file.read_text("utf-8")).data
+    values = {**to_values(parsed), **edits}
+    try:
+        load_digest_text(file, to_yaml(from_form(values, parsed)))
+    except DigestInvalid as exc:
+        assert exc.problems and all(str(p).count("\n") == 0 for p in exc.problems)
