@@ -115,6 +115,14 @@ def test_hostile_digest_text_is_shown_inert(page: Page, server: DeskServer, shot
     frame = page.frame_locator("iframe.matrix").first
     expect(frame.locator("body")).to_contain_text("<script>document.title='pwned'</script>")
     assert frame.locator("script, img").count() == 0
+    page.goto("/digests/bridge-2024-09-02")
+    page.click("button:has-text('Correct this digest')")  # the same text in the review form
+    shot(page, shots, "review-hostile")
+    assert page.locator("main script, main img").count() == 0
+    expect(page.locator("input[name=title]")).to_have_value(
+        "<script>alert('title')</script> Bridge closes"
+    )
+    assert "pwned" not in page.title()
     assert dialogs == []
 
 
