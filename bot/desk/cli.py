@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -139,14 +140,24 @@ async def _serve(config: Config, settings: DeskConfig) -> None:
         await scheduler.load(config.schedules)
         maps = MapMaker(config.cache / "maps")
         runner, accounts = await start_desk(config, settings, library, store, scheduler, maps)
+        # Stop cleanly on Ctrl-C and on a service manager's SIGTERM, even when SIGINT came
+        # inherited as ignored (a background job of a non-interactive shell).
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        reload = None
+        if config.reload_seconds:
+            reload = asyncio.create_task(library.refresh_forever(config.reload_seconds))
         try:
-            if config.reload_seconds:
-                await library.refresh_forever(config.reload_seconds)
-            else:
-                await asyncio.Event().wait()
+            await stop.wait()
         finally:
+            if reload is not None:
+                reload.cancel()
+                await asyncio.gather(reload, return_exceptions=True)
             await runner.cleanup()
             accounts.close()
+            log.info("desk: stopped")
     finally:
         store.close()
 
