@@ -26,13 +26,15 @@ from aiohttp.test_utils import TestClient, TestServer
 from argon2 import PasswordHasher
 from cryptography.fernet import Fernet
 
+from bot.commands.registry import Commands
 from bot.desk.accounts import Accounts
 from bot.desk.context import Desk
 from bot.desk.review import FolderQueue
 from bot.desk.server import make_app
 from bot.digest.library import Library
-from bot.schedule import Scheduler
-from bot.store import Delivery, Store
+from bot.schedules.scheduler import Scheduler
+from bot.schedules.spec import Delivery
+from bot.schedules.store import Store
 
 SIDES = ["north", "south"]
 PLACES = [f"Town{chr(65 + i)}ovo" for i in range(13)]
@@ -160,7 +162,10 @@ async def run(folder: Path, database: str, repeat: int) -> None:
         database, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
     accounts.add("bench", "editor", "bench password")
-    desk = Desk(library, accounts, FolderQueue(folder), store, Scheduler(library, store))
+    scheduler = Scheduler(library, store)
+    desk = Desk(
+        library, accounts, FolderQueue(folder), store, Commands(library, None, scheduler), scheduler
+    )
     app = make_app(desk, Fernet(Fernet.generate_key()))
     server_ms: list[float] = []
 
@@ -183,7 +188,8 @@ async def run(folder: Path, database: str, repeat: int) -> None:
         signed = await client.post(
             "/login", data={"csrf": csrf.group(1), "name": "bench", "password": "bench password"}
         )
-        assert signed.status == 200 and signed.url.path == "/digests", signed.url
+        assert signed.status == 200, signed.status
+        assert signed.url.path == "/digests", signed.url
         cases = [
             ("digest page (45 items, ledger)", "/digests/bench-digest"),
             ("review page (45 items, loader)", "/drafts/bench-review"),

@@ -8,19 +8,9 @@ import getpass
 import logging
 import signal
 import sys
-from typing import TYPE_CHECKING
 
 from bot.config import Config, DeskConfig, config_path, load_config
 from bot.desk import DeskError
-
-if TYPE_CHECKING:  # the web stack loads only when the desk runs: `ask` and `check` stay quick
-    from aiohttp import web
-
-    from bot.answers import MapSource
-    from bot.desk.accounts import Accounts
-    from bot.digest.library import Library
-    from bot.schedule import Scheduler
-    from bot.store import Store
 
 log = logging.getLogger(__name__)
 ROLES = ("editor", "admin")
@@ -89,77 +79,23 @@ def run_user(args: argparse.Namespace) -> int:
     return 0
 
 
-async def start_desk(
-    config: Config,
-    settings: DeskConfig,
-    library: Library,
-    store: Store,
-    scheduler: Scheduler,
-    maps: MapSource | None,
-) -> tuple[web.AppRunner, Accounts]:
-    """Serve the desk over services the caller owns (``run`` shares its live scheduler)."""
-    from bot.desk.accounts import Accounts
-    from bot.desk.context import Desk
-    from bot.desk.review import FolderQueue
-    from bot.desk.server import make_app, serve, session_key
-
-    accounts = Accounts(config.database_url)
-    if not await asyncio.to_thread(accounts.list):
-        log.warning(
-            "no desk accounts yet: add one with python -m bot desk-user add NAME --role admin"
-        )
-    the_desk = Desk(
-        library=library,
-        accounts=accounts,
-        queue=FolderQueue(config.digests),
-        store=store,
-        scheduler=scheduler,
-        maps=maps,
-    )
-    app = make_app(the_desk, session_key(), secure_cookie=settings.secure_cookie)
-    try:
-        return await serve(app, settings.host, settings.port), accounts
-    except DeskError:
-        accounts.close()
-        raise
-
-
 async def _serve(config: Config, settings: DeskConfig) -> None:
-    from bot.digest.library import Library, describe
-    from bot.maps import MapMaker
-    from bot.schedule import Scheduler
-    from bot.store import Store
+    """The desk on its own: the app's library, store and scheduler, no chat platform."""
+    from bot.app import App
 
-    library = Library(config.digests)
-    for line in describe(await asyncio.to_thread(library.refresh)):
-        if not line.startswith("[digests] added"):
-            log.warning("%s", line)
-    store = Store(config.database_url)
-    scheduler = Scheduler(library, store, catch_up=config.catch_up)
+    the_app = App(config, desk=settings, run_jobs=False)
+    # Stop cleanly on Ctrl-C and on a service manager's SIGTERM, even when SIGINT came
+    # inherited as ignored (a background job of a non-interactive shell).
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await the_app.start()
     try:
-        await scheduler.load(config.schedules)
-        maps = MapMaker(config.cache / "maps")
-        runner, accounts = await start_desk(config, settings, library, store, scheduler, maps)
-        # Stop cleanly on Ctrl-C and on a service manager's SIGTERM, even when SIGINT came
-        # inherited as ignored (a background job of a non-interactive shell).
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        reload = None
-        if config.reload_seconds:
-            reload = asyncio.create_task(library.refresh_forever(config.reload_seconds))
-        try:
-            await stop.wait()
-        finally:
-            if reload is not None:
-                reload.cancel()
-                await asyncio.gather(reload, return_exceptions=True)
-            await runner.cleanup()
-            accounts.close()
-            log.info("desk: stopped")
+        await stop.wait()
     finally:
-        store.close()
+        await the_app.stop()
+        log.info("desk: stopped")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,12 +11,13 @@ from aiohttp import web
 from aiohttp_session import get_session
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from bot.answers import MapSource
+from bot.commands.base import MapSource
+from bot.commands.registry import Commands
 from bot.desk.accounts import Accounts, Throttle, User
 from bot.desk.review import ReviewQueue
 from bot.digest.library import Library
-from bot.schedule import Scheduler
-from bot.store import Store
+from bot.schedules.scheduler import Scheduler
+from bot.schedules.store import Store
 
 TEMPLATES = Environment(
     loader=PackageLoader("bot.desk", "templates"),
@@ -34,6 +35,8 @@ class Desk:
     accounts: Accounts
     queue: ReviewQueue
     store: Store
+    commands: Commands
+    """The same commands as in chat: schedule changes go through /schedule's own code."""
     scheduler: Scheduler | None = None
     maps: MapSource | None = None
     throttle: Throttle = field(default_factory=Throttle)

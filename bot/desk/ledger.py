@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.store import Delivery, Store, _delivery, deliveries
+from bot.schedules.spec import Delivery
+from bot.schedules.store import Store, _delivery, deliveries
 
 LIMIT = 500
 

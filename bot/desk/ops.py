@@ -1,6 +1,6 @@
 """Schedules (admins) and the delivery ledger (everyone): what goes out, where, and how it went.
 
-Schedule changes go through ``schedule_command`` — the very code behind ``/schedule`` — so the
+Schedule changes go through the ``/schedule`` command itself (``Commands.answer``), so the
 desk validates exactly as chat does. When the desk runs inside ``python -m bot run`` it shares
 the live scheduler; on its own (``python -m bot desk``) changes are stored and the bot applies
 them on its next start, and a test post or a retry waits for a process that runs the platform.
@@ -12,11 +12,11 @@ import asyncio
 
 from aiohttp import web
 
-from bot.answers import Request
+from bot.commands.base import Caller, Request, UserError
 from bot.desk import ledger
 from bot.desk.context import desk, flash, render, user
-from bot.schedule import PARTS, PLATFORMS, Caller, Scheduler, schedule_command
-from bot.store import State
+from bot.schedules.scheduler import Scheduler
+from bot.schedules.spec import PARTS, PLATFORMS, State
 
 STATES: tuple[State, ...] = ("pending", "sent", "failed", "skipped")
 
@@ -53,11 +53,12 @@ async def schedules(
 
 async def _run(request: web.Request, words: tuple[str, ...], options: dict[str, str]) -> str | None:
     """Run ``/schedule`` as an admin; the error line, or None (then the result is flashed)."""
-    scheduler = _scheduler(request)
+    _scheduler(request)  # admins only, and only where schedules exist
     options = dict(options)
     platform = options.pop("platform", "console")
-    caller = Caller(platform, options.get("channel", ""), f"desk:{user(request).name}", True)
-    reply = await schedule_command(scheduler, Request("schedule", words, options), caller)
+    channel = options.pop("channel", "")
+    caller = Caller(platform, channel, f"desk:{user(request).name}", is_admin=True)
+    reply = await desk(request).commands.answer(Request("schedule", words, options), caller)
     if reply.error is not None:
         return reply.error
     await flash(request, f"{reply.title}. {reply.note or ''}".strip())
@@ -120,10 +121,19 @@ async def retry(request: web.Request) -> web.StreamResponse:
     if row is None:
         await flash(request, "only a failed delivery can be retried", "error")
     else:
-        sender = the_desk.scheduler.deliverers.get(row.platform) if the_desk.scheduler else None
-        if sender is not None:
-            sender.submit(row)
-            await flash(request, f"retrying {row.digest_id} to {row.platform}:{row.channel} now")
+        scheduler = the_desk.scheduler
+        sender = scheduler.deliverers.get(row.platform) if scheduler else None
+        if scheduler is not None and sender is not None:
+            try:  # built as the scheduler builds every post
+                reply = await asyncio.to_thread(scheduler.build, row)
+            except UserError as exc:
+                await asyncio.to_thread(the_desk.store.mark, row.key, "failed", error=str(exc))
+                await flash(request, f"cannot retry: {exc}", "error")
+            else:
+                sender.submit(row, reply)
+                await flash(
+                    request, f"retrying {row.digest_id} to {row.platform}:{row.channel} now"
+                )
         else:
             await flash(
                 request,

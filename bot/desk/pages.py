@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.answers import figure_text, place_text
+from bot.commands.base import UserError
+from bot.commands.content import figure_text, place_text, post
 from bot.desk import ledger
 from bot.desk.context import desk, render, user
 from bot.desk.highlight import segments
 from bot.desk.preview import discord_pages, matrix_parts
 from bot.digest.model import Digest, Figure, Item, Place, SummaryPoint, fold
-from bot.schedule import PARTS, compose
+from bot.schedules.spec import PARTS
 
 PAGE_SIZE = 50
 
@@ -136,9 +137,10 @@ async def digest_map(request: web.Request) -> web.StreamResponse:
 async def preview(request: web.Request) -> web.Response:
     digest, _ = _loaded(request)
     parts = [p for p in request.query.getall("parts", []) if p in PARTS] or ["summary"]
-    reply = compose(desk(request).library, digest.id, parts)
-    if reply is None:
-        raise web.HTTPNotFound(text="nothing to preview")
+    try:
+        reply = post(digest, parts)  # the scheduled post's own builder (no map drawn here)
+    except UserError as exc:
+        raise web.HTTPNotFound(text=str(exc)) from None
     return await render(
         request,
         "preview.html",

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from bot.platforms import discord_render, matrix_render
+from bot.platforms.discord import render as discord_render
+from bot.platforms.matrix import render as matrix_render
 from bot.reply import Reply
 
 _ESCAPED = re.compile(r"\\([\\*_~`|\[\]<>#.+-])")

@@ -6,19 +6,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from aiohttp import web
 from aiohttp_session import setup as setup_sessions
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
+from bot.commands.base import MapSource
+from bot.commands.registry import Commands
+from bot.config import Config, DeskConfig
 from bot.desk import DeskError, auth, drafts, ops, pages
+from bot.desk.accounts import Accounts
 from bot.desk.context import DESK, STATIC, Desk, render
+from bot.desk.review import FolderQueue
+from bot.digest.library import Library
+from bot.schedules.scheduler import Scheduler
+from bot.schedules.store import Store
 
 log = logging.getLogger(__name__)
+# aiohttp-session 2.12 keys the request with plain strings; nothing for the desk's log to show.
+warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module="aiohttp_session")
 
 SESSION_HOURS = 12
 SECRET_ENV = "DESK_SECRET"
@@ -63,6 +76,51 @@ async def error_pages(request: web.Request, handler: auth.Handler) -> web.Stream
             title="Something went wrong",
             message="The details are in the bot's log.",
         )
+
+
+@dataclass
+class Running:
+    """A serving desk: stop it with ``close()``."""
+
+    runner: web.AppRunner
+    accounts: Accounts
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+        self.accounts.close()
+
+
+async def start_desk(
+    config: Config,
+    settings: DeskConfig,
+    *,
+    library: Library,
+    store: Store,
+    commands: Commands,
+    scheduler: Scheduler | None,
+    maps: MapSource | None,
+) -> Running:
+    """Serve the desk over the app's services (the same library, store, commands, scheduler)."""
+    accounts = Accounts(config.database_url)
+    if not await asyncio.to_thread(accounts.list):
+        log.warning(
+            "no desk accounts yet: add one with python -m bot desk-user add NAME --role admin"
+        )
+    the_desk = Desk(
+        library=library,
+        accounts=accounts,
+        queue=FolderQueue(config.digests),
+        store=store,
+        commands=commands,
+        scheduler=scheduler,
+        maps=maps,
+    )
+    try:
+        app = make_app(the_desk, session_key(), secure_cookie=settings.secure_cookie)
+        return Running(await serve(app, settings.host, settings.port), accounts)
+    except DeskError:
+        accounts.close()
+        raise
 
 
 def make_app(the_desk: Desk, key: Fernet, *, secure_cookie: bool = False) -> web.Application:

@@ -1,7 +1,7 @@
 """Digest schema 1 as typed, frozen values.
 
 Structural rules (types, unknown keys, ranges) live here so pydantic reports them with a path;
-rules that need the article text or several fields at once live in ``verify.py``.
+rules that need the article text or several fields at once live in ``load.py``.
 """
 
 from __future__ import annotations
@@ -33,8 +33,16 @@ SourceKind = Literal[
     "analyst",
     "media",
     "social",
+    "party",
+    "ngo",
+    "police",
+    "company",
+    "court",
+    "international",
+    "witness",
     "other",
 ]
+"""Who a claimant is; docs/digest-format.md says when to use each (``agency`` is a news agency)."""
 Status = Literal["reported", "estimate", "claim"]
 """reported: stated as fact by the publisher; estimate: someone's assessment; claim: one side's."""
 Qualifier = Literal["about", "at least", "more than", "up to", "almost"]

@@ -16,15 +16,16 @@ from typing import Any
 from argon2 import PasswordHasher
 from cryptography.fernet import Fernet
 
+from bot.commands.registry import Commands
 from bot.desk.accounts import Accounts
 from bot.desk.context import Desk
 from bot.desk.review import FolderQueue
 from bot.desk.server import make_app
 from bot.digest.library import Library
 from bot.maps import MapMaker
-from bot.schedule import Scheduler
-from bot.store import Store
-from tests.conftest import ARTICLE, base_digest, dump
+from bot.schedules.scheduler import Scheduler
+from bot.schedules.store import Store
+from tests.helpers import ARTICLE, base_digest, dump
 
 PASSWORD = "correct horse battery"
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -117,12 +118,14 @@ def make_desk(data: Data, *, maps: bool = False) -> Desk:
     for name, role in (("ed", "editor"), ("ada", "admin")):
         if accounts.get(name) is None:
             accounts.add(name, role, PASSWORD)
+    scheduler = Scheduler(library, store)
     return Desk(
         library=library,
         accounts=accounts,
         queue=FolderQueue(data.digests),
         store=store,
-        scheduler=Scheduler(library, store),
+        commands=Commands(library, None, scheduler),
+        scheduler=scheduler,
         maps=MapMaker(data.root / "cache") if maps else None,
     )
 

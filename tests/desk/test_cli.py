@@ -27,7 +27,8 @@ def test_desk_user_cli_adds_lists_and_removes(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "added ada (admin)"
     again = bot("desk-user", *config, "add", "ada", "--role", "editor", stdin=PASSWORD + "\n")
-    assert again.returncode == 2 and "exists already" in again.stderr
+    assert again.returncode == 2
+    assert "exists already" in again.stderr
     listed = bot("desk-user", *config, "list")
     assert re.fullmatch(r"ada\tadmin\t\d{4}-\d\d-\d\d\n", listed.stdout)
     assert PASSWORD not in listed.stdout + listed.stderr
@@ -35,7 +36,8 @@ def test_desk_user_cli_adds_lists_and_removes(tmp_path: Path) -> None:
     assert bot("desk-user", *config, "remove", "ada").returncode == 2
     assert bot("desk-user", *config, "list").stdout == ""
     key = bot("desk-user", "key").stdout.strip()
-    assert len(key) == 44 and key.endswith("=")
+    assert len(key) == 44
+    assert key.endswith("=")
 
 
 def _free_port() -> int:
@@ -103,7 +105,8 @@ def test_python_m_bot_desk_serves_on_loopback(tmp_path: Path) -> None:
         assert "Sign in" in page
         assert "script-src 'self'" in headers["Content-Security-Policy"]
         cookie = headers["Set-Cookie"]
-        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        assert "HttpOnly" in cookie
+        assert "SameSite=Strict" in cookie
         # a client that went quiet mid-request must not keep the desk from stopping
         stuck = socket.create_connection(("127.0.0.1", port))
         stuck.sendall(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n")

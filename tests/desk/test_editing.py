@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from bot.desk.editing import NEW_SOURCE, field_errors, from_form, indices, to_values, to_yaml
 from bot.desk.highlight import segments
 from bot.desk.review import FolderQueue, StaleDraft
-from bot.digest.load import DigestInvalid, load_digest_text
+from bot.digest.load import DigestInvalid, Problem, load_digest_text
 from bot.digest.yamlsafe import parse
-from tests.conftest import ARTICLE, base_digest
 from tests.desk.harness import make_data
+from tests.helpers import ARTICLE, base_digest
 
 
 def test_the_form_of_a_digest_gives_the_same_digest_back(tmp_path: Path) -> None:
@@ -78,12 +78,14 @@ def test_folder_queue_refuses_a_stale_save_and_approves_atomically(tmp_path: Pat
     data = make_data(tmp_path, hostile=False)
     queue = FolderQueue(data.digests)
     draft = queue.get("storm-draft")
-    assert draft is not None and [d.id for d in queue.pending()] == ["storm-draft"]
+    assert draft is not None
+    assert [d.id for d in queue.pending()] == ["storm-draft"]
     changed = draft.text.replace(
         "source: coastguard\n  quote: up to", "source: union\n  quote: up to"
     )
     saved = queue.save("storm-draft", changed, based_on=draft.version, by="ed")
-    assert saved.version != draft.version and saved.saved_by == "ed"
+    assert saved.version != draft.version
+    assert saved.saved_by == "ed"
     with pytest.raises(StaleDraft):
         queue.save("storm-draft", draft.text, based_on=draft.version, by="ada")
     with pytest.raises(DigestInvalid):
@@ -159,7 +161,10 @@ def test_any_form_gives_a_digest_or_field_problems_never_a_crash(
     file = folder / "digests" / "storm.yaml"
     parsed = parse(file.read_text("utf-8")).data
     values = {**to_values(parsed), **edits}
+    problems: tuple[Problem, ...] = ()
     try:
         load_digest_text(file, to_yaml(from_form(values, parsed)))
     except DigestInvalid as exc:
-        assert exc.problems and all(str(p).count("\n") == 0 for p in exc.problems)
+        problems = exc.problems
+        assert problems
+    assert all(str(p).count("\n") == 0 for p in problems)

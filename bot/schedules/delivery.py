@@ -2,7 +2,8 @@
 
 A ``Poster`` is what a platform adapter provides; it raises ``RateLimited`` on a 429 that got
 through anyway (honoured, then retried), ``ChannelGone`` on 403/404 (reported, the schedule
-flagged, never retried: such requests count towards Discord's invalid-request ban), and anything
+flagged, never retried: such requests count towards Discord's invalid-request ban), ``GaveUp``
+when it has retried on its own already (marked failed, not retried twice), and anything
 else is transient (retried with backoff a bounded number of times, then marked failed and shown
 in ``/schedule list``; never silently dropped).
 
@@ -18,12 +19,14 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Protocol
 
 from bot.reply import Reply
-from bot.store import Delivery, Store
+from bot.schedules.spec import Delivery, Limits
+from bot.schedules.store import Store
+
+__all__ = ["ChannelGone", "Deliverer", "GaveUp", "Limits", "Pacer", "Poster", "RateLimited"]
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +41,19 @@ class ChannelGone(Exception):
     """403/404: the channel is gone or the bot may not post there. Not retried."""
 
 
+class GaveUp(Exception):
+    """The poster already retried this as often as it should (Matrix waits out its own 429s):
+    marked failed at once, not retried here too — one retry layer."""
+
+
 class Poster(Protocol):
+    """What a platform gives the deliverer: one message (or a few) in a channel."""
+
     async def post(self, channel: str, reply: Reply, nonce: str) -> str:
-        """Send ``reply``; return the platform's message id."""
+        """Send ``reply``; return the platform's message id. A 429 is retried by one layer
+        only: the poster raises ``RateLimited`` for the deliverer to wait out, or waits it out
+        itself and raises ``GaveUp`` past its bound."""
         ...
-
-
-@dataclass(frozen=True)
-class Limits:
-    per_second: float = 48.0
-    """Global budget, under Discord's 50 requests/s."""
-    channel_count: int = 5
-    channel_period: float = 5.0
-    """Per-channel bucket: Discord allows 5 messages per 5 s in a channel."""
 
 
 class Pacer:
@@ -94,35 +97,29 @@ class Pacer:
         self._next_global = max(self._next_global, self.clock() + seconds)
 
 
-BuildReply = Callable[[Delivery], Reply | None]
-OnGone = Callable[[Delivery, str], Awaitable[None]]
-
-
 class Deliverer:
-    """One per platform: a queue of ledger rows and a few workers that send them paced."""
+    """One per platform: a queue of (ledger row, built post) and a few workers that send them
+    paced. It only sends and marks: the scheduler builds the post; a gone channel is flagged in
+    the store, where ``/schedule list`` reads it."""
 
     def __init__(
         self,
         platform: str,
         poster: Poster,
         store: Store,
-        build: BuildReply,
         *,
         limits: Limits | None = None,
         workers: int = 32,
         max_attempts: int = 5,
         backoff: float = 1.0,
-        on_gone: OnGone | None = None,
     ) -> None:
         self.platform = platform
         self.poster = poster
         self.store = store
-        self.build = build
         self.pacer = Pacer(limits or Limits())
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self.on_gone = on_gone
-        self.queue: asyncio.Queue[Delivery] = asyncio.Queue()
+        self.queue: asyncio.Queue[tuple[Delivery, Reply]] = asyncio.Queue()
         self._workers = workers
         self._tasks: list[asyncio.Task[None]] = []
         self.rate_limited = 0
@@ -142,14 +139,14 @@ class Deliverer:
     async def join(self) -> None:
         await self.queue.join()
 
-    def submit(self, delivery: Delivery) -> None:
-        self.queue.put_nowait(delivery)
+    def submit(self, delivery: Delivery, reply: Reply) -> None:
+        self.queue.put_nowait((delivery, reply))
 
     async def _work(self) -> None:
         while True:
-            delivery = await self.queue.get()
+            delivery, reply = await self.queue.get()
             try:
-                await self.send(delivery)
+                await self.send(delivery, reply)
             except Exception:  # a bug in one post must not stop the others
                 log.exception("delivery %s crashed", delivery.key)
                 await asyncio.to_thread(
@@ -158,13 +155,7 @@ class Deliverer:
             finally:
                 self.queue.task_done()
 
-    async def send(self, delivery: Delivery) -> None:
-        reply = self.build(delivery)
-        if reply is None:
-            error = f"digest '{delivery.digest_id}' is no longer loaded"
-            await asyncio.to_thread(self.store.mark, delivery.key, "failed", error=error)
-            log.warning("not posted %s: %s", delivery.key, error)
-            return
+    async def send(self, delivery: Delivery, reply: Reply) -> None:
         attempts = 0
         while True:
             await self.pacer.acquire(delivery.channel)
@@ -181,9 +172,15 @@ class Deliverer:
                 await asyncio.to_thread(
                     self.store.mark, delivery.key, "failed", error=error, attempted=True
                 )
+                await asyncio.to_thread(self.store.flag, delivery.schedule_id, error)
                 log.error("%s (schedule %s flagged)", error, delivery.schedule_id)
-                if self.on_gone is not None:
-                    await self.on_gone(delivery, error)
+                return
+            except GaveUp as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                await asyncio.to_thread(
+                    self.store.mark, delivery.key, "failed", error=error, attempted=True
+                )
+                log.error("not posted %s: %s", delivery.key, error)
                 return
             except Exception as exc:
                 attempts += 1
