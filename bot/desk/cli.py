@@ -107,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
     )
     settings = config.desk or DeskConfig()
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    if not 1 <= overrides.get("port", 8080) <= 65535:
+        print(f"error: --port {args.port} is not a port (1-65535)", file=sys.stderr)
+        return 2
     settings = settings.model_copy(update=overrides)
     try:
         asyncio.run(_serve(config, settings))

@@ -133,3 +133,21 @@ def test_a_bad_desk_secret_is_one_clear_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith("error: DESK_SECRET is not a Fernet key")
     assert "hunter2" not in done.stderr
+
+
+def test_a_port_in_use_or_out_of_range_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("database: db.sqlite3\n", "utf-8")
+    config = ["--config", str(tmp_path / "config.yaml")]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = bot("desk", *config, "--port", str(port))
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip().splitlines()[-1].startswith(f"error: cannot listen on 127.0.0.1:{port}")
+    )
+    assert "Traceback" not in done.stderr
+    wrong = bot("desk", *config, "--port", "70000")
+    assert wrong.returncode == 2
+    assert wrong.stderr.strip() == "error: --port 70000 is not a port (1-65535)"
