@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
 from bot.commands.base import parse
 from bot.digest.library import Library
-from bot.reply import plain
+from bot.reply import Reply, plain
 from bot.schedules.spec import Delivery
 from tests.desk.conftest import sign_in
 from tests.desk.harness import DeskServer
@@ -372,3 +373,56 @@ def test_correct_a_live_digest_through_a_draft(page: Page, server: DeskServer) -
     live_files = sorted(p.name for p in folder.glob("*.yaml") if not p.name.endswith(".draft.yaml"))
     assert live_files == ["bridge.yaml", "storm.yaml"]  # no second file with the same id
     assert not (folder / "storm.draft.yaml").exists()
+
+
+class RecordingPoster:
+    """A platform in the desk's own process: what it was asked to post."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, str]] = []
+
+    async def post(self, channel: str, reply: Reply, nonce: str) -> str:
+        self.posts.append((channel, reply.title))
+        return f"m{len(self.posts)}"
+
+
+def test_test_and_retry_post_at_once_when_the_platform_runs_here(
+    page: Page, server: DeskServer
+) -> None:
+    poster = RecordingPoster()
+    scheduler = server.desk.scheduler
+    assert scheduler is not None
+
+    async def attach() -> None:
+        scheduler.attach("console", poster).start()
+
+    server.call(attach())
+    key = ("console", "news", "storm-2024-01-08", "2024-01-09T08:00Z")
+    server.desk.store.claim(Delivery(*key, "s1", "pending"))
+    server.desk.store.mark(key, "failed", error="timeout")
+    sign_in(page, "ada")
+    page.goto("/deliveries?state=failed")
+    page.click(".ledger button:has-text('Retry')")
+    expect(page.locator(".flash.ok")).to_contain_text(
+        "retrying storm-2024-01-08 to console:news now"
+    )
+    page.goto("/schedules")
+    expect(page.locator(".hint").first).to_contain_text(
+        "Platforms running in this process: console"
+    )
+    page.select_option("select[name=platform]", "console")
+    page.fill("input[name=channel]", "news")
+    page.fill("input[name=cron]", "0 8 * * mon-fri")
+    page.click("form.stack button[type=submit]")
+    page.click("button:has-text('Test')")
+    expect(page.locator(".flash.ok")).to_contain_text("Test post queued")
+    for _ in range(100):
+        if len(poster.posts) == 2:
+            break
+        time.sleep(0.05)
+    newest = "<script>alert('title')</script> Bridge closes"  # a test posts the newest digest
+    assert poster.posts == [("news", "Storm closes Portwell harbour"), ("news", newest)]
+    row = server.desk.store.get(key)
+    assert row is not None
+    assert row.state == "sent"
+    server.call(scheduler.stop())
