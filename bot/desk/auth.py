@@ -94,7 +94,9 @@ async def require_csrf(request: web.Request, handler: Handler) -> web.StreamResp
 
 
 async def login_page(request: web.Request) -> web.Response:
-    return await render(request, "login.html", next=_local(request.query.get("next")), error=None)
+    return await render(
+        request, "login.html", next=_local(request.query.get("next")), error=None, name=""
+    )
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -107,13 +109,17 @@ async def login(request: web.Request) -> web.StreamResponse:
     wait = the_desk.throttle.wait(*keys)
     if wait > 0:
         message = f"Too many failed sign-ins. Try again in {math.ceil(wait)} s."
-        return await render(request, "login.html", status=429, next=target, error=message)
+        return await render(
+            request, "login.html", status=429, next=target, error=message, name=name
+        )
     found = await asyncio.to_thread(the_desk.accounts.verify, name, password) if name else None
     if found is None:
         the_desk.throttle.failed(*keys)
         log.warning("failed desk sign-in for %r from %s", name[:64], request.remote)
         message = "Wrong name or password."
-        return await render(request, "login.html", status=401, next=target, error=message)
+        return await render(
+            request, "login.html", status=401, next=target, error=message, name=name
+        )
     the_desk.throttle.succeeded(keys[0])
     session = await new_session(request)  # a fresh session: nothing carried over from before
     session["user"] = found.name

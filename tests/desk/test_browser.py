@@ -57,6 +57,7 @@ def test_wrong_passwords_slow_down_and_the_cookie_is_strict(
         expect(page.get_by_role("alert")).to_have_text("Wrong name or password.")
     sign_in(page)  # right password, but too soon after three failures
     expect(page.get_by_role("alert")).to_contain_text("Too many failed sign-ins")
+    expect(page.locator("input[name=name]")).to_have_value("ed")  # the name is kept
     shot(page, shots, "login-throttled")
     assert "/login" in page.url
     server.desk.throttle.succeeded("name:ed")
