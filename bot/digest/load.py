@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.digest.model import SLUG, Digest, Figure, Item, Place, SummaryPoint, fold
-from bot.digest.text import has_number, is_debris, normalise
+from bot.digest.checks import digest_findings
+from bot.digest.model import SLUG, Digest
 from bot.digest.yamlsafe import Parsed, Path_, YamlProblem, parse
 
 MAX_DIGEST_BYTES = 512 * 1024
@@ -131,46 +131,11 @@ def _schema_problems(file: Path, parsed: Parsed, exc: ValidationError) -> list[P
 
 
 def _verify(file: Path, parsed: Parsed, digest: Digest, article: str) -> list[Problem]:
-    """The rules that need the article or several fields: sources, quotes, numbers, debris."""
-    problems: list[Problem] = []
-    haystack = normalise(article)
-
-    def report(path: Path_, message: str) -> None:
-        problems.append(Problem(file, parsed.line_of(path), dotted(path), message))
-
-    groups: list[tuple[str, tuple[Item, ...]]] = [
-        ("summary", digest.summary),
-        ("figures", digest.figures),
-        ("places", digest.places),
+    """The rules that need the article or several fields (``bot.digest.checks``), with lines."""
+    return [
+        Problem(file, parsed.line_of(path), dotted(path), message)
+        for path, message in digest_findings(digest, article)
     ]
-    for group, items in groups:
-        for index, item in enumerate(items):
-            at: Path_ = (group, index)
-            if item.source not in digest.sources:
-                known = ", ".join(sorted(digest.sources))
-                report((*at, "source"), f"no source '{item.source}' (sources: {known})")
-            quote = normalise(item.quote)
-            if is_debris(item.quote):
-                report((*at, "quote"), "scraping debris cannot be an item")
-            elif quote not in haystack:
-                report((*at, "quote"), f"not found verbatim in the article: {item.quote!r}")
-            text = item.text if isinstance(item, SummaryPoint) else ""
-            if isinstance(item, Place):
-                text = f"{item.name} {item.what}"
-            if isinstance(item, Figure):
-                text = item.label
-                for number in item.numbers:
-                    if not has_number(item.quote, number):
-                        report((*at, "value"), f"{number:g} does not appear in the quote")
-            if text and is_debris(text):
-                report(at, "scraping debris cannot be an item")
-    names: dict[str, int] = {}
-    for index, place in enumerate(digest.places):
-        key = fold(place.name)
-        if key in names:
-            report(("places", index, "name"), f"'{place.name}' is already places[{names[key]}]")
-        names.setdefault(key, index)
-    return problems
 
 
 def article_path(file: Path, digest: Digest) -> Path:

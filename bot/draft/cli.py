@@ -17,7 +17,6 @@ from datetime import date
 from pathlib import Path
 
 from bot.digest.model import SLUG
-from bot.draft.core import DraftError, draft
 
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 
@@ -49,7 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", metavar="FILE", help="write the draft here (default: stdout)"
     )
-    parser.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="go ahead where the drafter would refuse: overwrite an existing output file, "
+        "draft a text that does not read like news",
+    )
 
 
 def _read(path: Path) -> str:
@@ -86,6 +90,10 @@ def text_path(article: Path, output: Path | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Draft, write, report; 0 when written, 2 on a user error (one line on stderr)."""
+    # imported here, not at the top: every other subcommand (console, chat) starts without
+    # the drafter's vocabularies and patterns
+    from bot.draft.core import DraftError
+
     try:
         return _run(args)
     except (UserError, DraftError) as exc:
@@ -94,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from bot.draft.core import draft
+
     article = Path(args.article)
     output = Path(args.output) if args.output else None
     if args.digest_id is not None and not re.fullmatch(SLUG, args.digest_id):
@@ -118,7 +128,10 @@ def _run(args: argparse.Namespace) -> int:
         url=args.url,
         id=args.digest_id,
         stem=article.stem,
+        force=args.force,
     )
+    if result.warning:
+        print(f"warning: {result.warning}", file=sys.stderr)
     yaml_text = result.yaml()
     if output is None:
         sys.stdout.write(yaml_text)

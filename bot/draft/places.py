@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import zlib
 from dataclasses import dataclass, field
 
 from bot.draft.claimants import Claimants
@@ -30,7 +31,8 @@ from bot.draft.geo import (
     variants,
 )
 from bot.draft.numbers import Token, tokens
-from bot.draft.text import Article, Sentence, tidy, window, wordlist
+from bot.draft.regions import Region, find_regions
+from bot.draft.text import Article, Sentence, headline_sentence, tidy, window, wordlist
 
 _REGION_WORDS = frozenset(
     wordlist(
@@ -55,7 +57,10 @@ _FACILITIES: tuple[tuple[str, ...], ...] = (
     ("harbor",),
     ("station",),
     ("dam",),
+    ("barrage",),
     ("bridge",),
+    ("stadium",),
+    ("arena",),
 )
 _PLACE_NOUNS = frozenset(
     wordlist(
@@ -98,7 +103,7 @@ _DIRECTION = re.compile(
     re.IGNORECASE,
 )
 _OFFICIALS = frozenset(wordlist("officials government authorities leaders sources diplomats"))
-_CONNECTORS = frozenset(wordlist("of for the upon de la le"))
+_CONNECTORS = frozenset(wordlist("of for the upon de la le del di da do du des van von al el"))
 _CORPORATE = frozenset(
     wordlist(
         "motors group holdings plc ltd inc corp corporation energy foods pharma pharmaceuticals "
@@ -135,6 +140,18 @@ _NOT_PLACES = frozenset(
         "facebook"
     )
 )
+_OPENING_NOUNS = frozenset(
+    wordlist(
+        "parts part areas area much most residents people streets roads thousands hundreds "
+        "millions dozens many some all both north south east west centre center outskirts"
+    )
+)
+_SPORT = re.compile(
+    r"\b(league|match|goals?|scored|season|coach|manager|striker|half-time|kick-off|fixture"
+    r"|championship|penalt(?:y|ies)|tries|innings|wickets|premiership|cup|tournament)\b",
+    re.IGNORECASE,
+)
+"""Words of a sports report, where a bare city name is usually a team."""
 _TITLES = frozenset(wordlist("mr mrs ms dr sir lord lady president general colonel captain"))
 
 
@@ -275,6 +292,8 @@ def _mentions(sentence: Sentence, skip: set[str]) -> list[tuple[str, _Mention]]:
     for number, (a, b) in enumerate(runs):
         while a < b and toks[a].low in ("the", "a", "an"):
             a += 1
+        if a == 0 and b - a >= 3 and toks[a + 1].low == "of" and toks[a].low in _OPENING_NOUNS:
+            a += 2  # "Parts of Hyderabad received …": the capital is the sentence's
         if a >= b:
             continue
         tail = b
@@ -309,12 +328,21 @@ def _mentions(sentence: Sentence, skip: set[str]) -> list[tuple[str, _Mention]]:
         if (
             key in codes
             or key in DEMONYMS
+            or re.fullmatch(r"[A-Z]{2,6}", name)  # "KTLA", "NATO": a station or a body
             or key in _NOT_PLACES
             or key in skip
             or len(key) < 3
             or (a > 0 and toks[a - 1].low in _TITLES)
         ):
             continue
+        if (
+            a > 1
+            and toks[a - 1].text == ","
+            and out
+            and out[-1][1].full_end == toks[a - 2].end
+            and (key in us_states() or key in codes)
+        ):
+            continue  # "Redmond, Washington", "Sfax, in Tunisia": the qualifier of a place
         prev = [t.low for t in toks[max(0, a - 3) : a]]
         last = toks[b - 1]
         after = toks[b] if b < len(toks) else None
@@ -420,7 +448,20 @@ def _candidates(article: Article, claimants: Claimants, publisher: str) -> list[
                 key += " county"
             candidate = found.setdefault(key, _Candidate(name, key))
             candidate.mentions.append(mention)
+    head = headline_sentence(article)
+    if head is not None:  # "Thousands march in Tbilisi": a place the headline names counts too
+        for name, mention in _mentions(head, skip):
+            key = fold_name(name)
+            if mention.strong or key in found:
+                found.setdefault(key, _Candidate(name, key)).mentions.append(mention)
     return [c for c in found.values() if c.used]
+
+
+def _source_of(claimants: Claimants, sentence: Sentence) -> str:
+    """Who says the sentence; the headline (index -1) is the publisher's."""
+    if sentence.index < 0:
+        return claimants.publisher.key
+    return claimants.per_sentence[sentence.index].key
 
 
 def _score(entry: GeoEntry, hints: set[str], state: str | None) -> float:
@@ -441,6 +482,14 @@ def _nearest(
         d = distance_km(entry.lat, entry.lon, centre[0], centre[1])
         return _score(entry, hints, state) - d / 300.0
 
+    biggest = max(entries, key=lambda e: e.population)
+    rest = [e.population for e in entries if e is not biggest]
+    if (
+        biggest.primary
+        and biggest.population >= 1_000_000
+        and max(rest, default=0) * 50 < (biggest.population)
+    ):
+        return biggest  # a bare "London" is the capital, not London, Ontario, near the others
     return max(entries, key=closeness)
 
 
@@ -454,10 +503,14 @@ def resolve(
     article: Article, claimants: Claimants, publisher: str, gazetteer: Gazetteer
 ) -> tuple[list[PlaceDraft], list[Unresolved]]:
     candidates = _candidates(article, claimants, publisher)
+    sport = len(_SPORT.findall(article.text)) >= 3
     names: dict[str, set[str]] = {c.key: variants(fold_name(c.name)) for c in candidates}
     found = gazetteer.find({v for vs in names.values() for v in vs})
     article_countries = set(countries_in(article.text))
     options: dict[str, list[GeoEntry]] = {}
+    regions_of: dict[str, dict[int, Region]] = {}
+    region_codes: dict[tuple[str, str], str] = {}
+    """(country, GeoNames admin1) of a named region's seat → "Kursk region", for labels."""
     unresolved: list[Unresolved] = []
     outside: set[str] = set()
     state_of = {c.key: next((m.state for m in c.used if m.state), None) for c in candidates}
@@ -471,18 +524,33 @@ def resolve(
         local, state = hints_of[candidate.key], state_of[candidate.key]
         pool = list(entries.values())
         word = candidate.region_word
+        allowed = local or article_countries
+        areas = find_regions(f"{candidate.name} {_singular(word or '')}".strip(), allowed)
+        if not candidate.strong and not re.search(r"\b(?:Isle|Island|Islands)\b", candidate.name):
+            areas = [a for a in areas if a.level == 1]  # a bare "Kent" may be a name, not a county
+        towns = [e for e in pool if not allowed or e.country in allowed]
+        if areas and (word or not towns or max(e.population for e in towns) < 100_000):
+            if state:
+                areas = [a for a in areas if a.parent == _state_name(state)] or areas
+            regions_of[candidate.key] = {_region_id(a): a for a in areas}
+            seat = next((e for e in towns if any(e.name == a.seat for a in areas)), None)
+            if seat is not None and word:
+                region_codes[(seat.country, seat.admin1)] = f"{candidate.name} {word.lower()}"
+            options[candidate.key] = [_as_entry(a) for a in areas]
+            continue
         if word and word.lower().startswith("count"):
-            reason = "a county: the gazetteer holds towns and cities, not county areas"
+            reason = "a county the offline region table does not hold"
             unresolved.append(Unresolved(f"{candidate.name} {word}", _quote(candidate), reason))
             continue
         if state:
             pool = [e for e in pool if e.country == "US" and e.admin1 == state] or pool
-        allowed = local or article_countries
-        kept = [e for e in pool if not allowed or e.country in allowed]
+        kept = towns
         if not kept and not local and candidate.strong:
             # a large place in a country the article does not name ("based in Munich")
             kept = [e for e in pool if e.primary and e.population >= 100_000]
             outside.add(candidate.key)
+        if not candidate.strong and sport:
+            continue  # "Arsenal beat Chelsea", "behind leaders Liverpool": clubs, not places
         if not candidate.strong:
             kept = [e for e in kept if e.population >= 50_000 and e.primary]
         if not kept:
@@ -524,17 +592,80 @@ def resolve(
             f"{d:,.0f} km from the article's other places"
         )
         unresolved.append(Unresolved(candidate.name, _quote(candidate), reason))
-    regions = _region_labels(candidates, choice)
+    regions = {**region_codes, **_region_labels(candidates, choice)}
     places: list[PlaceDraft] = []
     for candidate in candidates:
         if candidate.key not in choice:
             continue
-        place = _place(candidate, choice[candidate.key], options[candidate.key], regions, claimants)
+        entry = choice[candidate.key]
+        area = regions_of.get(candidate.key, {}).get(entry.geonameid)
+        if area is not None:
+            place = _region_place(candidate, area, len(options[candidate.key]), claimants)
+        else:
+            place = _place(candidate, entry, options[candidate.key], regions, claimants)
         if candidate.key in outside:
             place.comments.append("review: in a country the article does not name")
         places.append(place)
     places.sort(key=lambda p: p.sentence)
     return places, unresolved
+
+
+def _region_id(area: Region) -> int:
+    return -(zlib.crc32(f"{area.country}/{area.level}/{area.name}/{area.parent}".encode()) + 1)
+
+
+def _as_entry(area: Region) -> GeoEntry:
+    """A region as a gazetteer entry, so that it takes part in choosing among namesakes."""
+    return GeoEntry(_region_id(area), area.seat, area.lat, area.lon, area.country, "", 10**6)
+
+
+def _state_name(code: str) -> str:
+    return next((n.title() for n, c in us_states().items() if c == code), "")
+
+
+def _region_place(
+    candidate: _Candidate, area: Region, namesakes: int, claimants: Claimants
+) -> PlaceDraft:
+    mention = next((m for m in candidate.used if m.region_word), candidate.used[0])
+    sentence = mention.sentence
+    span = window(sentence, mention.start, mention.full_end, min_words=4, max_words=12)
+    quote = tidy(sentence.text[span.start : span.end])
+    if candidate.name not in quote:
+        quote = tidy(sentence.text)
+    context = window(sentence, mention.start, mention.full_end, min_words=10, max_words=30, lead=12)
+    word = candidate.region_word
+    name = candidate.name
+    if word:
+        name = f"{name} {_singular(word).lower() if word.islower() else _singular(word)}"
+    country = short_country(area.country)
+    kind = "state or province" if area.level == 1 else "county or district"
+    how = (
+        "the place of its own name"
+        if fold_name(area.seat) == fold_name(area.name)
+        else ("its most notable place in GeoNames, not necessarily its capital")
+    )
+    comments = []
+    if namesakes > 1:
+        comments.append(f"review: {namesakes - 1} other regions of this name; chose {area.name}")
+    if fold_name(area.seat) != fold_name(area.name):
+        comments.append(
+            f"review: the point is {area.seat}; move it to the region's seat if need be"
+        )
+    return PlaceDraft(
+        name=name[:200],
+        region=f"{area.parent}, {country}" if area.parent else country,
+        lat=round(area.lat, 4),
+        lon=round(area.lon, 4),
+        what=(mention.appositive or tidy(sentence.text[context.start : context.end]))[:500],
+        source=_source_of(claimants, sentence),
+        quote=quote,
+        note=(
+            f"A {kind} ({area.name}): the point is {area.seat}, {how}, and stands for the "
+            "whole region."
+        ),
+        comments=comments,
+        sentence=sentence.index,
+    )
 
 
 def _region_labels(
@@ -613,7 +744,7 @@ def _place(
         region = (
             f"{label}, {short_country(entry.country)}" if label else short_country(entry.country)
         )
-    source = claimants.per_sentence[sentence.index].key
+    source = _source_of(claimants, sentence)
     return PlaceDraft(
         name=name[:200],
         region=region[:200] if region else None,

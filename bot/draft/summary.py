@@ -124,7 +124,8 @@ def _score(sentence: Sentence, items: int) -> float:
 
 
 def find_summary(article: Article, claimants: Claimants, items: Counter[int]) -> list[SummaryDraft]:
-    """One candidate point per thread, the strongest threads first kept, in reading order."""
+    """One candidate point per thread, the strongest threads first kept, in reading order;
+    each third of the article gives at least one when it has a thread of its own."""
     groups = threads(article, claimants)
     limit = min(15, max(3, round(len(article.paragraphs) / 2)))
     picks: list[tuple[float, Sentence]] = []
@@ -133,6 +134,14 @@ def find_summary(article: Article, claimants: Claimants, items: Counter[int]) ->
         best = max(sentences, key=lambda s: _score(s, items[s.index]))
         picks.append((_score(best, items[best.index]), best))
     kept = sorted(picks, key=lambda p: -p[0])[:limit]
+    total = len(article.sentences)
+    for third in range(3):  # candidates from the whole article, not only its first part
+        low, high = third * total / 3, (third + 1) * total / 3
+        if not any(low <= s.index < high for _score, s in kept):
+            here = [s for s in article.sentences if low <= s.index < high and s.words() >= 8]
+            if here:  # the best sentence of that part, even inside a long thread
+                best = max(here, key=lambda s: _score(s, items[s.index]))
+                kept.append((_score(best, items[best.index]), best))
     out: list[SummaryDraft] = []
     for sentence in sorted((s for _score, s in kept), key=lambda s: s.index):
         text = sentence.text.strip()

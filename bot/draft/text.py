@@ -39,8 +39,33 @@ _BOILERPLATE = re.compile(
     r"|all rights reserved"
     r"|image (source|caption)|photo(graph)?:|picture:|credit:|getty images|listen to this article"
     r"|skip (advert|ad)|sign up\b|subscribe\b|follow (us|@)|updated:? \d|published:? \d"
-    r"|view comments|comments?\s*\(\d+\)|advertisement|this article is more than)",
+    r"|view comments|comments?\s*\(\d+\)|advertisement|this article is more than"
+    r"|categor(y|ies)\s*:|tags?\s*:|filed under\b|topics?\s*:|last updated\b"
+    r"|(updated|published)\s*:|\W*\d+\s*min(ute)?s?\s+read\b|(additional )?reporting by\b"
+    r"|editing by\b|writing by\b|our standards\b|file photo\b|more to come\W*$"
+    r"|some information for this (story|report)|contributed to this (story|report)"
+    r"|published \d+ (hours?|minutes?|days?) ago|\d+ (hours?|minutes?|days?) ago\W*$"
+    r"|(ap|afp|reuters|dpa)(\s*[,/&]\s*(ap|afp|reuters|dpa))*\W*$)",
     re.IGNORECASE,
+)
+_BYLINE = re.compile(
+    r"^\W*(?i:by|words(?: and pictures)? by|reporting by|written by)\s+"
+    r"[A-Z][\w.'\u2019-]*(?:(?:\s+|\s*,\s*|\s+and\s+|\s*&\s*)[A-Z][\w.'\u2019-]*){0,6}\W*$"
+)
+DATELINE = re.compile(
+    r"^(?P<place>[A-Z][A-Z.'\u2019-]+(?:[ -][A-Z][A-Z.'\u2019-]+){0,3})"
+    r"(?:,\s*[A-Z][\w.'\u2019-]*(?:\s+(?:of\s+)?[A-Z][\w.'\u2019-]*){0,4})?"
+    r"(?:\s*\([^()]{1,40}\))?\s*(?::|\s[\u2014\u2013-]{1,2}|\u2014|\u2013)\s*"
+)
+"""A dateline ("BEIRUT:", "LONDON —", "GOMA, Democratic Republic of Congo (AP) —"): where the
+story was filed, not a place of the story."""
+_TERMINAL = '.!?\u2026"\u201d\u2019)'
+_CARRY_WORDS = frozenset(
+    wordlist(
+        "a an the of in on at to for from by with and or but as that when which who whose "
+        "into onto than its their his her our this these those was were is are be been had "
+        "has have said told about after before over under near"
+    )
 )
 _SENTENCE_END = re.compile(r"[.!?][\u201d\"\u2019)\]]*\s+")
 _ABBREVIATIONS = frozenset(
@@ -94,8 +119,9 @@ class Article:
 
 
 def tidy(fragment: str) -> str:
-    """Trim a verbatim fragment: outer space, trailing clause punctuation, unbalanced quotes."""
-    out = fragment.strip()
+    """Trim a verbatim fragment: outer space, trailing clause punctuation, unbalanced quotes
+    (runs of spaces, left where line breaks were joined, become one: the loader folds them)."""
+    out = " ".join(fragment.split())
     for _ in range(4):
         before = out
         out = out.strip().rstrip(",;:\u2013\u2014-").strip()
@@ -138,8 +164,38 @@ def _body_like(line: str) -> bool:
 
 
 def is_scrap(line: str) -> bool:
-    """One line of scraping leftovers: the loader's debris, share/credit lines, link lines."""
-    return bool(is_debris(line) or _BOILERPLATE.search(line) or _LINK_LINE.search(line))
+    """One line of scraping leftovers or page furniture: the loader's debris, share/credit
+    lines, link lines, bylines ("By AFP"), "Categories: …", "Updated: …", a lone dateline."""
+    if is_debris(line) or _BOILERPLATE.search(line) or _LINK_LINE.search(line):
+        return True
+    if _BYLINE.match(line) and len(line.split()) <= 8:
+        return True
+    if re.fullmatch(r"[A-Z][A-Z.'\u2019-]+(?:\s+[A-Z][A-Z.'\u2019-]+){1,3}", line.strip()):
+        return True  # "FRANK JORDANS": a byline in capitals, alone on its line
+    dateline = DATELINE.match(line)
+    return dateline is not None and not line[dateline.end() :].strip()
+
+
+def _continues(line: str, following: str) -> bool:
+    """Whether ``following`` carries on the sentence that ``line`` breaks off (hard-wrapped
+    text): the line ends without a full stop and the next starts in lower case or with a digit,
+    or the line ends on a comma or on a word that cannot end a sentence ("when a")."""
+    end = line.rstrip()
+    if not end or not following or end[-1] in _TERMINAL or end[-1] == ":":
+        return False
+    if following[0].islower() or following[0].isdigit():
+        return True
+    last = re.findall(r"[\w']+$", end)
+    return end[-1] in ",;" or (bool(last) and last[0].lower() in _CARRY_WORDS)
+
+
+def dateline_end(paragraph: str) -> int:
+    """Where the story starts after a dateline at the head of a paragraph (0: none)."""
+    match = DATELINE.match(paragraph)
+    if match is None or len(match.group("place").replace(".", "")) < 3:
+        return 0
+    rest = paragraph[match.end() :]
+    return match.end() if rest[:1].isupper() or rest[:1] in QUOTE_CHARS else 0
 
 
 def _lines(text: str) -> list[Span]:
@@ -232,11 +288,21 @@ def read_article(text: str, headline: str | None = None) -> Article:
             debris.extend(rest)  # a trailing list of headlines
             break
         body.append(span)
+    joined: list[Span] = []
+    for span in body:
+        if joined and _continues(
+            text[joined[-1].start : joined[-1].end], text[span.start : span.end]
+        ):
+            joined[-1] = Span(joined[-1].start, span.end)
+        else:
+            joined.append(span)
     paragraphs: list[Paragraph] = []
     sentences: list[Sentence] = []
     depth = 0
-    for span in body:
-        paragraph = Paragraph(len(paragraphs), span.start, span.end, text[span.start : span.end])
+    for span in joined:
+        start = span.start + (dateline_end(text[span.start : span.end]) if not paragraphs else 0)
+        flat = re.sub(r"[\r\n]", " ", text[start : span.end])  # same length: offsets hold
+        paragraph = Paragraph(len(paragraphs), start, span.end, flat)
         paragraphs.append(paragraph)
         depth = 0  # a quote that runs on reopens the next paragraph with its own mark
         for number, part in enumerate(_split_sentences(paragraph.text)):
@@ -265,6 +331,15 @@ def read_article(text: str, headline: str | None = None) -> Article:
         sentences=tuple(sentences),
         debris=tuple(debris),
     )
+
+
+def headline_sentence(article: Article) -> Sentence | None:
+    """The headline as a sentence (index -1), when it stands verbatim in the text."""
+    at = article.text.find(article.headline) if article.headline else -1
+    if at < 0:
+        return None
+    end = at + len(article.headline)
+    return Sentence(-1, -1, at, end, article.headline, False, True, _clauses(article.headline))
 
 
 def window(
@@ -304,4 +379,13 @@ def window(
     if hi - lo + 1 > max_words:
         lo = max(lo, first_word - lead)
         hi = max(last_word, min(hi, lo + min_words - 1))
+    for _ in range(4):  # never stop on "a", "the", "by" or inside a name ("Erling | Haaland")
+        word = re.sub(r"\W+$", "", text[words[hi].start : words[hi].end])
+        if hi + 1 >= len(words) or text[words[hi].end - 1] in ",;:.":
+            break
+        following = text[words[hi + 1].start : words[hi + 1].end]
+        in_name = word[:1].isupper() and following[:1].isupper() and hi > lo
+        if word.lower() not in _CARRY_WORDS and not in_name:
+            break
+        hi += 1
     return Span(max(words[lo].start, 0), words[hi].end)

@@ -83,7 +83,13 @@ def test_verb_carries_over_the_and() -> None:
             "people",
             "People lost",
         ),
-        ("They had 3-4 companies in the column.", [3, 4], None, "companies", "Companies"),
+        (
+            "They had 3-4 companies in the column.",
+            [3, 4],
+            None,
+            "companies",
+            "Companies in the column",
+        ),
         (
             "As the raid entered its fourth day, the mood darkened.",
             4,
@@ -114,7 +120,7 @@ def test_verb_carries_over_the_and() -> None:
             "Temperatures fall",
         ),
         ("Shares closed at 412p in London.", 412, None, "pence", "Shares closed"),
-        ("The plant employs about 6,000 people.", 6000, "about", "people", "People"),
+        ("The plant employs about 6,000 people.", 6000, "about", "people", "Plant employs"),
     ],
 )
 def test_one_figure(

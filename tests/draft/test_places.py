@@ -123,12 +123,15 @@ def test_state_and_distance_pick_the_namesake() -> None:
     assert places["Syracuse"].lat == 43.048  # the US one: no country named, the others are US
 
 
-def test_a_county_is_unresolved() -> None:
-    _places, unresolved = run(
+def test_a_county_resolves_to_the_namesake_near_the_story() -> None:
+    places, unresolved = run(
         "Storm\nThe storm hit Buffalo and Erie on Sunday.\nMost cuts were in Erie County.\n",
         publisher="Great Lakes Daily",
     )
-    assert [u.name for u in unresolved] == ["Erie County"]
+    county = places["Erie County"]
+    assert (county.lat, county.lon) == (42.8865, -78.8784)  # New York's, whose seat is Buffalo
+    assert county.region == "New York, US" and "Buffalo" in (county.note or "")
+    assert unresolved == []
 
 
 def test_company_names_are_not_places() -> None:
