@@ -254,7 +254,7 @@ def _cut(quote: str) -> bool:
 def score(name: str, reference_path: Path) -> Score:
     loaded = load_digest(reference_path)
     reference = loaded.digest
-    text = loaded.article_text
+    text = loaded.article_text()
     result = _draft(reference, text, loaded.article_path.stem)
     haystack = normalise(text)
     items = [*result.summary, *result.figures, *result.places]
@@ -340,7 +340,7 @@ def time_one(reference_path: Path) -> tuple[float, float]:
     times = []
     for _ in range(2):
         started = time.perf_counter()
-        _draft(loaded.digest, loaded.article_text, loaded.article_path.stem)
+        _draft(loaded.digest, loaded.article_text(), loaded.article_path.stem)
         times.append(1000 * (time.perf_counter() - started))
     return times[0], times[1]
 

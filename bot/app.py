@@ -74,7 +74,7 @@ def map_maker(config: Config) -> MapSource:
 
 def open_library(config: Config) -> Library:
     """The configured digests, loaded once; problems (not additions) reported on stderr."""
-    library = Library(config.digests)
+    library = Library(config.digests, cache=config.cache / "verified")
     for text in describe(library.refresh()):
         if not text.startswith("[digests] added"):
             print(text, file=sys.stderr)

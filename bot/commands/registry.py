@@ -166,7 +166,7 @@ class Commands:
         library = self.library
         needle = fold(partial)
         if kind == "digest":
-            choices = library.ids()
+            return library.matching_ids(partial)
         else:
             digest = library.get(digest_id) if digest_id else library.newest()
             if digest is None:

@@ -13,6 +13,7 @@ from bot.desk import ledger
 from bot.desk.context import desk, render, user
 from bot.desk.highlight import segments
 from bot.desk.preview import discord_pages, matrix_parts
+from bot.digest.load import DigestInvalid, Loaded
 from bot.digest.model import Digest, Figure, Item, Place, SummaryPoint, fold
 from bot.schedules.spec import PARTS
 
@@ -101,16 +102,25 @@ async def digests(request: web.Request) -> web.Response:
     )
 
 
-def _loaded(request: web.Request) -> tuple[Digest, str]:
+def _loaded(request: web.Request) -> Loaded:
     loaded = desk(request).library.loaded(request.match_info["digest_id"])
     if loaded is None:
         raise web.HTTPNotFound(text="no such digest")
-    return loaded.digest, loaded.article_text
+    return loaded
+
+
+def _article(loaded: Loaded) -> str:
+    """The article as verified; if it changed since, a note (the library re-verifies soon)."""
+    try:
+        return loaded.article_text()
+    except DigestInvalid as exc:
+        return f"(The article cannot be shown: {exc.problems[0].message}.)"
 
 
 async def digest_page(request: web.Request) -> web.Response:
     the_desk = desk(request)
-    digest, article = _loaded(request)
+    loaded = _loaded(request)
+    digest, article = loaded.digest, await asyncio.to_thread(_article, loaded)
     views = item_views(digest)
     posted = await asyncio.to_thread(ledger.rows, the_desk.store, digest_id=digest.id)
     return await render(
@@ -127,7 +137,7 @@ async def digest_page(request: web.Request) -> web.Response:
 
 async def digest_map(request: web.Request) -> web.StreamResponse:
     the_desk = desk(request)
-    digest, _ = _loaded(request)
+    digest = _loaded(request).digest
     if the_desk.maps is None or not digest.places:
         raise web.HTTPNotFound(text="no map")
     path = await asyncio.to_thread(the_desk.maps.picture, digest, None)
@@ -135,7 +145,7 @@ async def digest_map(request: web.Request) -> web.StreamResponse:
 
 
 async def preview(request: web.Request) -> web.Response:
-    digest, _ = _loaded(request)
+    digest = _loaded(request).digest
     parts = [p for p in request.query.getall("parts", []) if p in PARTS] or ["summary"]
     try:
         reply = post(digest, parts)  # the scheduled post's own builder (no map drawn here)

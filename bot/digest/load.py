@@ -6,6 +6,8 @@ nothing a file contains can make this module raise anything else.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -43,12 +45,41 @@ class DigestInvalid(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+ARTICLES_KEPT = 32
+"""Article texts kept in memory after a read (most recently used): a library of a year of
+digests keeps only its digests; whoever needs an article's words reads them on demand."""
+
+
 @dataclass(frozen=True)
 class Loaded:
+    """A verified digest, and the content hashes of the two files it was verified from."""
+
     digest: Digest
     path: Path
     article_path: Path
-    article_text: str
+    sha256: str
+    article_sha256: str
+
+    def article_text(self) -> str:
+        """The article this digest was verified against, read on demand; ``DigestInvalid`` if
+        the file has changed since (the library re-verifies it on its next refresh)."""
+        try:
+            return _article(self.article_path, self.article_sha256)
+        except _Changed:
+            message = f"{self.article_path} has changed since the digest was verified"
+            raise DigestInvalid([Problem(self.path, 1, "article.text", message)]) from None
+
+
+class _Changed(Exception):
+    pass
+
+
+@functools.lru_cache(maxsize=ARTICLES_KEPT)
+def _article(path: Path, sha256: str) -> str:
+    text, found = read_hashed(path, MAX_ARTICLE_BYTES, "article text")
+    if found != sha256:
+        raise _Changed  # not cached: the verified text may come back
+    return text
 
 
 def dotted(path: Path_) -> str:
@@ -65,6 +96,11 @@ def dotted(path: Path_) -> str:
 
 def read_text(path: Path, limit: int, what: str) -> str:
     """Read UTF-8 text under a size cap; raise ``DigestInvalid`` naming the offending line."""
+    return read_hashed(path, limit, what)[0]
+
+
+def read_hashed(path: Path, limit: int, what: str) -> tuple[str, str]:
+    """``read_text`` and the SHA-256 of the very bytes it decoded."""
     try:
         size = path.stat().st_size
         if size > limit:
@@ -75,7 +111,7 @@ def read_text(path: Path, limit: int, what: str) -> str:
     except OSError as exc:
         raise DigestInvalid([Problem(path, 1, "", f"cannot read {what}: {exc.strerror}")]) from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), hashlib.sha256(data).hexdigest()
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         problem = Problem(path, line, "", f"{what} is not UTF-8 (byte {exc.start})")
@@ -144,14 +180,18 @@ def article_path(file: Path, digest: Digest) -> Path:
 
 def load_digest(file: Path) -> Loaded:
     """Load and verify ``file``; raise ``DigestInvalid`` with every problem found."""
-    return load_digest_text(file, read_text(file, MAX_DIGEST_BYTES, "digest file"))
+    text, sha256 = read_hashed(file, MAX_DIGEST_BYTES, "digest file")
+    return load_digest_text(file, text, sha256)
 
 
-def load_digest_text(file: Path, text: str) -> Loaded:
+def load_digest_text(file: Path, text: str, sha256: str | None = None) -> Loaded:
     """Verify ``text`` as if it were ``file``'s content (the desk checks an edit before saving)."""
-    if len(text.encode("utf-8")) > MAX_DIGEST_BYTES:
-        message = f"a digest is at most {MAX_DIGEST_BYTES:,} bytes"
-        raise DigestInvalid([Problem(file, 1, "", message)])
+    if sha256 is None:
+        data = text.encode("utf-8")
+        if len(data) > MAX_DIGEST_BYTES:
+            message = f"a digest is at most {MAX_DIGEST_BYTES:,} bytes"
+            raise DigestInvalid([Problem(file, 1, "", message)])
+        sha256 = hashlib.sha256(data).hexdigest()
     try:
         parsed = parse(text)
     except YamlProblem as exc:
@@ -168,18 +208,19 @@ def load_digest_text(file: Path, text: str) -> Loaded:
         raise DigestInvalid(_schema_problems(file, parsed, exc)) from None
     folder = file.parent.resolve()
     source = article_path(file, digest)
-    at = parsed.line_of(("article", "text"))
+    at: Path_ = ("article", "text")  # its line is looked up only for a problem
     if not source.is_relative_to(folder):
         message = f"{digest.article.text!r} is outside the digest's folder"
-        raise DigestInvalid([Problem(file, at, "article.text", message)])
+        raise DigestInvalid([Problem(file, parsed.line_of(at), "article.text", message)])
     try:
-        article = read_text(source, MAX_ARTICLE_BYTES, "article text")
+        article, article_sha256 = read_hashed(source, MAX_ARTICLE_BYTES, "article text")
     except DigestInvalid as exc:
         problems = [
-            Problem(file, at, "article.text", f"{p.file}: {p.message}") for p in exc.problems
+            Problem(file, parsed.line_of(at), "article.text", f"{p.file}: {p.message}")
+            for p in exc.problems
         ]
         raise DigestInvalid(problems) from None
     problems = _verify(file, parsed, digest, article)
     if problems:
         raise DigestInvalid(problems)
-    return Loaded(digest=digest, path=file, article_path=source, article_text=article)
+    return Loaded(digest, file, source, sha256, article_sha256)

@@ -7,20 +7,39 @@ rules that need the article text or several fields at once live in ``load.py``.
 from __future__ import annotations
 
 import re
+import sys
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,79}$"
 
-Slug = Annotated[str, Field(pattern=SLUG)]
+Shared = AfterValidator(sys.intern)
+"""For texts that recur across a year of digests (source keys, claimants, publishers, units,
+regions): one copy serves them all, however the digest was read (YAML, or the cache's JSON)."""
+
+Slug = Annotated[str, Field(pattern=SLUG), Shared]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Name = Annotated[str, Field(min_length=1, max_length=2000), Shared]
 Number = int | float
+
+
+_FIELD_SETS: dict[frozenset[str], set[str]] = {}
 
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    @model_validator(mode="after")
+    def _share_fields_set(self) -> Self:
+        """Every instance carries the set of fields its input named: half the memory of a year
+        of digests. A frozen model never changes it (copies get their own), so one set per
+        distinct combination serves them all."""
+        names = self.__pydantic_fields_set__
+        shared = _FIELD_SETS.setdefault(frozenset(names), names)
+        object.__setattr__(self, "__pydantic_fields_set__", shared)
+        return self
 
 
 SourceKind = Literal[
@@ -49,16 +68,16 @@ Qualifier = Literal["about", "at least", "more than", "up to", "almost"]
 
 
 class Article(Frozen):
-    publisher: Text
+    publisher: Name
     headline: Text
     url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
     text: Annotated[str, Field(min_length=1, max_length=500)]
 
 
 class Source(Frozen):
-    name: Text
+    name: Name
     kind: SourceKind
-    side: Text | None = None
+    side: Name | None = None
     """Set when the claimant is a party to the events (a belligerent): its numbers are claims."""
     role: Text | None = None
     url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
@@ -77,7 +96,7 @@ class Figure(Item):
     label: Text
     value: Number | tuple[Number, Number]
     qualifier: Qualifier | None = None
-    unit: Text | None = None
+    unit: Name | None = None
     status: Status
     note: Text | None = None
 
@@ -106,7 +125,7 @@ class Figure(Item):
 
 class Place(Item):
     name: Text
-    region: Text | None = None
+    region: Name | None = None
     lat: Annotated[float, Field(ge=-90, le=90)]
     lon: Annotated[float, Field(ge=-180, le=180)]
     what: Text

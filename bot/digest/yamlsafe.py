@@ -1,14 +1,19 @@
 """YAML → plain data with the line of every value, refusing what a digest never needs.
 
-Built on the parser's event stream (libyaml's C parser when present) rather than on a loader, so
-that anchors/aliases (alias bombs), tags (object construction), duplicate keys and absurd nesting
-are refused at the first event that shows them, before anything is built.
+Two paths give the same data and the same refusals. The fast one composes the document with
+libyaml (``CSafeLoader``) and builds plain data from the nodes; it declines — never decides —
+whenever a file might hold an anchor, alias, tag, duplicate key, odd key, odd value or absurd
+nesting. The authoritative one walks the parser's event stream in Python, refusing each of those
+at the first event that shows it and recording the line of every value. Line numbers are needed
+only to report a problem, so a file the fast path accepts is walked again only if a caller asks
+for a line (``Parsed.line_of``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -38,15 +43,26 @@ class YamlProblem(Exception):
         self.path = path
 
 
-@dataclass
 class Parsed:
-    data: object
-    lines: dict[Path_, int] = field(default_factory=dict)
+    """The data of one document; the line of each value is found on first use."""
+
+    def __init__(self, data: object, lines: dict[Path_, int] | None = None, text: str = "") -> None:
+        self.data = data
+        self._lines = lines
+        self._text = text
+
+    @property
+    def lines(self) -> dict[Path_, int]:
+        if self._lines is None:
+            self._lines = _walk(self._text).lines  # the fast path accepted it: so does the walk
+            self._text = ""
+        return self._lines
 
     def line_of(self, path: Path_) -> int:
         """The line of the deepest part of ``path`` that exists (a missing key: its mapping)."""
+        lines = self.lines
         for cut in range(len(path), -1, -1):
-            line = self.lines.get(path[:cut])
+            line = lines.get(path[:cut])
             if line is not None:
                 return line
         return 1
@@ -69,6 +85,12 @@ def _events(text: str) -> Iterator[Any]:
         loader.dispose()
 
 
+def _construct(tag: str, value: str) -> object:
+    """A plain scalar's value (the constructor's own function, without its memo of every node)."""
+    node = yaml.ScalarNode(tag, value)
+    return _constructor.yaml_constructors[tag](_constructor, node)
+
+
 def _scalar(event: Any, line: int, path: Path_) -> object:
     if event.tag is not None and event.tag != "!":
         raise YamlProblem(line, f"tags are not allowed here ({event.tag})", path)
@@ -77,16 +99,118 @@ def _scalar(event: Any, line: int, path: Path_) -> object:
     tag = _resolver.resolve(yaml.ScalarNode, event.value, (True, False))  # type: ignore[no-untyped-call]
     if tag not in _ALLOWED_TAGS:
         raise YamlProblem(line, f"unsupported value type ({tag})", path)
-    node = yaml.ScalarNode(tag, event.value)
     try:
-        return _constructor.construct_object(node, deep=True)
+        return _construct(tag, event.value)
     except (ValueError, yaml.YAMLError) as exc:
         raise YamlProblem(line, f"not a valid value: {event.value!r} ({exc})", path) from None
 
 
+_PROPERTY = re.compile(r"(?<!\w)[&*!]")
+"""Where an anchor (&), alias (*) or tag (!) could begin: a node starts only after a space, a
+line break, an indicator or the start of the text, never right after a letter or digit."""
+
+
+def _maybe_property(text: str) -> bool:
+    # ``in`` is a memchr scan; the look-behind regex runs only when one of the signs is there.
+    return ("&" in text or "*" in text or "!" in text) and _PROPERTY.search(text) is not None
+
+
+_PLAIN, _TEXT, _SEQ, _MAP = "?plain", "?text", "?seq", "?map"
+"""What ``_Composer`` resolves untagged nodes to; any other tag was written in the file."""
+_STR = "tag:yaml.org,2002:str"
+_PLAIN_RESOLVERS: dict[str | None, list[tuple[str, re.Pattern[str]]]] = (
+    yaml.resolver.Resolver.yaml_implicit_resolvers
+)
+_NONE: list[tuple[str, re.Pattern[str]]] = []
+
+
+class _Declined(Exception):
+    """The fast path cannot vouch for this file; the event walk decides."""
+
+
+class _Composer(_Loader):  # type: ignore[misc]
+    """libyaml's composer, with the plain scalars' types left to ``_fast`` (which resolves only
+    those that can be something other than text) and no path resolvers: those per-node Python
+    calls were most of its time."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            return _PLAIN if implicit[0] else _TEXT
+        if not implicit:
+            return "?explicit"
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+def _plain_tag(value: str) -> str:
+    """The tag an untagged plain scalar resolves to: what ``Resolver.resolve`` decides."""
+    for first in (value[:1], None):
+        for tag, regexp in _PLAIN_RESOLVERS.get(first, _NONE):
+            if regexp.match(value):
+                return tag
+    return _STR
+
+
+def _fast(text: str) -> object:
+    """The document's data, or ``_Declined`` when anything about it needs the event walk."""
+    if _maybe_property(text):
+        raise _Declined
+    loader = _Composer(text)
+    try:
+        root = loader.get_single_node()  # more than one document: ComposerError
+    finally:
+        loader.dispose()
+    events = [4]  # stream and document start/end: the event walk counts them too
+    data = None if root is None else _build(root, 0, events)
+    if events[0] > MAX_EVENTS:
+        raise _Declined
+    return data
+
+
+def _build(node: Any, depth: int, events: list[int]) -> object:
+    """Plain data from a composed node; ``events`` counts what the event walk would see."""
+    events[0] += 1
+    if node.tag is _TEXT:
+        return node.value
+    if node.tag is _PLAIN:
+        tag = _plain_tag(node.value)
+        if tag == _STR:
+            return node.value
+        if tag not in _ALLOWED_TAGS:
+            raise _Declined
+        return _construct(tag, node.value)
+    events[0] += 1
+    if depth >= MAX_DEPTH:
+        raise _Declined
+    if node.tag is _SEQ:
+        return [_build(item, depth + 1, events) for item in node.value]
+    if node.tag is not _MAP:
+        raise _Declined  # a tag written in the file
+    out: dict[str, object] = {}
+    for key, value in node.value:
+        if (key.tag is not _PLAIN and key.tag is not _TEXT) or key.value in out:
+            raise _Declined
+        events[0] += 1
+        out[key.value] = _build(value, depth + 1, events)
+    return out
+
+
 def parse(text: str) -> Parsed:
     """Parse one YAML document; raise ``YamlProblem`` naming the line of the first problem."""
-    parsed = Parsed(data=None)
+    try:
+        return Parsed(_fast(text), text=text)
+    except Exception:  # declining is always safe: the event walk decides
+        return _walk(text)
+
+
+def _walk(text: str) -> Parsed:
+    """The authoritative path: every refusal, and the line of every value."""
+    parsed = Parsed(data=None, lines={})
     stack: list[_Frame] = []
     documents = 0
     try:

@@ -1,4 +1,5 @@
-"""Any YAML gives a digest or a clear one-line error — never a traceback."""
+"""Any YAML gives a digest or a clear one-line error — never a traceback — and the same one
+whether the YAML takes the fast path (libyaml's composer) or the line-tracking event walk."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import re
 import tempfile
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.digest import yamlsafe
 from bot.digest.load import DigestInvalid, Loaded, load_digest
 from tests.helpers import ARTICLE, base_digest, dump
 
@@ -33,23 +36,41 @@ values = st.recursive(
 )
 
 
-def outcome(text: str | bytes) -> Loaded | DigestInvalid:
-    with tempfile.TemporaryDirectory() as folder:
-        (Path(folder) / "articles").mkdir()
-        (Path(folder) / "articles" / "storm.txt").write_text(ARTICLE, "utf-8")
-        path = Path(folder) / "d.yaml"
-        path.write_bytes(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
-        try:
-            return load_digest(path)
-        except DigestInvalid as exc:
-            invalid = exc
+def _declined(text: str) -> object:
+    raise yamlsafe._Declined
+
+
+def _load(path: Path) -> Loaded | list[str]:
+    try:
+        return load_digest(path)
+    except DigestInvalid as exc:
+        invalid = exc
     assert invalid.problems
     for problem in invalid.problems:
         line = str(problem)
         assert PROBLEM.match(line), line
         assert "\n" not in line, line
         assert str(path) in line
-    return invalid
+    return [str(p) for p in invalid.problems]
+
+
+def outcome(text: str | bytes) -> Loaded | list[str]:
+    """What loading ``text`` gives (a digest, or its problem lines): the same on both paths."""
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "articles").mkdir()
+        (Path(folder) / "articles" / "storm.txt").write_text(ARTICLE, "utf-8")
+        path = Path(folder) / "d.yaml"
+        path.write_bytes(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
+        result = _load(path)
+        with mock.patch.object(yamlsafe, "_fast", _declined):
+            assert _load(path) == result
+        return result
+
+
+def test_a_valid_digest_loads_the_same_on_both_paths() -> None:
+    loaded = outcome(dump(base_digest()))
+    assert isinstance(loaded, Loaded)
+    assert loaded.digest.id == "storm-2024-01-08"
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)

@@ -5,8 +5,11 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.digest.library import Library, describe
+from bot.digest.library import Library, _IdIndex, describe
+from bot.digest.model import fold
 from tests.helpers import WriteDigest, base_digest, dump
 
 
@@ -127,3 +130,37 @@ def test_drafts_are_never_served(write_digest: WriteDigest, tmp_path: Path) -> N
     library = Library(tmp_path)
     assert not library.refresh()
     assert library.all() == []
+
+
+def _reference_suggest(ids: list[str], partial: str) -> list[str]:
+    """How autocomplete ranked digest ids before the index (folding every id per keystroke)."""
+    needle = fold(partial)
+    hits = [c for c in ids if fold(c).startswith(needle)]
+    hits += [c for c in ids if needle in fold(c) and c not in hits]
+    return [c[:100] for c in hits[:25]]
+
+
+slugs = st.from_regex(r"[a-z0-9][a-z0-9-]{0,12}", fullmatch=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(slugs, unique=True, max_size=60),
+    st.one_of(slugs, st.text(max_size=6), st.sampled_from(["", "-", "a-", "A B", "2024"])),
+)
+def test_the_id_index_ranks_like_folding_every_id(ids: list[str], partial: str) -> None:
+    assert _IdIndex(ids).matching(partial, 25) == _reference_suggest(ids, partial)
+
+
+def test_autocomplete_offers_prefixes_first_then_the_rest(
+    write_digest: WriteDigest, tmp_path: Path
+) -> None:
+    for name in ("storm-later", "harbour-storm", "storm-2024-01-08"):
+        data = base_digest()
+        data["id"] = name
+        write_digest(data, name=f"{name}.yaml")
+    library = Library(tmp_path)
+    library.refresh()
+    assert library.matching_ids("STORM") == ["storm-later", "storm-2024-01-08", "harbour-storm"]
+    assert library.matching_ids("storm", limit=1) == ["storm-later"]
+    assert library.matching_ids("nothing") == []

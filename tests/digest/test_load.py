@@ -35,7 +35,7 @@ def test_the_base_example_loads(write_digest: WriteDigest) -> None:
     loaded = load_digest(write_digest())
     assert loaded.digest.id == "storm-2024-01-08"
     assert loaded.digest.figures[1].value == 24
-    assert "two dozen" in loaded.article_text
+    assert "two dozen" in loaded.article_text()
 
 
 def test_kursk_digest_loads_and_claims_name_their_side() -> None:

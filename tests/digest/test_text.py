@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-import pytest
+import re
 
-from bot.digest.text import has_number, is_debris, normalise, numbers_in
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.digest.text import _TYPOGRAPHIC, has_number, is_debris, normalise, numbers_in
 
 
 @pytest.mark.parametrize(
@@ -54,3 +58,31 @@ def test_debris(line: str) -> None:
 )
 def test_not_debris(line: str) -> None:
     assert not is_debris(line)
+
+
+def _normalise_by_translation(text: str) -> str:
+    """The first definition of ``normalise``, which the faster one must match exactly."""
+    return re.sub(r"\s+", " ", text.translate(_TYPOGRAPHIC)).strip()
+
+
+@settings(max_examples=500)
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.characters(),
+            st.sampled_from(
+                " \t\n\r\x0b\x0c\x1c\x85\xa0\u2028\u3000\u2018\u2019\u201c\u201d\u00ab\u02bc"
+            ),
+        )
+    )
+)
+def test_normalise_is_what_it_always_was(text: str) -> None:
+    assert normalise(text) == _normalise_by_translation(text)
+
+
+def test_normalise_folds_quotes_and_every_kind_of_space() -> None:
+    text = "\u00a0\u201cIt\u2019s\u201d\tsaid\u2028\u3000the  union\n"
+    assert normalise(text) == '"It\'s" said the union'
+    assert all(
+        normalise(chr(code)) == _normalise_by_translation(chr(code)) for code in range(0x3100)
+    )
