@@ -2,12 +2,18 @@
 Discord (enforcing 50 requests/s globally and 5 messages per 5 s per channel).
 
     .venv/bin/python -m bench discord_fanout [--channels 1000] [--skip-naive]
+        [--announcements 200] [--posts 1] [--budget 10]
 
 Prints, for the paced delivery queue (``bot.schedules.delivery``: ledger rows, global and
 per-channel pacing; wired by ``bot.app.App`` as in production) and for a naive
 ``asyncio.gather`` of ``channel.send`` as the baseline: wall time, its ratio to the floor
 N/50 s, the 429s the fake answered, channels that got nothing (lost) and extra
 messages (duplicates). Target for the paced run: ≤ 1.05 x floor, 0 429s, 0 lost, 0 duplicates.
+
+Then a post to each of ``--announcements`` announcement channels (``--posts`` each), published
+within the per-channel publish budget (``--budget``; Discord's is about 10 an hour): wall time
+against the floor of all its requests (messages + publishes) at 50/s, publishes done, budget
+refusals (posts that went out unpublished) and 429s. Target: 0 429s.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from bot.commands import content
 from bot.digest.library import Library
 from bot.platforms.discord.pages import to_embed
 from bot.platforms.discord.render import render
+from bot.schedules.budget import BudgetLimits
 from bot.schedules.spec import Delivery, Limits
 from tests.fakes.discord_server import FakeDiscord, RateLimits, running_fake
 from tests.fakes.netguard import loopback_only
@@ -112,10 +119,47 @@ async def naive(channels: int, library: Library, digest_id: str, tmp: Path) -> N
                 print(f"  ({failed} sends raised: {'; '.join(kinds[:3])})")
 
 
+async def announcements(
+    channels: int, posts: int, budget: int, library: Library, digest_id: str, tmp: Path
+) -> None:
+    """Posts into announcement channels, each published when the budget allows."""
+    names = tuple(f"a{i}" for i in range(channels))
+    async with running_fake(channels=(), announcements=names, rate_limits=RateLimits()) as fake:
+        (tmp / "announce").mkdir()
+        config = config_for(
+            library.folder, tmp / "announce", publish_limits=BudgetLimits(budget, 3600.0)
+        )
+        run = DiscordRun(fake.token, options(fake))
+        async with App(config, library, discord=run, use_maps=False, run_jobs=False) as app:
+            await app.discord.ready(timeout=60)
+            scheduler = app.scheduler
+            deliverer = scheduler.deliverers["discord"]
+            publisher = app.discord.poster.publisher
+            start = time.perf_counter()
+            for n in range(posts):
+                for c in fake.channels:
+                    row = Delivery("discord", str(c.id), digest_id, f"bench-{n}", "b", "pending")
+                    claimed, _ = app.store.claim(row)
+                    deliverer.submit(claimed, scheduler.build(claimed))
+            await deliverer.join()
+            seconds = time.perf_counter() - start
+    done = len(fake.publishes)
+    messages = sum(len(fake.messages_in(c.id)) for c in fake.channels)
+    floor = (messages + done) / GLOBAL_PER_SECOND
+    print(
+        f"{f'announcements ({channels} x {posts})':<28} wall {seconds:6.2f} s  floor {floor:5.2f} s"
+        f"  ratio {seconds / floor:5.3f}  publishes {done}  budget refusals {publisher.refused}"
+        f"  429s {fake.count_429}  messages {messages}"
+    )
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench discord_fanout")
     parser.add_argument("--channels", type=int, default=1000)
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--announcements", type=int, default=200)
+    parser.add_argument("--posts", type=int, default=1, help="posts per announcement channel")
+    parser.add_argument("--budget", type=int, default=10, help="publishes per channel per hour")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     library = Library(ROOT / "digests")
@@ -126,3 +170,9 @@ def main(argv: list[str]) -> None:
         asyncio.run(paced(args.channels, library, newest.id, Path(tmp)))
         if not args.skip_naive:
             asyncio.run(naive(args.channels, library, newest.id, Path(tmp)))
+        if args.announcements:
+            asyncio.run(
+                announcements(
+                    args.announcements, args.posts, args.budget, library, newest.id, Path(tmp)
+                )
+            )

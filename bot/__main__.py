@@ -19,6 +19,7 @@ from bot import app
 from bot.config import Config, ConfigError, Secrets, config_path, load_config
 from bot.desk import cli as desk_cli
 from bot.draft import cli as draft_cli
+from bot.pipeline import cli as pipeline_cli
 from bot.reply import plain
 
 log = logging.getLogger("bot")
@@ -97,6 +98,13 @@ def _parser() -> argparse.ArgumentParser:
         "from stdin; key prints a new DESK_SECRET.",
     )
     desk_cli.add_user_arguments(desk_user)
+    pipeline_cli.add_ingest_arguments(
+        sub.add_parser("ingest", parents=[common], help="queue an article or a feed for review")
+    )
+    pipeline_cli.add_review_arguments(
+        sub.add_parser("review", parents=[common], help="list, show, approve or reject drafts"),
+        common,
+    )
     sync = sub.add_parser(
         "sync",
         parents=[common],
@@ -184,6 +192,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    return pipeline_cli.ingest(args, _config(args))
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    return pipeline_cli.review(args, _config(args))
+
+
 def _logging(config: Config) -> None:
     logging.basicConfig(
         level=config.log_level,
@@ -202,6 +218,8 @@ COMMANDS = {
     "draft": draft_cli.run,
     "desk": desk_cli.run,
     "desk-user": desk_cli.run_user,
+    "ingest": cmd_ingest,
+    "review": cmd_review,
 }
 
 

@@ -26,11 +26,14 @@ from bot.digest.load import DigestInvalid, load_digest
 from bot.platforms.base import Adapter, PlatformError
 from bot.platforms.console import Console
 from bot.reply import Reply
+from bot.schedules.corrections import Corrector
 from bot.schedules.scheduler import Scheduler
 from bot.schedules.store import Store
+from bot.schedules.tables import StateTables
 
 if TYPE_CHECKING:
     from bot.desk.server import Running
+    from bot.pipeline.service import Newsroom
     from bot.platforms.discord.client import DiscordAdapter
     from bot.platforms.matrix.settings import MatrixSettings
 
@@ -158,39 +161,71 @@ class App:
         commands: type[Commands] = Commands,
         clock: Callable[[], datetime] | None = None,
         desk: DeskConfig | None = None,
+        background: bool = True,
     ) -> None:
         self.config = config
         self.library = library if library is not None else open_library(config)
         self.maps = maps if maps is not None or not use_maps else map_maker(config)
         self.store = Store(config.database_url)
+        self.tables = StateTables(self.store.engine)
         self.scheduler = Scheduler(
-            self.library, self.store, catch_up=config.catch_up, maps=self.maps
+            self.library,
+            self.store,
+            catch_up=config.catch_up,
+            maps=self.maps,
+            tables=self.tables,
+            notify=dict(config.notify),
         )
         if clock is not None:  # tests walk through days without waiting for them
             self.scheduler.clock = clock
         self.commands = commands(self.library, self.maps, self.scheduler)
         self.run_jobs = run_jobs
+        from bot.pipeline.service import Newsroom  # feeds and extraction: not for `ask`/`check`
+
+        self.newsroom: Newsroom = Newsroom(config, self.store)
+        """Feeds polled, drafts queued, review cards in the review rooms (the pipeline)."""
+        self.corrector = Corrector(self.library, self.store, self.scheduler)
+        """A change to a live digest edits every message already posted from it."""
+        board = self.newsroom.board
+        review = config.review
         self.adapters: list[Adapter] = []
         self.console: Console | None = None
         if matrix is not None:
             from bot.platforms.matrix.bot import MatrixBot
 
-            self.adapters.append(MatrixBot(self.commands, matrix))
+            matrix_bot = MatrixBot(self.commands, matrix, board=board)
+            self.adapters.append(matrix_bot)
+            if review.matrix_room:
+                self.newsroom.add_reviewer("matrix", review.matrix_room, matrix_bot)
         if discord is not None:
             from bot.platforms.discord.client import DiscordAdapter
 
-            self.adapters.append(
-                DiscordAdapter(
-                    self.commands, discord.token, config.discord.pacing, **discord.options
-                )
+            role = int(review.discord_role) if review.discord_role else None
+            adapter = DiscordAdapter(
+                self.commands,
+                discord.token,
+                config.discord.pacing,
+                publish=config.discord.publish,
+                tables=self.tables,
+                board=board,
+                reviewer_role=role,
+                **discord.options,
             )
+            self.adapters.append(adapter)
+            if review.discord_channel:
+                self.newsroom.add_reviewer("discord", review.discord_channel, adapter)
         if console is not None:
-            self.console = Console(self.commands, stdin=console.stdin, stdout=console.stdout)
+            self.console = Console(
+                self.commands, stdin=console.stdin, stdout=console.stdout, board=board
+            )
             self.adapters.append(self.console)
         self._reload: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
         self._started: list[Adapter] = []
         self.desk_settings = desk
         self._desk: Running | None = None
+        self.background = background
+        """False for the desk on its own: the bot's process polls the feeds and edits posts."""
 
     def adapter(self, name: str) -> Adapter:
         return next(a for a in self.adapters if a.name == name)
@@ -230,6 +265,11 @@ class App:
             raise
         if self.config.reload_seconds:
             self._reload = asyncio.create_task(self._reload_forever(), name="digest-reload")
+        if self.background:
+            self._background = [  # beside the adapters: each logs its own failures, never stops
+                asyncio.create_task(self.newsroom.serve(), name="newsroom"),
+                asyncio.create_task(self.corrector.serve(), name="corrections"),
+            ]
 
     async def serve(self) -> None:
         """Until one adapter's ``serve`` ends (the console's input) or raises."""
@@ -250,6 +290,10 @@ class App:
         if self._desk is not None:
             await self._desk.close()
             self._desk = None
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._background = []
         if self._reload is not None:
             self._reload.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -262,6 +306,7 @@ class App:
             except Exception:
                 log.exception("closing %s failed", adapter.name)
         self._started = []
+        await self.newsroom.close()
         self.store.close()
 
     async def run(self) -> None:

@@ -8,7 +8,8 @@ working directory. A bad file is one ``ConfigError`` line naming the key, never 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +18,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.digest.yamlsafe import YamlProblem, parse
-from bot.schedules.spec import Limits, ScheduleError, ScheduleSpec, parse_duration
+from bot.schedules.budget import BudgetLimits
+from bot.schedules.filters import FilterError, Only
+from bot.schedules.options import PostOptions
+from bot.schedules.spec import Limits, ScheduleError, ScheduleSpec, check_channel, parse_duration
 
 DEFAULT_PATH = Path("config.yaml")
 SECRET_WORDS = ("token", "password", "secret")
@@ -26,6 +30,13 @@ MAX_CONFIG_BYTES = 256 * 1024
 
 class ConfigError(Exception):
     """One line: which file, which key, what is wrong."""
+
+
+class _Only(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    tags: list[str] = []
+    words: list[str] = []
 
 
 class _Schedule(BaseModel):
@@ -37,6 +48,26 @@ class _Schedule(BaseModel):
     timezone: str = "UTC"
     post: Literal["latest", "new"] = "latest"
     parts: list[Literal["summary", "figures", "places", "map"]] = ["summary"]
+    only: _Only | None = None
+    publish: bool = True
+    thread: bool = False
+    tags: list[str] = []
+    mention: str | None = None
+
+
+class _Notify(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    discord: str | None = None
+    matrix: str | None = None
+    console: str | None = None
+
+
+class _Publish(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    per_channel: int = Field(default=10, ge=0, le=10)
+    period: str | int = "1h"
 
 
 class _Pacing(BaseModel):
@@ -66,6 +97,23 @@ class DeskConfig(BaseModel):
     secure_cookie: bool = False
 
 
+class _Feed(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    url: str
+    publisher: str = Field(min_length=1)
+    every: str | int = "15m"
+
+
+class _Review(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    discord_channel: str | None = None
+    discord_role: str | None = None
+    matrix_room: str | None = None
+    expire: str | int = "7d"
+
+
 class _File(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
@@ -77,14 +125,37 @@ class _File(BaseModel):
     catch_up: str | int = "1h"
     schedules: list[_Schedule] = []
     discord_pacing: _Pacing = _Pacing()
+    discord_publish: _Publish = _Publish()
+    notify: _Notify = _Notify()
     matrix: _Matrix = _Matrix()
     desk: DeskConfig | None = None
+    feeds: list[_Feed] = []
+    review: _Review = _Review()
+
+
+@dataclass(frozen=True)
+class Feed:
+    url: str
+    publisher: str
+    every: timedelta
+
+
+@dataclass(frozen=True)
+class Review:
+    discord_channel: str | None = None
+    matrix_room: str | None = None
+    expire: timedelta = timedelta(days=7)
+    """Unreviewed drafts expire after this (never auto-approved)."""
+    discord_role: str | None = None
+    """Members with this role may review besides those with Manage Messages in the channel."""
 
 
 @dataclass(frozen=True)
 class DiscordSection:
     pacing: Limits = field(default_factory=Limits)
     """How fast scheduled posts go out (``discord_pacing``)."""
+    publish: BudgetLimits = field(default_factory=BudgetLimits)
+    """Publishes per announcement channel (``discord_publish``; Discord allows about 10/h)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +183,10 @@ class Config:
     matrix: MatrixSection = field(default_factory=MatrixSection)
     desk: DeskConfig | None = None
     """Set when config.yaml has a ``desk:`` section."""
+    notify: Mapping[str, str] = field(default_factory=dict)
+    """platform → the admin channel or room that hears when a schedule fails and recovers."""
+    feeds: tuple[Feed, ...] = ()
+    review: Review = field(default_factory=Review)
 
 
 @dataclass(frozen=True)
@@ -170,9 +245,11 @@ def load_config(path: Path, *, required: bool = True, env: dict[str, str] | None
         error = exc.errors()[0]
         where = tuple(error["loc"])
         message = str(error["msg"])
-        if error["type"] == "extra_forbidden":
+        if error["type"] == "extra_forbidden" and len(where) == 1:
             known = ", ".join(_File.model_fields)
             message = f"unknown key (known keys: {known})"
+        elif error["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling; config.yaml's comments list the keys)"
         raise ConfigError(f"{path}:{parsed.line_of(where)}: {_dotted(where)}: {message}") from None
     return _resolve(path, path.parent, model, env, parsed.line_of)
 
@@ -221,6 +298,15 @@ def _resolve(
     specs: list[ScheduleSpec] = []
     for index, item in enumerate(model.schedules):
         try:
+            at = line_of(("schedules", index))
+            only = item.only or _Only()
+            options = PostOptions(
+                only=Only(tuple(only.tags), tuple(only.words)),
+                publish=item.publish,
+                thread=item.thread,
+                tags=tuple(item.tags),
+                mention=item.mention,
+            )
             specs.append(
                 ScheduleSpec(
                     platform=item.platform,
@@ -229,13 +315,50 @@ def _resolve(
                     timezone=item.timezone,
                     post=item.post,
                     parts=tuple(item.parts),
+                    options=options,
+                    where=f"{shown}:{at}: schedules[{index}]",
                 )
             )
-        except ScheduleError as exc:
-            at = line_of(("schedules", index))
+        except (ScheduleError, FilterError) as exc:
             raise ConfigError(f"{shown}:{at}: schedules[{index}]: {exc}") from None
+    feeds: list[Feed] = []
+    for index, feed in enumerate(model.feeds):
+        if not re.fullmatch(r"https?://[^\s/]+\S*", feed.url):
+            at = line_of(("feeds", index, "url"))
+            message = f"{feed.url!r} must be an http(s) URL"
+            raise ConfigError(f"{shown}:{at}: feeds[{index}].url: {message}")
+        at = line_of(("feeds", index, "every"))
+        try:
+            every = parse_duration(str(feed.every))
+        except ScheduleError as exc:
+            raise ConfigError(f"{shown}:{at}: feeds[{index}].every: {exc}") from None
+        if every < timedelta(minutes=5):
+            message = "poll at most every 5m (publishers' servers are not ours to hammer)"
+            raise ConfigError(f"{shown}:{at}: feeds[{index}].every: {message}")
+        feeds.append(Feed(feed.url, feed.publisher.strip(), every))
+    try:
+        expire = parse_duration(str(model.review.expire))
+    except ScheduleError as exc:
+        raise ConfigError(
+            f"{shown}:{line_of(('review', 'expire'))}: review.expire: {exc}"
+        ) from None
+    review = Review(
+        model.review.discord_channel, model.review.matrix_room, expire, model.review.discord_role
+    )
     url = env.get("DATABASE_URL") or f"sqlite:///{(base / model.database).resolve()}"
     pacing = model.discord_pacing
+    notify = {k: v for k, v in model.notify.model_dump().items() if v}
+    for platform, channel in notify.items():
+        try:
+            check_channel(platform, channel)
+        except ScheduleError as exc:
+            at = line_of(("notify", platform))
+            raise ConfigError(f"{shown}:{at}: notify.{platform}: {exc}") from None
+    try:
+        period = parse_duration(str(model.discord_publish.period)).total_seconds()
+    except ScheduleError as exc:
+        at = line_of(("discord_publish", "period"))
+        raise ConfigError(f"{shown}:{at}: discord_publish.period: {exc}") from None
     return Config(
         path=path,
         digests=(base / model.digests).resolve(),
@@ -246,7 +369,8 @@ def _resolve(
         catch_up=catch_up,
         schedules=tuple(specs),
         discord=DiscordSection(
-            Limits(pacing.per_second, pacing.channel_count, pacing.channel_period)
+            Limits(pacing.per_second, pacing.channel_count, pacing.channel_period),
+            BudgetLimits(model.discord_publish.per_channel, period),
         ),
         matrix=MatrixSection(
             allowed_rooms=tuple(model.matrix.allowed_rooms),
@@ -255,4 +379,7 @@ def _resolve(
             store=(base / model.matrix.store).resolve(),
         ),
         desk=model.desk,
+        notify=notify,
+        feeds=tuple(feeds),
+        review=review,
     )

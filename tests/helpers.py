@@ -3,7 +3,7 @@ modules import from here, never from a conftest)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +26,7 @@ from bot.commands.registry import Commands, register, specs, unregister
 from bot.config import Config, DiscordSection, MatrixSection
 from bot.digest.library import Library
 from bot.reply import Line, Reply, Section
+from bot.schedules.budget import BudgetLimits
 from bot.schedules.spec import Limits, ScheduleSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,6 +136,8 @@ def config_for(
     reload_seconds: float = 0,
     discord_limits: Limits | None = None,
     database: Path | None = None,
+    notify: Mapping[str, str] | None = None,
+    publish_limits: BudgetLimits | None = None,
 ) -> Config:
     """A Config for a test: its own digests folder, database and cache under ``state``."""
     return Config(
@@ -146,8 +149,9 @@ def config_for(
         database_url=f"sqlite:///{database or state / 'state.sqlite3'}",
         catch_up=timedelta(hours=1),
         schedules=tuple(schedules),
-        discord=DiscordSection(discord_limits or Limits()),
+        discord=DiscordSection(discord_limits or Limits(), publish_limits or BudgetLimits()),
         matrix=MatrixSection(store=state / "matrix-store"),
+        notify=dict(notify or {}),
     )
 
 

@@ -213,7 +213,7 @@ def test_console_picks_up_digests_while_running(tmp_path: Path) -> None:
     out, err = proc.communicate("/summary\n", timeout=30)
     out = first + out
     assert proc.returncode == 0, err
-    assert "error: no digests are loaded yet" in out
+    assert "error: no digests are loaded yet" in first
     assert "[digests] added storm-2024-01-08" in out
     assert "storm.yaml:3: invalid YAML" in out
     assert "storm-2024-01-08: the file is broken; its last good version stays live" in out

@@ -19,8 +19,27 @@ from bot.reply import Reply
 if TYPE_CHECKING:
     from bot.commands.schedule import Schedules
     from bot.digest.library import Library
+    from bot.schedules.options import PostOptions
+    from bot.schedules.targets import ChannelFacts
 
-OptionKind = Literal["digest", "place", "figure", "int", "text", "bool"]
+Inspect = Callable[[str, "PostOptions"], Awaitable["ChannelFacts | None"]]
+
+OptionKind = Literal[
+    "digest",
+    "place",
+    "figure",
+    "int",
+    "text",
+    "bool",
+    "channel",
+    "role",
+    "schedule",
+    "timezone",
+    "forumtags",
+]
+"""``channel``/``role``: a platform picker where there is one (Discord), else text (a channel id,
+``role:ID``); ``schedule``/``timezone``: text that autocompletes schedule ids / IANA zones;
+``forumtags``: comma-separated text that autocompletes the chosen forum's tags (Discord)."""
 Value = str | int | bool
 Who = Literal["anyone", "admin"]
 
@@ -52,11 +71,25 @@ class CommandSpec:
     """``admin``: Manage Server on Discord, power level ≥ 50 on Matrix, always in the console."""
     refusal: str = ""
     """What a caller who may not run it is told (default: names the command)."""
+    subcommands: tuple[CommandSpec, ...] = ()
+    """``/schedule add|list|…``: Discord shows them as subcommands with their own options;
+    the console and Matrix read the first word (``/schedule add cron:…``)."""
 
     @property
     def usage(self) -> str:
+        if self.subcommands:
+            return f"/{self.name} {'|'.join(s.name for s in self.subcommands)}"
         words = " ".join(f"[{o.name}]" for o in self.options if o.kind != "bool")
         return f"/{self.name} {words}".rstrip()
+
+    @property
+    def all_options(self) -> tuple[OptionSpec, ...]:
+        """Its options and its subcommands' (each name once): what a typed request may name."""
+        found = {o.name: o for o in self.options}
+        for sub in self.subcommands:
+            for option in sub.options:
+                found.setdefault(option.name, option)
+        return tuple(found.values())
 
     @property
     def refused(self) -> str:
@@ -101,6 +134,9 @@ class Caller:
     """Asked only for admin commands (Matrix reads the room's power levels from the server)."""
     admin_need: str | None = None
     """What admin means here, for the refusal ("power level 50 or more in this room")."""
+    inspect: Inspect | None = field(default=None, compare=False)
+    """What the platform says about a channel, for ``/schedule add``'s checks (forum tags,
+    roles, permissions); None where there is nothing to check (the console)."""
 
     async def admin(self) -> bool:
         if self.check_admin is not None:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from bot.commands.base import MapSource, UserError
+from bot.digest.diff import correction_line
 from bot.digest.model import Digest, Figure, Item, Place, fold
 from bot.reply import Attribution, Line, Picture, Reply, Section
 
@@ -133,9 +134,10 @@ def summary(digest: Digest, points: int | None = None, *, quotes: bool = False) 
     shown = total if points is None else min(points, total)
     lines = tuple(_line(digest, p, p.text, quotes) for p in digest.summary[:shown])
     note = f"{shown} of {total} points — /summary {total} for all" if shown < total else None
+    fixes = tuple(Line(correction_line(c)) for c in digest.corrections)
     return Reply(
         title=digest.title,
-        sections=(Section(None, lines),),
+        sections=(Section(None, lines),) + ((Section("Corrections", fixes),) if fixes else ()),
         note=note,
         url=digest.article.url,
     )

@@ -10,6 +10,8 @@ platform's one error handler logs it and tells the user.
 from __future__ import annotations
 
 import asyncio
+import functools
+import zoneinfo
 
 from bot.commands import reading, schedule
 from bot.commands.base import (
@@ -39,6 +41,9 @@ def _help(ctx: Context, request: Request, caller: Caller) -> Reply:
             hint = suggestion(topic, [f"/{c}" for c in listed])
             raise UserError(f"no command '{topic}'{hint}")
         lines = [Line(f"{o.name}: {o.description}") for o in spec.options]
+        for sub in spec.subcommands:
+            words = " ".join(f"{o.name}:" for o in sub.options)
+            lines.append(Line(f"/{spec.name} {sub.name} {words} — {sub.description}".strip()))
         if spec.example:
             lines.append(Line(f"Example: {spec.example}"))
         return Reply(
@@ -84,12 +89,18 @@ def specs() -> tuple[CommandSpec, ...]:
     return tuple(c.spec for c in _REGISTRY.values())
 
 
+@functools.cache
+def timezones() -> list[str]:
+    """IANA zone names for autocomplete (UTC first)."""
+    return ["UTC", *sorted(z for z in zoneinfo.available_timezones() if "/" in z)]
+
+
 def get(name: str) -> Command | None:
     return _REGISTRY.get(name)
 
 
 def check_options(request: Request, spec: CommandSpec) -> None:
-    known = {o.name: o for o in spec.options}
+    known = {o.name: o for o in spec.all_options}
     for name, value in request.options.items():
         option = known.get(name)
         if option is None:
@@ -161,11 +172,22 @@ class Commands:
         except UserError as exc:
             return Reply.failure(str(exc))
 
-    def suggest(self, kind: str, partial: str, digest_id: str | None = None) -> list[str]:
+    def suggest(
+        self,
+        kind: str,
+        partial: str,
+        digest_id: str | None = None,
+        platform: str | None = None,
+    ) -> list[str]:
         """Autocomplete choices (at most 25); the command validates whatever is finally sent."""
         library = self.library
         needle = fold(partial)
-        if kind == "digest":
+        if kind == "schedule":
+            scheduler = self.context.scheduler
+            choices = scheduler.ids(platform) if scheduler is not None else []
+        elif kind == "timezone":
+            choices = timezones()
+        elif kind == "digest":
             return library.matching_ids(partial)
         else:
             digest = library.get(digest_id) if digest_id else library.newest()

@@ -11,13 +11,17 @@ from typing import Protocol
 
 from bot.commands.base import Caller, Command, CommandSpec, Context, OptionSpec, Request, UserError
 from bot.reply import Line, Reply, Section
+from bot.schedules.filters import FilterError, Only
+from bot.schedules.options import OptionError, PostOptions
 from bot.schedules.spec import Delivery, ScheduleError, ScheduleSpec, Status
+from bot.schedules.targets import problems
 
 SCHEDULES_UNAVAILABLE = "schedules run only in a running bot: `python -m bot run` or `console`"
 SCHEDULE_HELP = (
     '/schedule list | /schedule add cron:"0 8 * * mon-fri" timezone:Europe/Kyiv '
-    "[post:latest|new] [parts:summary,figures,places,map] | /schedule remove ID | "
-    "/schedule test ID"
+    "[channel:…] [post:latest|new] [parts:summary,figures,places,map] [only_tags:…] "
+    "[only_words:…] [tags:…] [thread:yes] [publish:no] [mention:role:ID] | "
+    "/schedule remove ID | /schedule test ID"
 )
 ACTIONS = ("list", "add", "remove", "test")
 
@@ -33,6 +37,10 @@ class Schedules(Protocol):
 
     async def statuses(self, platform: str | None = None) -> Sequence[Status]: ...
 
+    def ids(self, platform: str | None = None) -> list[str]:
+        """Schedule ids (for autocomplete)."""
+        ...
+
 
 def status_line(status: Status) -> Line:
     spec = status.spec
@@ -42,6 +50,8 @@ def status_line(status: Status) -> Line:
         result = "nothing posted yet"
     elif last.state == "sent":
         result = f"posted {last.digest_id} for {last.slot}"
+        if last.error:  # what did not happen as configured: unpublished, no thread
+            result += f" ({last.error})"
     elif last.state == "pending":
         result = f"posting {last.digest_id} for {last.slot}"
     else:
@@ -57,8 +67,56 @@ async def _schedule(ctx: Context, request: Request, caller: Caller) -> Reply:
         raise UserError(SCHEDULES_UNAVAILABLE)
     try:
         return await _manage(ctx.scheduler, request, caller)
-    except ScheduleError as exc:
+    except (ScheduleError, OptionError, FilterError) as exc:
         raise UserError(str(exc)) from None
+
+
+def _list(text: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (text or "").split(",") if part.strip())
+
+
+def _options(request: Request) -> PostOptions:
+    mention = request.text("mention")
+    if mention and mention.isdigit():
+        mention = f"role:{mention}"
+    return PostOptions(
+        only=Only.parse(request.text("only_tags"), request.text("only_words")),
+        publish=request.flag("publish") if "publish" in request.options else True,
+        thread=request.flag("thread"),
+        tags=_list(request.text("tags")),
+        mention=mention or None,
+    )
+
+
+async def _add(scheduler: Schedules, request: Request, caller: Caller, words: list[str]) -> Reply:
+    cron = request.text("cron") or " ".join(words)
+    if not cron:
+        raise ScheduleError(f"say when: {SCHEDULE_HELP}")
+    parts = _list(request.text("parts") or "summary")
+    post = request.text("post") or "latest"
+    if post not in ("latest", "new"):
+        raise ScheduleError(f"post '{post}' — use latest or new")
+    spec = ScheduleSpec(
+        platform=caller.platform,
+        channel=request.text("channel") or caller.channel,
+        cron=cron,
+        timezone=request.text("timezone") or "UTC",
+        post="new" if post == "new" else "latest",
+        parts=parts,
+        origin="chat",
+        created_by=caller.user,
+        options=_options(request),
+    )
+    if caller.inspect is not None:  # the server's view: forum tags, roles, permissions
+        found = problems(
+            spec.options, await caller.inspect(spec.channel, spec.options), spec.channel
+        )
+        if found:
+            raise UserError(" · ".join(found))
+    await scheduler.add(spec)
+    statuses = await scheduler.statuses(caller.platform)
+    line = next(status_line(s) for s in statuses if s.spec.id == spec.id)
+    return Reply(title="Schedule added", sections=(Section(None, (line,)),))
 
 
 async def _manage(scheduler: Schedules, request: Request, caller: Caller) -> Reply:
@@ -70,28 +128,7 @@ async def _manage(scheduler: Schedules, request: Request, caller: Caller) -> Rep
             return Reply(title="Schedules", note="No schedules. " + SCHEDULE_HELP)
         return Reply(title="Schedules", sections=(Section(None, lines),))
     if action == "add":
-        cron = request.text("cron") or " ".join(words)
-        if not cron:
-            raise ScheduleError(f"say when: {SCHEDULE_HELP}")
-        raw_parts = request.text("parts") or "summary"
-        parts = tuple(p.strip() for p in raw_parts.split(",") if p.strip())
-        post = request.text("post") or "latest"
-        if post not in ("latest", "new"):
-            raise ScheduleError(f"post '{post}' — use latest or new")
-        spec = ScheduleSpec(
-            platform=caller.platform,
-            channel=caller.channel,
-            cron=cron,
-            timezone=request.text("timezone") or "UTC",
-            post="new" if post == "new" else "latest",
-            parts=parts,
-            origin="chat",
-            created_by=caller.user,
-        )
-        await scheduler.add(spec)
-        statuses = await scheduler.statuses(caller.platform)
-        line = next(status_line(s) for s in statuses if s.spec.id == spec.id)
-        return Reply(title="Schedule added", sections=(Section(None, (line,)),))
+        return await _add(scheduler, request, caller, words)
     if action in ("remove", "test"):
         target = request.text("schedule") or (words[0] if words else "")
         if not target:
@@ -107,30 +144,41 @@ async def _manage(scheduler: Schedules, request: Request, caller: Caller) -> Rep
     raise ScheduleError(f"no /schedule {action} — {SCHEDULE_HELP}")
 
 
+SCHEDULE_ID = OptionSpec("schedule", "the schedule's id (/schedule list shows them)", "schedule")
+ADD_OPTIONS = (
+    OptionSpec(
+        "cron", "when, as crontab with weekday names, e.g. 0 8 * * mon-fri", "text", required=True
+    ),
+    OptionSpec("channel", "where to post (default: here)", "channel"),
+    OptionSpec("timezone", "an IANA timezone such as Europe/Kyiv (default UTC)", "timezone"),
+    OptionSpec(
+        "post",
+        "latest (the newest digest) or new (digests not yet posted here)",
+        "text",
+        choices=("latest", "new"),
+    ),
+    OptionSpec("parts", "any of summary,figures,places,map (default summary)", "text"),
+    OptionSpec("only_tags", "only digests with one of these tags, e.g. ukraine,russia", "text"),
+    OptionSpec("only_words", "only digests containing one of these words, e.g. drone", "text"),
+    OptionSpec("tags", "forum channels: the forum tags for each digest's post", "forumtags"),
+    OptionSpec("thread", "open a discussion thread on each post", "bool"),
+    OptionSpec("publish", "announcement channels: publish each post (default yes)", "bool"),
+    OptionSpec("mention", "a role to ping with each post (Matrix: room)", "role"),
+)
 COMMAND = Command(
     CommandSpec(
         "schedule",
         "Admins: post digests here on a schedule",
-        (
-            OptionSpec("action", "list (default), add, remove or test", "text", choices=ACTIONS),
-            OptionSpec(
-                "cron", "add: when, as crontab with weekday names, e.g. 0 8 * * mon-fri", "text"
-            ),
-            OptionSpec(
-                "timezone", "add: an IANA timezone such as Europe/Kyiv (default UTC)", "text"
-            ),
-            OptionSpec(
-                "post",
-                "add: latest (the newest digest) or new (digests not yet posted here)",
-                "text",
-                choices=("latest", "new"),
-            ),
-            OptionSpec("parts", "add: any of summary,figures,places,map (default summary)", "text"),
-            OptionSpec("schedule", "remove/test: the schedule id from /schedule list", "text"),
-        ),
+        (),
         '/schedule add cron:"0 8 * * mon-fri" timezone:Europe/Kyiv',
         who="admin",
         refusal="only server admins may manage schedules here",
+        subcommands=(
+            CommandSpec("add", "Post digests on a schedule", ADD_OPTIONS, who="admin"),
+            CommandSpec("list", "Each schedule, its next run and its last result", who="admin"),
+            CommandSpec("test", "Post a schedule's digest now", (SCHEDULE_ID,), who="admin"),
+            CommandSpec("remove", "Stop a schedule", (SCHEDULE_ID,), who="admin"),
+        ),
     ),
     run_async=_schedule,
 )

@@ -83,7 +83,7 @@ async def _serve(config: Config, settings: DeskConfig) -> None:
     """The desk on its own: the app's library, store and scheduler, no chat platform."""
     from bot.app import App
 
-    the_app = App(config, desk=settings, run_jobs=False)
+    the_app = App(config, desk=settings, run_jobs=False, background=False)
     # Stop cleanly on Ctrl-C and on a service manager's SIGTERM, even when SIGINT came
     # inherited as ignored (a background job of a non-interactive shell).
     stop = asyncio.Event()

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.digest.checks import digest_findings
-from bot.digest.model import SLUG, Digest
+from bot.digest.model import SLUG, TAG, Digest
 from bot.digest.yamlsafe import Parsed, Path_, YamlProblem, parse
 
 MAX_DIGEST_BYTES = 512 * 1024
@@ -142,6 +142,11 @@ def _message(error: Any) -> str:
         pattern = error.get("ctx", {}).get("pattern")
         if pattern == SLUG:
             return f"{error['input']!r} must be a slug: lowercase letters, digits and '-'"
+        if pattern == TAG:
+            return (
+                f"{error['input']!r} must be a tag: lowercase letters, digits and '-', "
+                "at most 40 characters"
+            )
         return f"{error['input']!r} must be an http(s) URL"
     if kind == "literal_error":
         return f"{error['input']!r} is not allowed; expected {error['ctx']['expected']}"

@@ -11,7 +11,15 @@ import sys
 from datetime import date
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,79}$"
 
@@ -140,23 +148,56 @@ class Place(Item):
         return value
 
 
+TAG = r"^[a-z0-9][a-z0-9-]{0,39}$"
+Tag = Annotated[str, Field(pattern=TAG)]
+"""A topic a schedule can filter on (``only: {tags: [...]}``): a short slug like ``ukraine``."""
+
+
+class Reviewed(Frozen):
+    """Who approved the digest for chat, when, and through which door (cli, discord, …)."""
+
+    by: Text
+    at: AwareDatetime
+    via: Literal["cli", "console", "discord", "matrix", "desk"]
+
+
+class Correction(Frozen):
+    """One change to a live digest, derived by diffing two versions (never typed by hand)."""
+
+    at: AwareDatetime
+    what: Text
+
+
 class Digest(Frozen):
     schema_: Literal[1] = Field(alias="schema")
     id: Slug
     title: Text
     published: date
+    tags: tuple[Tag, ...] = Field(default=(), max_length=20)
     article: Article
     sources: dict[Slug, Source] = Field(min_length=1)
     summary: tuple[SummaryPoint, ...] = Field(min_length=1)
     figures: tuple[Figure, ...] = ()
     places: tuple[Place, ...] = ()
+    reviewed: Reviewed | None = None
+    """Set when a named person approved the digest in the review queue."""
+    corrections: tuple[Correction, ...] = ()
+    """Oldest first; shown under the items, and on every message already posted."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, populate_by_name=True)
 
-    @field_validator("summary", "figures", "places", mode="before")
+    @field_validator("summary", "figures", "places", "tags", "corrections", mode="before")
     @classmethod
     def _list_as_tuple(cls, value: object) -> object:
         return tuple(value) if isinstance(value, list) else value
+
+    @field_validator("tags")
+    @classmethod
+    def _unique_tags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted({tag for tag in value if value.count(tag) > 1})
+        if repeated:
+            raise ValueError(f"tag '{repeated[0]}' is listed twice")
+        return value
 
     def claimant(self, item: Item) -> Source:
         return self.sources[item.source]

@@ -5,19 +5,24 @@
 ``bot.commands.registry`` and hands every request to ``Commands.answer``; it has exactly one
 error handler, where every failure of an answer ends: logged, and one short line to the user.
 
-The next verbs are added here, once, and then by each adapter:
-
-* ``edit(channel, message_id, reply)`` — replace a posted message in place (a digest's
-  correction; Discord message edit, Matrix ``m.replace``), paced like posts;
-* ``publish(channel, message_id)`` — the platform's extra for announcement channels.
+The platforms' extras — publishing in announcement channels, forum posts, threads, a ping —
+are not verbs of their own: they sit behind ``post``, steered by the post's ``Placement`` (the
+schedule's options, the digest's title and thread), so the scheduler never learns a platform's
+kinds of channel. ``inspect`` says what a channel is, for the checks at ``/schedule add`` and
+at start. ``edit(channel, message_ids, reply)`` replaces a posted message in place (a digest's
+correction; Discord message edit, Matrix ``m.replace``), paced like posts. A new verb is added
+here, once, and then by each adapter.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from bot.reply import Reply
+from bot.schedules.options import AS_CONFIGURED, Placement, Posted, PostOptions
 from bot.schedules.spec import Limits
+from bot.schedules.targets import ChannelFacts
 
 
 class PlatformError(RuntimeError):
@@ -47,13 +52,30 @@ class Adapter(Protocol):
         """Let answers in flight finish briefly, then disconnect. Safe to call twice."""
         ...
 
-    async def post(self, channel: str, reply: Reply, nonce: str) -> str:
-        """A scheduled post as a new message; its id. A 429 is retried by one layer only:
+    async def post(
+        self, channel: str, reply: Reply, nonce: str, placement: Placement = AS_CONFIGURED
+    ) -> Posted:
+        """A scheduled post; what was posted. A 429 is retried by one layer only:
         ``RateLimited`` for the deliverer to wait out, or waited out here and ``GaveUp`` past
         the bound. ``ChannelGone`` on 403/404;
-        ``nonce`` makes a re-send recognisable (Discord ``enforce_nonce``, Matrix txn ids)."""
+        ``nonce`` makes a re-send recognisable (Discord ``enforce_nonce``, Matrix txn ids).
+
+        ``placement`` carries the platform's extras, each behind this one verb: Discord
+        publishes in announcement channels (within the per-channel budget), makes one forum
+        post per digest with its tags, opens a thread per post and pings exactly the
+        schedule's role; Matrix puts later posts of a digest in the thread of its first and
+        pings ``@room``. What did not happen as configured comes back in ``Posted.note``."""
         ...
 
-    # Added by the next issues (see the module docstring):
-    # async def edit(self, channel: str, message_id: str, reply: Reply) -> None: ...
-    # async def publish(self, channel: str, message_id: str) -> None: ...
+    async def inspect(self, channel: str, options: PostOptions) -> ChannelFacts | None:
+        """What the channel is (kind, forum tags, the bot's permissions there, roles), for
+        the checks at ``/schedule add`` and at start (``bot.schedules.targets``); None when
+        the bot cannot see it."""
+        ...
+
+    async def edit(self, channel: str, message_ids: Sequence[str], reply: Reply) -> list[str]:
+        """Replace the post made of ``message_ids`` with ``reply`` (a correction); the ids it
+        spans now (more when the corrected post needs another message). ``ChannelGone`` when
+        the message was deleted (404): noted by the deliverer, not retried. Rate limits as for
+        ``post``. The console, which cannot change what it printed, prints the new version."""
+        ...

@@ -7,16 +7,20 @@ It is also the test double for the platform-neutral core: what it prints is exac
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from bot.commands.base import CONSOLE, parse
 from bot.commands.registry import Commands
+from bot.pipeline.board import Board, review_command
 from bot.reply import Reply, plain
+from bot.schedules.options import AS_CONFIGURED, Placement, Posted, PostOptions
 from bot.schedules.spec import Limits
+from bot.schedules.targets import ChannelFacts
 
 log = logging.getLogger(__name__)
 PROMPT = "digest-bot> "
@@ -41,8 +45,11 @@ class Console:
         *,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
+        board: Board | None = None,
     ) -> None:
         self.commands = commands
+        self.board = board
+        """The review queue: ``/review`` works here when the app runs the pipeline."""
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.interactive = self.stdin.isatty()
@@ -55,15 +62,32 @@ class Console:
         """One line's answer. The console's one error handler: a bug is logged and reported in
         one line, and the REPL goes on."""
         try:
-            return plain(await self.commands.answer(parse(line), CONSOLE))
+            request = parse(line)
+            if request.command == "review":
+                if self.board is None:
+                    return plain(Reply.failure("reviews need `python -m bot run` or `console`"))
+                user = getpass.getuser()
+                return plain(await review_command(self.board, request, by=user, via="console"))
+            return plain(await self.commands.answer(request, CONSOLE))
         except Exception:
             log.exception("console: %r failed", line)
             return FAILED
 
-    async def post(self, channel: str, reply: Reply, nonce: str) -> str:
+    async def post(
+        self, channel: str, reply: Reply, nonce: str, placement: Placement = AS_CONFIGURED
+    ) -> Posted:
         """The console's ``Poster``: scheduled posts are printed as they fire."""
         self.say(f"[scheduled post to {channel}]\n{plain(reply)}")
-        return nonce
+        return Posted(nonce)
+
+    async def inspect(self, channel: str, options: PostOptions) -> ChannelFacts | None:
+        """Any name is a console channel: it prints."""
+        return ChannelFacts(channel, "text")
+
+    async def edit(self, channel: str, message_ids: Sequence[str], reply: Reply) -> list[str]:
+        """The console cannot change what it printed: it prints the corrected post."""
+        self.say(f"[correction of the post to {channel}]\n{plain(reply)}")
+        return list(message_ids)
 
     async def start(self) -> None:
         """Nothing to connect to."""

@@ -11,19 +11,23 @@ A post is built here, by the same content builders as /summary, and handed to th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.commands import content
 from bot.commands.base import MapSource, UserError
+from bot.digest.diff import correction_line
 from bot.digest.library import Library
 from bot.digest.model import Digest
 from bot.reply import Reply
-from bot.schedules.delivery import Deliverer, Limits, Poster
+from bot.schedules.delivery import Deliverer, EditJob, Inspector, Limits, Outcome, Poster
+from bot.schedules.health import Health, HealthState, Notice
+from bot.schedules.options import Placement
 from bot.schedules.spec import (
     Delivery,
     ScheduleError,
@@ -33,6 +37,8 @@ from bot.schedules.spec import (
     slots,
 )
 from bot.schedules.store import Store
+from bot.schedules.tables import StateTables
+from bot.schedules.targets import problems
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +62,16 @@ class Scheduler:
     maps: MapSource | None = None
     """Draws the map of posts whose schedule asks for it (``parts: [..., map]``)."""
     specs: dict[str, ScheduleSpec] = field(default_factory=dict)
+    tables: StateTables | None = None
+    """Digest threads (forum posts, Matrix thread roots) per channel."""
+    notify: dict[str, str] = field(default_factory=dict)
+    """platform → admin channel that hears one notice when a schedule fails, one on recovery."""
+    health: Health = field(default_factory=Health)
     _built: dict[tuple[str, tuple[str, ...]], tuple[Digest, Reply]] = field(default_factory=dict)
     """The last post built per (digest, parts): a fan-out to many channels builds it once."""
     _aps: AsyncIOScheduler | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _checks: asyncio.Task[dict[str, list[str]]] | None = None
 
     # -- set-up -------------------------------------------------------------------------------
     async def load(self, configured: Sequence[ScheduleSpec]) -> None:
@@ -72,6 +84,8 @@ class Scheduler:
                 log.error("stored schedule %s is invalid and was not loaded: %s", schedule_id, exc)
                 continue
             self.specs[spec.id] = spec
+        flagged = await asyncio.to_thread(self.store.flagged)
+        self.health.restore([HealthState(sid, 0, why) for sid, why in flagged.items()])
 
     async def start(self, *, run_jobs: bool = True) -> None:
         """Resume unfinished posts, catch up on missed slots, then wait for the next ones."""
@@ -91,8 +105,41 @@ class Scheduler:
             for spec in self.specs.values():
                 self._add_job(spec)
             self._aps.start()
+        self._checks = asyncio.create_task(self.check_targets(), name="schedule-checks")
+
+    async def check_targets(self) -> dict[str, list[str]]:
+        """Check every schedule against what its platform says about the channel (forum tags,
+        channel kind, roles, permissions): a problem is logged with where the schedule is
+        written (``config.yaml:12: schedules[0]: …``) and flags it, now rather than at 08:00."""
+        found: dict[str, list[str]] = {}
+        for spec in list(self.specs.values()):
+            deliverer = self.deliverers.get(spec.platform)
+            if deliverer is None or not isinstance(deliverer.poster, Inspector):
+                continue
+            try:
+                facts = await deliverer.poster.inspect(spec.channel, spec.options)
+            except Exception as exc:  # a platform that is not ready: checked at the next post
+                log.warning("schedule %s: could not check its channel: %s", spec.id, exc)
+                continue
+            lines = problems(spec.options, facts, spec.channel)
+            if not lines:
+                continue
+            found[spec.id] = lines
+            where = spec.where or f"schedule {spec.id}"
+            for line in lines:
+                log.error("%s: %s", where, line)
+            await asyncio.to_thread(self.store.flag, spec.id, lines[0])
+            _, notice = self.health.failed(spec.id, lines[0], permanent=True)
+            if notice is not None:
+                await self._notify(notice)
+        return found
 
     async def stop(self) -> None:
+        if self._checks is not None:
+            self._checks.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checks
+            self._checks = None
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
@@ -150,10 +197,12 @@ class Scheduler:
             await asyncio.to_thread(self.store.set_last_slot, schedule_id, now.isoformat())
 
     def _digests_for(self, spec: ScheduleSpec, posted: set[str]) -> list[str]:
+        """Newest first; only digests that pass the schedule's filter (``only:``)."""
+        only = spec.options.only
+        passing = [d for d in reversed(self.library.all()) if only.matches(d)]
         if spec.post == "latest":
-            newest = self.library.newest()
-            return [newest.id] if newest else []
-        fresh = [d.id for d in reversed(self.library.all()) if d.id not in posted]
+            return [passing[0].id] if passing else []
+        fresh = [d.id for d in passing if d.id not in posted]
         return fresh[:NEW_PER_SLOT]
 
     async def deliver(self, spec: ScheduleSpec, slot: str) -> list[Delivery]:
@@ -173,6 +222,13 @@ class Scheduler:
                 queued.append(claimed)
         if not queued and spec.post == "latest" and self.library.newest() is None:
             log.warning("schedule %s: no digest loaded, nothing posted for %s", spec.id, slot)
+        elif not queued and spec.post == "latest" and not self._digests_for(spec, set()):
+            log.info(
+                "schedule %s: no digest passes its filter (%s), nothing posted for %s",
+                spec.id,
+                spec.options.only.describe(),
+                slot,
+            )
         return queued
 
     # -- management (/schedule) ---------------------------------------------------------------
@@ -193,6 +249,7 @@ class Scheduler:
             raise ScheduleError(f"{schedule_id} comes from config.yaml: remove it there")
         await asyncio.to_thread(self.store.remove_schedule, schedule_id)
         del self.specs[schedule_id]
+        self.health.states.pop(schedule_id, None)
         if self._aps is not None and self._aps.get_job(schedule_id) is not None:
             self._aps.remove_job(schedule_id)
         return spec
@@ -202,9 +259,15 @@ class Scheduler:
         if spec is None:
             raise ScheduleError(f"no schedule '{schedule_id}' — /schedule list shows the ids")
         slot = "test-" + self.clock().strftime("%Y%m%dT%H%M%S")
-        newest = self.library.newest()
-        if newest is None:
+        if self.library.newest() is None:
             raise ScheduleError("no digest is loaded, so there is nothing to post")
+        passing = self._digests_for(replace(spec, post="latest"), set())
+        if not passing:
+            raise ScheduleError(
+                f"no loaded digest passes this schedule's filter ({spec.options.only.describe()})"
+            )
+        newest = self.library.get(passing[0])
+        assert newest is not None
         deliverer = self.deliverers.get(spec.platform)
         if deliverer is None:  # checked before the claim: a later start must not send it stale
             raise ScheduleError(f"platform {spec.platform} is not running here")
@@ -212,6 +275,9 @@ class Scheduler:
         claimed, _ = await asyncio.to_thread(self.store.claim, row)
         await self._submit(deliverer, claimed)
         return [claimed]
+
+    def ids(self, platform: str | None = None) -> list[str]:
+        return sorted(i for i, s in self.specs.items() if platform in (None, s.platform))
 
     async def statuses(self, platform: str | None = None) -> list[Status]:
         out = []
@@ -251,11 +317,73 @@ class Scheduler:
             await asyncio.to_thread(self.store.mark, row.key, "failed", error=str(exc))
             log.warning("not posted %s: %s", row.key, exc)
             return False
-        deliverer.submit(row, reply)
+        spec = self.specs.get(row.schedule_id)
+        digest = self.library.get(row.digest_id)
+        placement = Placement(
+            options=spec.options if spec is not None else Placement().options,
+            title=digest.title if digest is not None else row.digest_id,
+        )
+        deliverer.submit(row, reply, placement)
+        return True
+
+    async def submit_edit(self, delivery: Delivery, version: str) -> bool:
+        """Queue the correction of a posted delivery: the post as it would be made now, headed
+        by one line saying what changed (the digest's latest correction)."""
+        deliverer = self.deliverers.get(delivery.platform)
+        if deliverer is None:
+            return False
+        try:
+            reply = await asyncio.to_thread(self.build, delivery)
+        except UserError as exc:
+            await asyncio.to_thread(self.store.mark_edit, delivery.key, version, "failed", str(exc))
+            return False
+        digest = self.library.get(delivery.digest_id)
+        if digest is not None and digest.corrections:
+            reply = replace(reply, note=correction_line(digest.corrections[-1]))
+        deliverer.submit_edit(EditJob(delivery, version, reply))
         return True
 
     def attach(self, platform: str, poster: Poster, limits: Limits | None = None) -> Deliverer:
         """Register a running platform; its posts go through one paced sender."""
-        deliverer = Deliverer(platform, poster, self.store, limits=limits)
+        deliverer = Deliverer(
+            platform,
+            poster,
+            self.store,
+            limits=limits,
+            tables=self.tables,
+            on_outcome=self._outcome,
+        )
         self.deliverers[platform] = deliverer
         return deliverer
+
+    # -- health: one notice when a schedule fails, one when it recovers -----------------------
+    async def _outcome(self, outcome: Outcome) -> None:
+        schedule_id = outcome.delivery.schedule_id
+        if outcome.ok:
+            _, notice = self.health.succeeded(schedule_id)
+        else:
+            reason = outcome.error or "unknown error"
+            state, notice = self.health.failed(schedule_id, reason, permanent=outcome.permanent)
+            if notice is not None and not outcome.permanent:  # gone: the deliverer flagged it
+                await asyncio.to_thread(self.store.flag, schedule_id, state.flagged or reason)
+        if notice is not None:
+            await self._notify(notice)
+
+    async def _notify(self, notice: Notice) -> None:
+        """Tell the platform's admin channel (``notify:`` in config.yaml); else only the log."""
+        spec = self.specs.get(notice.schedule_id)
+        if spec is None:
+            return
+        text = notice.text(spec.describe())
+        log.warning("%s", text)
+        channel = self.notify.get(spec.platform)
+        deliverer = self.deliverers.get(spec.platform)
+        if channel is None or deliverer is None:
+            return
+        reply = Reply(title=f"Schedule {notice.kind}", note=text)
+        nonce = f"n{notice.schedule_id}{notice.kind[0]}{int(self.clock().timestamp())}"[:25]
+        try:
+            await deliverer.pacer.acquire(channel)
+            await deliverer.poster.post(channel, reply, nonce)
+        except Exception as exc:  # the notice is best effort; the log has it
+            log.error("could not send the notice to %s:%s: %s", spec.platform, channel, exc)

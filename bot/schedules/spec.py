@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
+
+from bot.schedules.options import OptionError, PostOptions
 
 Platform = Literal["discord", "matrix", "console"]
 Part = Literal["summary", "figures", "places", "map"]
@@ -79,9 +81,17 @@ class ScheduleSpec:
     parts: tuple[str, ...] = ("summary",)
     origin: Literal["config", "chat"] = "config"
     created_by: str | None = None
+    options: PostOptions = field(default_factory=PostOptions)
+    """The filter, publishing, threads, forum tags and ping (``bot.schedules.options``)."""
+    where: str | None = field(default=None, compare=False)
+    """Where a config.yaml schedule is written (``config.yaml:12: schedules[0]``), for errors."""
 
     def __post_init__(self) -> None:
         check_channel(self.platform, self.channel)
+        try:
+            self.options.check(self.platform)
+        except OptionError as exc:
+            raise ScheduleError(str(exc)) from None
         trigger(self.cron, self.timezone)
         if self.post not in ("latest", "new"):
             raise ScheduleError(f"post '{self.post}' — use latest or new")
@@ -97,7 +107,7 @@ class ScheduleSpec:
     def id(self) -> str:
         """Stable across restarts: the same schedule always has the same id."""
         key = f"{self.platform}|{self.channel}|{self.cron}|{self.timezone}|{self.post}|"
-        key += ",".join(self.parts)
+        key += ",".join(self.parts) + self.options.key()
         return "s" + hashlib.sha256(key.encode()).hexdigest()[:7]
 
     @property
@@ -107,17 +117,31 @@ class ScheduleSpec:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["parts"] = list(self.parts)
+        data["options"] = self.options.to_json()
+        data.pop("where")
         return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ScheduleSpec:
-        return cls(**{**data, "parts": tuple(data.get("parts", ("summary",)))})
+        try:
+            options = PostOptions.from_json(data.get("options"))
+        except OptionError as exc:
+            raise ScheduleError(str(exc)) from None
+        return cls(
+            **{
+                **data,
+                "parts": tuple(data.get("parts", ("summary",))),
+                "options": options,
+            }
+        )
 
     def describe(self) -> str:
-        return (
+        text = (
             f"{self.post} digest ({', '.join(self.parts)}) to {self.platform}:{self.channel} "
             f"at '{self.cron}' {self.timezone}"
         )
+        extra = self.options.describe()
+        return f"{text}; {extra}" if extra else text
 
 
 def slots(cron: CronTrigger, after: datetime, until: datetime) -> Iterator[datetime]:

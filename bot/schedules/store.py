@@ -63,6 +63,39 @@ deliveries = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+delivery_messages = Table(
+    "delivery_messages",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("channel", String(255), primary_key=True),
+    Column("digest_id", String(80), primary_key=True),
+    Column("slot", String(32), primary_key=True),
+    Column("part", Integer, primary_key=True),  # a paged post is several messages: 0, 1, …
+    Column("message_id", String(255), nullable=False),
+)
+
+edits = Table(
+    "edits",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("channel", String(255), primary_key=True),
+    Column("digest_id", String(80), primary_key=True),
+    Column("slot", String(32), primary_key=True),
+    Column("version", String(32), primary_key=True),  # the correction's time, UTC ISO
+    Column("state", String(16), nullable=False),  # pending | done | gone | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+snapshots = Table(
+    "digest_snapshots",
+    metadata,
+    Column("digest_id", String(80), primary_key=True),
+    Column("data", Text, nullable=False),  # JSON of the digest as last seen live
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 marks = Table(
     "marks",
     metadata,
@@ -187,7 +220,9 @@ class Store:
         message_id: str | None = None,
         error: str | None = None,
         attempted: bool = False,
+        message_ids: Sequence[str] = (),
     ) -> None:
+        """``message_ids``: every message the post became (kept per message, for edits)."""
         values: dict[str, Any] = {"state": state, "updated_at": _now(), "error": error}
         if message_id is not None:
             values["message_id"] = message_id
@@ -195,9 +230,107 @@ class Store:
             values["attempts"] = deliveries.c.attempts + 1
         with self._tx() as conn:
             conn.execute(update(deliveries).where(*_key(key)).values(**values))
+            if message_ids:
+                _set_messages(conn, key, message_ids)
             if state == "sent":  # the channel works (again): its schedule is not flagged
                 owner = select(deliveries.c.schedule_id).where(*_key(key)).scalar_subquery()
                 conn.execute(delete(flags).where(flags.c.schedule_id == owner))
+
+    def set_messages(self, key: tuple[str, str, str, str], message_ids: Sequence[str]) -> None:
+        """Every message a post became (a paged post is several), so an edit reaches all."""
+        with self._tx() as conn:
+            _set_messages(conn, key, message_ids)
+
+    def messages(self, key: tuple[str, str, str, str]) -> list[str]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(delivery_messages.c.message_id)
+                .where(*_key(key, delivery_messages))
+                .order_by(delivery_messages.c.part)
+            )
+            return [row.message_id for row in rows]
+
+    def sent(self, digest_id: str) -> list[Delivery]:
+        """The posts of a digest that reached a channel: what a correction must edit."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(deliveries)
+                .where(deliveries.c.digest_id == digest_id, deliveries.c.state == "sent")
+                .order_by(deliveries.c.updated_at)
+            )
+            return [_delivery(row._mapping) for row in rows]
+
+    # -- edits (corrections of posted messages) --------------------------------------------------
+    def claim_edit(self, key: tuple[str, str, str, str], version: str) -> bool:
+        """Write the edit's row before editing; False when it exists (done, or being resumed)."""
+        platform, channel, digest_id, slot = key
+        with self._tx() as conn:
+            try:
+                conn.execute(
+                    insert(edits).values(
+                        platform=platform,
+                        channel=channel,
+                        digest_id=digest_id,
+                        slot=slot,
+                        version=version,
+                        state="pending",
+                        attempts=0,
+                        updated_at=_now(),
+                    )
+                )
+                return True
+            except IntegrityError:
+                return False
+
+    def mark_edit(
+        self, key: tuple[str, str, str, str], version: str, state: str, error: str | None = None
+    ) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                update(edits)
+                .where(*_key(key, edits), edits.c.version == version)
+                .values(state=state, error=error, updated_at=_now(), attempts=edits.c.attempts + 1)
+            )
+
+    def pending_edits(self) -> list[tuple[Delivery, str]]:
+        """Edits a crash or restart left undone: resumed on start, never dropped."""
+        query = (
+            select(deliveries, edits.c.version)
+            .join(
+                edits,
+                (edits.c.platform == deliveries.c.platform)
+                & (edits.c.channel == deliveries.c.channel)
+                & (edits.c.digest_id == deliveries.c.digest_id)
+                & (edits.c.slot == deliveries.c.slot),
+            )
+            .where(edits.c.state == "pending")
+            .order_by(edits.c.updated_at)
+        )
+        with self._tx() as conn:
+            return [(_delivery(row._mapping), row.version) for row in conn.execute(query)]
+
+    def edit_states(self, digest_id: str) -> list[tuple[tuple[str, str, str, str], str, str]]:
+        """(delivery key, version, state) of every edit of a digest's posts."""
+        with self._tx() as conn:
+            rows = conn.execute(select(edits).where(edits.c.digest_id == digest_id))
+            return [
+                ((r.platform, r.channel, r.digest_id, r.slot), r.version, r.state) for r in rows
+            ]
+
+    # -- what each live digest looked like (to diff a hand edit against) ------------------------
+    def snapshot(self, digest_id: str) -> str | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(snapshots.c.data).where(snapshots.c.digest_id == digest_id)
+            ).first()
+            return row.data if row else None
+
+    def save_snapshot(self, digest_id: str, data: str) -> None:
+        with self._tx() as conn:
+            conn.execute(delete(snapshots).where(snapshots.c.digest_id == digest_id))
+            conn.execute(
+                insert(snapshots).values(digest_id=digest_id, data=data, updated_at=_now())
+            )
 
     def unfinished(self, platform: str | None = None) -> list[Delivery]:
         """Rows a crash or a restart left pending: they are resumed, never dropped."""
@@ -235,14 +368,32 @@ class Store:
             return [_delivery(row._mapping) for row in rows]
 
 
-def _key(key: tuple[str, str, str, str]) -> Sequence[Any]:
+def _key(key: tuple[str, str, str, str], table: Table = deliveries) -> Sequence[Any]:
     platform, channel, digest_id, slot = key
     return (
-        deliveries.c.platform == platform,
-        deliveries.c.channel == channel,
-        deliveries.c.digest_id == digest_id,
-        deliveries.c.slot == slot,
+        table.c.platform == platform,
+        table.c.channel == channel,
+        table.c.digest_id == digest_id,
+        table.c.slot == slot,
     )
+
+
+def _set_messages(
+    conn: Connection, key: tuple[str, str, str, str], message_ids: Sequence[str]
+) -> None:
+    platform, channel, digest_id, slot = key
+    conn.execute(delete(delivery_messages).where(*_key(key, delivery_messages)))
+    for part, message_id in enumerate(message_ids):
+        conn.execute(
+            insert(delivery_messages).values(
+                platform=platform,
+                channel=channel,
+                digest_id=digest_id,
+                slot=slot,
+                part=part,
+                message_id=message_id,
+            )
+        )
 
 
 def _delivery(row: Any) -> Delivery:

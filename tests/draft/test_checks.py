@@ -57,7 +57,7 @@ def test_a_place_name_used_twice_is_reported_at_the_second() -> None:
 
 def test_digest_findings_carry_the_full_path() -> None:
     loaded = load_digest(KURSK_DIGEST)
-    digest, text = loaded.digest, loaded.article_text
+    digest, text = loaded.digest, loaded.article_text()
     assert digest_findings(digest, text) == []
     broken = digest.model_copy(
         update={"figures": (digest.figures[0].model_copy(update={"value": 123456}),)}

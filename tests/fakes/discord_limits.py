@@ -305,68 +305,163 @@ def check_commands(commands: object) -> None:
                 [index, "description"],
                 _leaf("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."),
             )
-        options = command.get("options") or []
-        if len(options) > COMMAND_OPTIONS_MAX:
-            _put(errors, [index, "options"], _too_long(COMMAND_OPTIONS_MAX))
-        optional_seen = False
-        option_names: set[str] = set()
-        for number, option in enumerate(options):
-            path: list[str | int] = [index, "options", number]
-            option_name = _text(option.get("name"))
-            if not COMMAND_NAME.match(option_name) or option_name != option_name.lower():
-                _put(
-                    errors,
-                    [*path, "name"],
-                    _leaf("APPLICATION_COMMAND_INVALID_NAME", "Invalid name"),
-                )
-            if option_name in option_names:
-                _put(
-                    errors,
-                    [*path, "name"],
-                    _leaf(
-                        "APPLICATION_COMMAND_OPTION_NAME_ALREADY_EXISTS",
-                        "Option names must be unique",
-                    ),
-                )
-            option_names.add(option_name)
-            if not 1 <= len(_text(option.get("description"))) <= COMMAND_DESCRIPTION_MAX:
-                _put(
-                    errors,
-                    [*path, "description"],
-                    _leaf("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."),
-                )
-            if option.get("required"):
-                if optional_seen:
-                    _put(
-                        errors,
-                        [index, "options"],
-                        _leaf(
-                            "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
-                            "Required options must be placed before non-required options",
-                        ),
-                    )
-            else:
-                optional_seen = True
-            choices = option.get("choices") or []
-            if option.get("autocomplete") and choices:
-                _put(
-                    errors,
-                    [*path, "autocomplete"],
-                    _leaf(
-                        "APPLICATION_COMMAND_AUTOCOMPLETE_CHOICES",
-                        "Autocomplete cannot be set with choices",
-                    ),
-                )
-            if option.get("autocomplete") and option.get("type") not in (3, 4, 10):
-                _put(
-                    errors,
-                    [*path, "autocomplete"],
-                    _leaf(
-                        "APPLICATION_COMMAND_AUTOCOMPLETE_TYPE",
-                        "Autocomplete needs string or number",
-                    ),
-                )
-            if len(choices) > CHOICES_MAX:
-                _put(errors, [*path, "choices"], _too_long(CHOICES_MAX))
+        _check_options(command.get("options") or [], [index], errors, parent=0)
+        _check_install(command, index, errors)
     if errors:
         raise form_error(errors)
+
+
+SUBCOMMAND, SUBCOMMAND_GROUP = 1, 2
+INTEGRATION_TYPES = (0, 1)
+"""0: installed to a server; 1: installed to a user's account."""
+CONTEXTS = (0, 1, 2)
+"""0: in a server; 1: the bot's DM; 2: other DMs and group DMs."""
+
+
+def _check_options(
+    options: list[Any], path: list[str | int], errors: Errors, *, parent: int
+) -> None:
+    """One level of options: a command's, a subcommand group's or a subcommand's.
+
+    Subcommands (type 1) and groups (type 2) may not be mixed with plain options; a group holds
+    only subcommands; a subcommand holds only plain options (so nesting stops at two levels).
+    """
+    if len(options) > COMMAND_OPTIONS_MAX:
+        _put(errors, [*path, "options"], _too_long(COMMAND_OPTIONS_MAX))
+    kinds = {int(o.get("type", 0)) for o in options if isinstance(o, dict)}
+    nested = kinds & {SUBCOMMAND, SUBCOMMAND_GROUP}
+    if nested and kinds - nested:
+        _put(
+            errors,
+            [*path, "options"],
+            _leaf(
+                "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID",
+                "Sub-command and sub-command group option types are mutually exclusive to all "
+                "other types",
+            ),
+        )
+    # parent 0: the command itself; else the type of the option holding these
+    allowed_nested = {0: {SUBCOMMAND, SUBCOMMAND_GROUP}, SUBCOMMAND_GROUP: {SUBCOMMAND}}.get(
+        parent, set()
+    )
+    optional_seen = False
+    option_names: set[str] = set()
+    for number, option in enumerate(options):
+        where: list[str | int] = [*path, "options", number]
+        kind = int(option.get("type", 0))
+        option_name = _text(option.get("name"))
+        if not COMMAND_NAME.match(option_name) or option_name != option_name.lower():
+            _put(
+                errors, [*where, "name"], _leaf("APPLICATION_COMMAND_INVALID_NAME", "Invalid name")
+            )
+        if option_name in option_names:
+            _put(
+                errors,
+                [*where, "name"],
+                _leaf(
+                    "APPLICATION_COMMAND_OPTION_NAME_ALREADY_EXISTS",
+                    "Option names must be unique",
+                ),
+            )
+        option_names.add(option_name)
+        if not 1 <= len(_text(option.get("description"))) <= COMMAND_DESCRIPTION_MAX:
+            _put(
+                errors,
+                [*where, "description"],
+                _leaf("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."),
+            )
+        if kind in (SUBCOMMAND, SUBCOMMAND_GROUP):
+            if kind not in allowed_nested:
+                _put(
+                    errors,
+                    [*where, "type"],
+                    _leaf(
+                        "APPLICATION_COMMAND_OPTION_TYPE_INVALID",
+                        "Sub-command groups hold sub-commands; sub-commands cannot nest further",
+                    ),
+                )
+                continue
+            if option.get("required"):
+                _put(
+                    errors,
+                    [*where, "required"],
+                    _leaf(
+                        "APPLICATION_COMMAND_SUBCOMMAND_REQUIRED",
+                        "Sub-commands and groups cannot be required",
+                    ),
+                )
+            children = option.get("options") or []
+            if kind == SUBCOMMAND_GROUP and any(
+                int(c.get("type", 0)) != SUBCOMMAND for c in children
+            ):
+                _put(
+                    errors,
+                    [*where, "options"],
+                    _leaf(
+                        "APPLICATION_COMMAND_OPTION_TYPE_INVALID",
+                        "A sub-command group holds only sub-commands",
+                    ),
+                )
+                continue
+            _check_options(children, where, errors, parent=kind)
+            continue
+        if option.get("required"):
+            if optional_seen:
+                _put(
+                    errors,
+                    [*path, "options"],
+                    _leaf(
+                        "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                        "Required options must be placed before non-required options",
+                    ),
+                )
+        else:
+            optional_seen = True
+        choices = option.get("choices") or []
+        if option.get("autocomplete") and choices:
+            _put(
+                errors,
+                [*where, "autocomplete"],
+                _leaf(
+                    "APPLICATION_COMMAND_AUTOCOMPLETE_CHOICES",
+                    "Autocomplete cannot be set with choices",
+                ),
+            )
+        if option.get("autocomplete") and kind not in (3, 4, 10):
+            _put(
+                errors,
+                [*where, "autocomplete"],
+                _leaf(
+                    "APPLICATION_COMMAND_AUTOCOMPLETE_TYPE",
+                    "Autocomplete needs string or number",
+                ),
+            )
+        if len(choices) > CHOICES_MAX:
+            _put(errors, [*where, "choices"], _too_long(CHOICES_MAX))
+        if option.get("channel_types") is not None and kind != 7:
+            _put(
+                errors,
+                [*where, "channel_types"],
+                _leaf(
+                    "APPLICATION_COMMAND_OPTION_CHANNEL_TYPES", "Only channel options take types"
+                ),
+            )
+
+
+def _check_install(command: dict[str, Any], index: int, errors: Errors) -> None:
+    for key, allowed in (("integration_types", INTEGRATION_TYPES), ("contexts", CONTEXTS)):
+        values = command.get(key)
+        if values is None:
+            continue
+        if not isinstance(values, list) or not values:
+            _put(
+                errors, [index, key], _leaf("BASE_TYPE_MIN_LENGTH", "Must be 1 or more in length.")
+            )
+            continue
+        for number, value in enumerate(values):
+            if value not in allowed:
+                _put(
+                    errors,
+                    [index, key, number],
+                    _leaf("ENUM_TYPE_COERCE", f'Value "{value}" is not a valid enum value.'),
+                )

@@ -52,6 +52,16 @@ class FakeChannel:
     id: int
     name: str
     position: int = 0
+    type: int = 0
+    """0 text, 1 DM, 5 announcement, 10/11 thread, 15 forum (Discord's numbers)."""
+    available_tags: tuple[Json, ...] = ()
+    """A forum's tags: ``{"id", "name", "moderated", "emoji_id", "emoji_name"}``."""
+    flags: int = 0
+    parent_id: int | None = None
+    owner_id: int | None = None
+    applied_tags: tuple[str, ...] = ()
+    overwrites: tuple[Json, ...] = ()
+    """``permission_overwrites``: e.g. a member overwrite denying the bot a permission."""
 
 
 def role(guild_id: int, role_id: int, name: str, position: int, permissions: int) -> Json:
@@ -71,29 +81,58 @@ def role(guild_id: int, role_id: int, name: str, position: int, permissions: int
     }
 
 
-def text_channel(guild_id: int, channel: FakeChannel) -> Json:
-    return {
+def channel_json(guild_id: int | None, channel: FakeChannel) -> Json:
+    """A channel object of the channel's type (text, announcement, forum, thread or DM)."""
+    if channel.type == 1:
+        return {"id": str(channel.id), "type": 1, "last_message_id": None, "flags": 0}
+    data: Json = {
         "id": str(channel.id),
-        "type": 0,
+        "type": channel.type,
         "guild_id": str(guild_id),
         "name": channel.name,
         "position": channel.position,
-        "permission_overwrites": [],
+        "permission_overwrites": list(channel.overwrites),
         "topic": None,
         "nsfw": False,
         "last_message_id": None,
         "rate_limit_per_user": 0,
-        "parent_id": None,
-        "flags": 0,
+        "parent_id": str(channel.parent_id) if channel.parent_id is not None else None,
+        "flags": channel.flags,
     }
+    if channel.type == 15:
+        data["available_tags"] = list(channel.available_tags)
+        data["default_reaction_emoji"] = None
+        data["default_sort_order"] = None
+        data["default_forum_layout"] = 0
+        data["default_thread_rate_limit_per_user"] = 0
+        data["default_auto_archive_duration"] = 1440
+    if channel.type in (10, 11, 12):
+        del data["position"], data["permission_overwrites"], data["topic"]
+        data["owner_id"] = str(channel.owner_id)
+        data["applied_tags"] = list(channel.applied_tags)
+        data["message_count"] = 0
+        data["member_count"] = 1
+        data["total_message_sent"] = 0
+        data["thread_metadata"] = {
+            "archived": False,
+            "auto_archive_duration": 1440,
+            "archive_timestamp": iso_now(),
+            "locked": False,
+            "create_timestamp": iso_now(),
+        }
+    return data
 
 
-def member(user: FakeUser, *, permissions: int) -> Json:
+def text_channel(guild_id: int, channel: FakeChannel) -> Json:
+    return channel_json(guild_id, channel)
+
+
+def member(user: FakeUser, *, permissions: int, roles: tuple[int, ...] = ()) -> Json:
     return {
         "user": user.to_json(),
         "nick": None,
         "avatar": None,
-        "roles": [],
+        "roles": [str(r) for r in roles],
         "joined_at": "2024-08-01T00:00:00+00:00",
         "premium_since": None,
         "deaf": False,
@@ -150,7 +189,7 @@ def guild(
         "large": False,
         "unavailable": False,
         "joined_at": "2024-08-01T00:00:00+00:00",
-        "channels": [text_channel(guild_id, channel) for channel in channels],
+        "channels": [channel_json(guild_id, channel) for channel in channels],
         "threads": [],
         "members": members,
         "voice_states": [],

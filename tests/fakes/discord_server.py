@@ -24,7 +24,10 @@ What it enforces, as real Discord does (each with Discord's status, code and err
   ``global`` and a ``Via`` header; 200 command creates per scope per day (30034);
 * ``nonce`` + ``enforce_nonce``: the same nonce in the same channel within ``nonce_window``
   returns the first message instead of posting a second one;
-* authentication (401 on REST, close code 4004 on the gateway).
+* authentication (401 on REST, close code 4004 on the gateway);
+* channel kinds, roles, permissions and app installs — announcement publishing and its budget,
+  forum posts and tags, threads, role pings, subcommands, user installs — in
+  :mod:`tests.fakes.discord_channels` (a mixin of this class).
 
 Responses carry ``Content-Type: application/json`` exactly (discord.py compares it literally);
 gateway frames are JSON text frames (the ``compress`` query the client sends is recorded and
@@ -50,6 +53,12 @@ import discord
 import yarl
 from aiohttp import web
 
+from tests.fakes.discord_channels import (
+    BOT_PERMISSIONS,
+    MENTION_EVERYONE,
+    ChannelFeatures,
+    Where,
+)
 from tests.fakes.discord_limits import (
     DiscordError,
     check_choices,
@@ -66,7 +75,6 @@ from tests.fakes.discord_payloads import (
     message,
     role,
     snowflake,
-    text_channel,
 )
 
 API_VERSION = 10
@@ -106,6 +114,12 @@ class RateLimits:
     webhook: tuple[int, float] = (5, 2.0)
     other_routes: tuple[int, float] = (50, 1.0)
     command_creates_per_day: int = 200
+    publishes: tuple[int, float] = (10, 3600.0)
+    """Publishes (crossposts) per announcement channel: about 10 an hour."""
+    published_edits: tuple[int, float] = (5, 3600.0)
+    """Edits of published messages per channel (Discord's figure is unpublished: an assumption)."""
+    thread_creates: tuple[int, float] = (10, 60.0)
+    """Threads (and forum posts) created per parent channel (unpublished: an assumption)."""
 
 
 @dataclass
@@ -363,27 +377,7 @@ def _json_response(
     return web.Response(status=status, body=json.dumps(body).encode(), headers=all_headers)
 
 
-def _mentions(content: str, allowed: Json | None) -> Json:
-    """Whom a message with this content pings under these allowed_mentions."""
-    everyone = "@everyone" in content or "@here" in content
-    users = {int(x) for x in re.findall(r"<@!?(\d+)>", content)}
-    roles = {int(x) for x in re.findall(r"<@&(\d+)>", content)}
-    if allowed is None:
-        parse = {"everyone", "users", "roles"}
-        allowed_users: set[int] = set()
-        allowed_roles: set[int] = set()
-    else:
-        parse = set(allowed.get("parse") or ())
-        allowed_users = {int(x) for x in allowed.get("users") or ()}
-        allowed_roles = {int(x) for x in allowed.get("roles") or ()}
-    return {
-        "everyone": everyone and "everyone" in parse,
-        "users": sorted(u for u in users if "users" in parse or u in allowed_users),
-        "roles": sorted(r for r in roles if "roles" in parse or r in allowed_roles),
-    }
-
-
-class FakeDiscord:
+class FakeDiscord(ChannelFeatures):
     """Discord's REST API and gateway for one bot in one guild, on 127.0.0.1.
 
     Everything the bot does is recorded: :attr:`requests`, :attr:`rate_limited`,
@@ -395,6 +389,10 @@ class FakeDiscord:
         *,
         token: str = "fake-bot-token",
         channels: tuple[str, ...] = ("general", "news", "digests"),
+        announcements: tuple[str, ...] = (),
+        forums: Mapping[str, tuple[str, ...]] | None = None,
+        roles: Mapping[str, bool] | None = None,
+        bot_permissions: int = BOT_PERMISSIONS | MENTION_EVERYONE,
         rate_limits: RateLimits | None = None,
         interaction_deadline: float = 3.0,
         heartbeat_interval: float = 41.25,
@@ -421,6 +419,15 @@ class FakeDiscord:
         self.channels = [
             FakeChannel(snowflake(), name, index) for index, name in enumerate(channels)
         ]
+        self._init_channel_features(
+            announcements=announcements,
+            forums=forums or {},
+            roles=roles if roles is not None else {"news-pings": True, "staff": False},
+            publishes=self.limits.publishes,
+            published_edits=self.limits.published_edits,
+            thread_creates=self.limits.thread_creates,
+            bot_permissions=bot_permissions,
+        )
 
         self.requests: list[RecordedRequest] = []
         self.unhandled: list[RecordedRequest] = []
@@ -557,12 +564,14 @@ class FakeDiscord:
         channel_id: int | None = None,
         wait: bool = True,
         timeout: float = 5.0,
+        where: Where | None = None,
     ) -> InteractionRecord:
-        """A user runs ``/command``: dispatch INTERACTION_CREATE and (by default) wait for the
-        bot's answer (an initial response and, after a deferral, the followup or edit)."""
-        data = self._command_data(command, options or {}, focused=None)
+        """A user runs ``/command`` (``"schedule add"`` for a subcommand): dispatch
+        INTERACTION_CREATE and (by default) wait for the bot's answer (an initial response
+        and, after a deferral, the followup or edit). ``where``: a user install or a DM."""
+        data = self._command_data(command, options or {}, focused=None, where=where)
         record = await self.dispatch_interaction(
-            APPLICATION_COMMAND, data, user=user, channel_id=channel_id
+            APPLICATION_COMMAND, data, user=user, channel_id=channel_id, where=where
         )
         if wait:
             await self.wait_for_answer(record, timeout)
@@ -577,12 +586,13 @@ class FakeDiscord:
         *,
         user: FakeUser | None = None,
         timeout: float = 5.0,
+        where: Where | None = None,
     ) -> list[Json]:
         """A user types ``value`` into option ``focused``: return the choices the bot offers."""
         typed: dict[str, str | int | bool | float] = dict(options or {})
         typed[focused] = value
-        data = self._command_data(command, typed, focused=focused)
-        record = await self.dispatch_interaction(AUTOCOMPLETE, data, user=user)
+        data = self._command_data(command, typed, focused=focused, where=where)
+        record = await self.dispatch_interaction(AUTOCOMPLETE, data, user=user, where=where)
         await self.wait_for_answer(record, timeout)
         return list(record.choices or [])
 
@@ -630,6 +640,7 @@ class FakeDiscord:
         user: FakeUser | None = None,
         channel_id: int | None = None,
         message: FakeMessage | None = None,
+        where: Where | None = None,
     ) -> InteractionRecord:
         """Send an INTERACTION_CREATE of any type; the deadline starts now."""
         who = user or self.alice
@@ -644,11 +655,11 @@ class FakeDiscord:
             "guild_id": str(self.guild_id),
             "guild": {"id": str(self.guild_id), "locale": "en-US", "features": []},
             "channel_id": str(channel),
-            "channel": text_channel(self.guild_id, self._channel(channel)),
+            "channel": self.channel_payload(self._channel(channel)),
             "member": member(who, permissions=self._permissions(who)),
             "token": token,
             "version": 1,
-            "app_permissions": str(ALL_PERMISSIONS),
+            "app_permissions": str(self.bot_permissions(self._channel(channel))),
             "locale": "en-GB",
             "guild_locale": "en-US",
             "entitlements": [],
@@ -658,6 +669,8 @@ class FakeDiscord:
         }
         if message is not None:
             payload["message"] = message.data
+        if where is not None:
+            channel = self.relocate(payload, where, who)
         now = time.monotonic()
         record = InteractionRecord(
             id=interaction_id,
@@ -905,6 +918,7 @@ class FakeDiscord:
             ("GET", "/guilds/{guild_id}", self._get_guild, True, "route"),
             ("GET", "/guilds/{guild_id}/channels", self._get_guild_channels, True, "route"),
         ]
+        table += self.channel_feature_routes()
         routes = []
         for method, template, handler, auth, bucket in table:
             regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
@@ -1030,6 +1044,11 @@ class FakeDiscord:
             return self._too_many(record, "user", bucket_hash, round(reset_after, 3), headers)
         bucket.count += 1
         headers["X-RateLimit-Remaining"] = str(bucket.limit - bucket.count)
+        hit = self.sublimit(f"{route.method} {route.template}", params)
+        if hit is not None:
+            name, retry_after, body = hit
+            status, _ = self._too_many(record, "user", name, retry_after, headers)
+            return status, body
         return None
 
     def _too_many(
@@ -1265,10 +1284,7 @@ class FakeDiscord:
         return 204, None
 
     def _channel(self, channel_id: int) -> FakeChannel:
-        for channel in self.channels:
-            if channel.id == channel_id:
-                return channel
-        raise DiscordError(404, 10003, "Unknown Channel")
+        return self._known_channel(channel_id)
 
     def _channel_param(self, req: _Incoming) -> FakeChannel:
         try:
@@ -1284,7 +1300,7 @@ class FakeDiscord:
         return found
 
     async def _get_channel(self, req: _Incoming) -> Response:
-        return 200, text_channel(self.guild_id, self._channel_param(req))
+        return 200, self.channel_payload(self._channel_param(req))
 
     async def _list_messages(self, req: _Incoming) -> Response:
         channel = self._channel_param(req)
@@ -1301,6 +1317,7 @@ class FakeDiscord:
 
     async def _post_message(self, req: _Incoming) -> Response:
         channel = self._channel_param(req)
+        self.check_can_send(channel)
         body = req.body or {}
         check_message(body, creating=True, files=len(req.files))
         nonce = body.get("nonce")
@@ -1338,7 +1355,7 @@ class FakeDiscord:
 
     async def _get_guild_channels(self, req: _Incoming) -> Response:
         self._scope(req)
-        return 200, [text_channel(self.guild_id, c) for c in self.channels]
+        return 200, [self.channel_payload(c) for c in self.channels]
 
     # -- state helpers -------------------------------------------------------------------
 
@@ -1349,9 +1366,14 @@ class FakeDiscord:
         roles = [
             role(self.guild_id, self.guild_id, "@everyone", 0, 0x0000_0000_0004_0C40),
             role(self.guild_id, self.moderator_role_id, "moderators", 1, ADMINISTRATOR),
+            *(r.to_json() for r in self.roles.values()),
         ]
         members = [
-            member(user, permissions=self._permissions(user))
+            member(
+                user,
+                permissions=self._permissions(user),
+                roles=(self.bot_role.id,) if user == self.bot_user else (),
+            )
             for user in (self.bot_user, self.owner, self.alice, self.bob)
         ]
         return guild(
@@ -1396,10 +1418,11 @@ class FakeDiscord:
         files: list[tuple[str, str, bytes]],
         *,
         interaction: InteractionRecord | None = None,
+        message_id: int | None = None,
     ) -> FakeMessage:
         allowed = body.get("allowed_mentions")
         store: dict[str, bytes] = {}
-        message_id = snowflake()
+        message_id = message_id or snowflake()
         attachments = self._attachments(channel_id, body, files, [], store)
         metadata = None
         if interaction is not None:
@@ -1418,7 +1441,7 @@ class FakeDiscord:
             webhook_id=self.application_id if interaction is not None else None,
             interaction=metadata,
             application_id=self.application_id if interaction is not None else None,
-            mentions=_mentions(str(body.get("content") or ""), allowed),
+            mentions=self.message_pings(str(body.get("content") or ""), allowed, by_bot=True),
         )
         if interaction is not None:
             data["flags"] = int(body.get("flags") or 0) & (EPHEMERAL | LOADING | 4 | 4096)
@@ -1448,7 +1471,9 @@ class FakeDiscord:
         data["flags"] = int(data["flags"]) & ~LOADING
         if "allowed_mentions" in body:
             target.allowed_mentions = body["allowed_mentions"]
-        pinged = _mentions(str(data.get("content") or ""), target.allowed_mentions)
+        pinged = self.message_pings(
+            str(data.get("content") or ""), target.allowed_mentions, by_bot=True
+        )
         data["mention_everyone"] = pinged["everyone"]
         data["mention_roles"] = [str(r) for r in pinged["roles"]]
         data["edited_timestamp"] = data["timestamp"]
@@ -1463,20 +1488,46 @@ class FakeDiscord:
         options: Mapping[str, str | int | bool | float],
         *,
         focused: str | None,
+        where: Where | None = None,
     ) -> Json:
-        """The ``data`` of an application command interaction, typed by the registered command."""
-        scope: int | None = self.guild_id
-        command = next((c for c in self._commands.get(scope, []) if c["name"] == name), None)
-        if command is None:
+        """The ``data`` of an application command interaction, typed by the registered command.
+
+        ``name`` may name a subcommand (``"schedule add"``) or one in a group
+        (``"config channel set"``): the options are then nested as Discord nests them.
+        """
+        words = name.split()
+        user_install = where is not None and where.install == "user"
+        scope: int | None = None if user_install else self.guild_id  # users see global ones
+        command = next((c for c in self._commands.get(scope, []) if c["name"] == words[0]), None)
+        if command is None and scope is not None:
             scope = None
-            command = next((c for c in self._commands.get(None, []) if c["name"] == name), None)
+            command = next((c for c in self._commands.get(None, []) if c["name"] == words[0]), None)
         if command is None:
-            raise LookupError(f"/{name} is not registered with the fake Discord: sync first")
-        declared = {o["name"]: o for o in command.get("options") or ()}
+            raise LookupError(f"/{words[0]} is not registered with the fake Discord: sync first")
+        self.check_install(command, where or Where())
+        path: list[Json] = []
+        level = command
+        for word in words[1:]:
+            found = next(
+                (
+                    o
+                    for o in level.get("options") or ()
+                    if o["name"] == word and o["type"] in (1, 2)
+                ),
+                None,
+            )
+            if found is None:
+                raise LookupError(f"/{name}: no subcommand {word!r}")
+            path.append(found)
+            level = found
+        declared_all = level.get("options") or ()
+        if any(o["type"] in (1, 2) for o in declared_all):
+            raise ValueError(f"/{name} has subcommands: Discord sends one of them, name it")
+        declared = {o["name"]: o for o in declared_all}
         for option_name, spec in declared.items():
-            if spec.get("required") and option_name not in options:
+            if spec.get("required") and option_name not in options and option_name != focused:
                 raise ValueError(f"/{name} needs option {option_name!r}: Discord would not send it")
-        sent = []
+        sent: list[Json] = []
         for option_name, value in options.items():
             spec = declared.get(option_name)
             if spec is None:
@@ -1485,15 +1536,56 @@ class FakeDiscord:
             if option_name == focused:
                 item["focused"] = True
                 item["value"] = str(value)
+            elif spec["type"] == 7:  # a channel: its id, as a string
+                if not isinstance(value, int):
+                    raise TypeError(f"option {option_name!r} of /{name} takes a channel id")
+                self._check_channel_option(spec, value, name, option_name)
+                item["value"] = str(value)
+            elif spec["type"] == 8:  # a role
+                if not isinstance(value, int) or value not in self.roles:
+                    raise TypeError(f"option {option_name!r} of /{name} takes a role id")
+                item["value"] = str(value)
             elif OPTION_TYPES.get(type(value)) != spec["type"] and not (
                 spec["type"] == 10 and isinstance(value, int)
             ):
                 raise TypeError(f"option {option_name!r} of /{name} takes type {spec['type']}")
             sent.append(item)
-        data: Json = {"id": command["id"], "name": name, "type": 1, "options": sent}
+        for sub in reversed(path):
+            sent = [{"name": sub["name"], "type": sub["type"], "options": sent}]
+        data: Json = {"id": command["id"], "name": words[0], "type": 1, "options": sent}
+        resolved = self._resolved(sent)
+        if resolved:
+            data["resolved"] = resolved
         if scope is not None:
             data["guild_id"] = str(scope)
         return data
+
+    def _check_channel_option(self, spec: Json, value: int, name: str, option: str) -> None:
+        """Discord's picker offers only channels of the option's ``channel_types``."""
+        channel = self._channel(value)
+        types = spec.get("channel_types")
+        if types and channel.type not in types:
+            raise ValueError(
+                f"/{name} {option}: Discord offers only channel types {types}, not {channel.type}"
+            )
+
+    def _resolved(self, options: list[Json]) -> Json:
+        """``data.resolved`` for channel and role options, as Discord sends it."""
+        resolved: Json = {}
+        stack = list(options)
+        while stack:
+            item = stack.pop()
+            stack.extend(item.get("options") or ())
+            if item["type"] == 7 and not item.get("focused"):
+                channel = self._channel(int(item["value"]))
+                data = self.channel_payload(channel)
+                data["permissions"] = str(self.bot_permissions(channel))
+                resolved.setdefault("channels", {})[str(channel.id)] = data
+            elif item["type"] == 8 and not item.get("focused"):
+                resolved.setdefault("roles", {})[item["value"]] = self.roles[
+                    int(item["value"])
+                ].to_json()
+        return resolved
 
 
 @contextlib.contextmanager

@@ -248,7 +248,8 @@ async def test_an_empty_message_is_refused(fake: FakeDiscord, rest: Rest) -> Non
 
 
 async def test_the_fake_sees_who_a_message_would_ping(fake: FakeDiscord, rest: Rest) -> None:
-    text = "@everyone see <@&123> and <@456>"
+    staff = fake.role_id("staff")
+    text = f"@everyone see <@&{staff}> and <@456>"
     await rest("POST", f"/channels/{channel(fake)}/messages", {"content": text})
     await rest(
         "POST",
@@ -256,7 +257,7 @@ async def test_the_fake_sees_who_a_message_would_ping(fake: FakeDiscord, rest: R
         {"content": text, "allowed_mentions": {"parse": []}},
     )
     pinging, silent = fake.messages_in(channel(fake))
-    assert pinging.pinged == {"everyone": True, "users": [456], "roles": [123]}
+    assert pinging.pinged == {"everyone": True, "users": [456], "roles": [staff]}
     assert silent.pinged == {"everyone": False, "users": [], "roles": []}
 
 

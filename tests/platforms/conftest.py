@@ -10,7 +10,7 @@ wired by ``bot.app.App`` exactly as in production (``fake`` comes from tests/fak
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from bot.commands.base import MapSource
 from bot.commands.registry import Commands
 from bot.digest.library import Library
 from bot.platforms.discord.client import DigestBot
+from bot.schedules.budget import BudgetLimits
 from bot.schedules.spec import Limits, ScheduleSpec
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.sample_digests import BRIDGE_ID, KURSK_ID, copy_digests
@@ -51,6 +52,8 @@ async def run_bot(fake: FakeDiscord, library: Library, tmp_path: Path) -> AsyncI
             schedules: Sequence[ScheduleSpec] = (),
             discord_limits: Limits | None = None,
             database: Path | None = None,
+            notify: Mapping[str, str] | None = None,
+            publish_limits: BudgetLimits | None = None,
             **options: Any,
         ) -> App:
             options.setdefault("guild_ready_timeout", 0.05)
@@ -61,6 +64,8 @@ async def run_bot(fake: FakeDiscord, library: Library, tmp_path: Path) -> AsyncI
                 schedules=schedules,
                 discord_limits=discord_limits,
                 database=database,
+                notify=notify,
+                publish_limits=publish_limits,
             )
             app = App(
                 config,

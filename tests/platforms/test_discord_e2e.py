@@ -714,8 +714,9 @@ async def test_options_carry_descriptions_choices_and_autocomplete_from_their_sp
     """Set through discord.py's public app_commands decorators, from the registry's specs."""
     await sync_discord(library, fake.token, None)
     registered = {c["name"]: c for c in fake.commands(None)}
-    action = {o["name"]: o for o in registered["schedule"]["options"]}["action"]
-    assert [c["value"] for c in action["choices"]] == ["list", "add", "remove", "test"]
+    add = {o["name"]: o for o in registered["schedule"]["options"]}["add"]
+    post = {o["name"]: o for o in add["options"]}["post"]
+    assert [c["value"] for c in post["choices"]] == ["latest", "new"]
     assert registered["schedule"].get("dm_permission") is False  # guild only: an admin command
     digest = {o["name"]: o for o in registered["summary"]["options"]}["digest"]
     assert digest["description"] == "Digest id (default: the newest)"

@@ -26,9 +26,11 @@ from bot.commands.schedule import SCHEDULES_UNAVAILABLE as SCHEDULE_UNAVAILABLE
 from bot.digest.library import Library
 from bot.digest.model import Digest, Place
 from bot.platforms.matrix.bot import MatrixBot
+from bot.platforms.matrix.pages import NEXT, PREVIOUS, page_label
 from bot.platforms.matrix.render import render_parts
 from bot.platforms.matrix.settings import MatrixSettings
 from bot.reply import Attribution, Line, Reply, Section
+from bot.schedules.options import Placement, PostOptions
 from tests.helpers import (
     ARTICLE,
     KURSK,
@@ -180,13 +182,17 @@ async def test_every_command_is_answered_with_each_item_and_its_source(matrix: M
         "!schedule list",
     ]
     expected = {}
+    paged: dict[str, bool] = {}
     commands = {}
     for line in lines:
         commands[await matrix.alice.say(room, line)] = line
         if line.startswith("!schedule"):
             expected[line] = [(f"error: {SCHEDULE_UNAVAILABLE}", "")]
         else:
-            expected[line] = render_parts(answer(matrix.library, parse(line)))
+            parts = render_parts(answer(matrix.library, parse(line)))
+            # a long answer comes as its first page, to be turned with ◀ ▶
+            expected[line] = [page_label(*parts[0], 1, len(parts))] if len(parts) > 1 else parts
+            paged[line] = len(parts) > 1
     total = sum(len(parts) for parts in expected.values())
     grouped = await answers(matrix.alice, room, bot, commands, total)
     for event_id, line in commands.items():
@@ -203,10 +209,12 @@ async def test_every_command_is_answered_with_each_item_and_its_source(matrix: M
             assert formatted == [h for _, h in expected[line]], line
         reply = answer(matrix.library, parse(line))
         body = "\n".join(e["content"]["body"] for e in got)
+        if paged.get(line):
+            continue  # its other pages: test_a_long_answer_pages_for_its_asker
         for item in reply.lines:
             if item.source is not None:
                 assert f"{item.text} \u2014 {item.source}" in body
-    assert len(expected["!sources quotes:yes"]) > 1  # split, and every part arrived
+    assert paged["!sources quotes:yes"]  # long enough to be paged
 
 
 async def test_a_command_in_a_thread_is_answered_in_the_thread(matrix: Matrix) -> None:
@@ -342,7 +350,7 @@ async def test_post_sends_a_notice_to_each_room(matrix: Matrix) -> None:
     bot = await matrix.start_bot()
     rooms = [await matrix.room_with_bot(bot) for _ in range(2)]
     reply = answer(matrix.library, parse("!summary"))
-    ids = [await bot.post(room, reply) for room in rooms]
+    ids = [(await bot.post(room, reply)).message_id for room in rooms]
     ((body, formatted),) = render_parts(reply)
     for room, event_id in zip(rooms, ids, strict=True):
         (event,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
@@ -439,9 +447,11 @@ async def test_nothing_is_lost_under_the_default_rc_message(
         await bot.close()
     assert bot.stats.rate_limited >= 1  # Synapse did refuse some: the limit was really in force
     assert elapsed >= 5 * (12 - 10) - 1.5
-    for room, event_id in zip(rooms, ids, strict=True):
+    for room, posted in zip(rooms, ids, strict=True):
         events = await admin.from_user(room, account.user_id)
-        assert [e["event_id"] for e in events] == [event_id]  # exactly once: none lost, none twice
+        assert [e["event_id"] for e in events] == [
+            posted.message_id
+        ]  # exactly once: none lost, none twice
     await admin.close()
 
 
@@ -552,6 +562,255 @@ async def test_a_scheduled_post_reaches_two_rooms_once(matrix: Matrix, tmp_path:
     assert in_reply_to(events[1]) == listed
     assert "last: posted" in events[1]["content"]["body"]
     assert [r.state for r in store.all_deliveries()] == ["sent", "sent"]
+    serving.cancel()
+    await asyncio.gather(serving, return_exceptions=True)
+    await app.stop()
+
+
+async def test_a_long_answer_pages_for_its_asker(matrix: Matrix) -> None:
+    bot = await matrix.start_bot()
+    room = await matrix.room_with_bot(bot)
+    bob = matrix.person()
+    await matrix.alice.invite(room, bob.user_id)
+    await bob.join(room)
+    parts = render_parts(answer(matrix.library, parse("!sources quotes:yes")))
+    assert len(parts) > 1
+    await matrix.alice.say(room, "!sources quotes:yes")
+    (first,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
+    assert first["content"]["body"] == page_label(*parts[0], 1, len(parts))[0]
+
+    async def reactions() -> list[dict[str, Any]] | None:
+        found = await matrix.alice.from_user(room, bot.user_id, "m.reaction")
+        return found if len(found) == 2 else None
+
+    keys = [e["content"]["m.relates_to"]["key"] for e in await matrix.alice.wait_for(reactions)]
+    assert sorted(keys) == sorted([PREVIOUS, NEXT])
+
+    def react(key: str) -> dict[str, Any]:
+        return {
+            "m.relates_to": {"rel_type": "m.annotation", "event_id": first["event_id"], "key": key}
+        }
+
+    await bob.send(room, react(NEXT), "m.reaction")  # not the asker: nothing turns
+    sentinel = await matrix.alice.say(room, "!digests")
+    await matrix.alice.wait_replies(room, bot.user_id, 2)
+    await matrix.alice.send(room, react(NEXT), "m.reaction")
+
+    async def edits() -> list[dict[str, Any]] | None:
+        found = [
+            e
+            for e in await matrix.alice.from_user(room, bot.user_id)
+            if (e["content"].get("m.relates_to") or {}).get("rel_type") == "m.replace"
+        ]
+        return found or None
+
+    (edit,) = await matrix.alice.wait_for(edits)
+    assert edit["content"]["m.relates_to"]["event_id"] == first["event_id"]
+    assert edit["content"]["m.new_content"]["body"] == page_label(*parts[1], 2, len(parts))[0]
+    assert sentinel
+    await bob.close()
+
+
+async def test_later_posts_of_a_digest_go_into_the_thread_of_its_first(matrix: Matrix) -> None:
+    bot = await matrix.start_bot()
+    room = await matrix.room_with_bot(bot)
+    reply = answer(matrix.library, parse("!summary"))
+    threaded = PostOptions(thread=True)
+    first = await bot.post(room, reply, "t1", Placement(threaded, "Kursk"))
+    assert first.thread == first.message_id
+    later = await bot.post(room, reply, "t2", Placement(threaded, "Kursk", thread=first.thread))
+    assert later.thread == first.message_id
+    events = await matrix.alice.wait_replies(room, bot.user_id, 2)
+    relation = events[1]["content"]["m.relates_to"]
+    assert (relation["rel_type"], relation["event_id"]) == ("m.thread", first.message_id)
+    assert "m.relates_to" not in events[0]["content"]
+
+
+async def test_a_room_ping_needs_the_power_level_for_it(matrix: Matrix) -> None:
+    bot = await matrix.start_bot()
+    room = await matrix.room_with_bot(bot)
+    ping = PostOptions(mention="room")
+    facts = await bot.inspect(room, ping)
+    assert facts is not None
+    assert not facts.may_ping_room  # the bot has power level 0; @room needs 50
+    await matrix.alice.set_power(room, bot.user_id, 50)
+    facts = await bot.inspect(room, ping)
+    assert facts is not None
+    assert facts.may_ping_room
+    await bot.post(room, answer(matrix.library, parse("!summary")), "p1", Placement(ping, "K"))
+    (event,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
+    assert event["content"]["m.mentions"] == {"room": True}
+    assert event["content"]["body"].startswith("@room ")
+    assert await bot.inspect("!nowhere:localhost", ping) is None
+
+
+async def test_a_correction_replaces_the_posted_events_in_three_rooms(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    """A digest posted by a schedule to three rooms is corrected in its file: each posted event
+    gets an ``m.replace`` with the corrected content and the correction line, once."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.digest.load import load_digest
+    from bot.schedules.spec import ScheduleSpec
+
+    slot = datetime.now(UTC).replace(second=0, microsecond=0)
+    config = config_for(matrix.library.folder, tmp_path)
+    app = App(
+        config,
+        matrix.library,
+        matrix=matrix.settings(),
+        use_maps=False,
+        run_jobs=False,
+        clock=lambda: slot + timedelta(seconds=3),
+    )
+    await app.start()
+    serving = asyncio.create_task(app.serve())
+    bot = app.adapter("matrix")
+    assert isinstance(bot, MatrixBot)
+    scheduler, store = app.scheduler, app.store
+    rooms = [await matrix.room_with_bot(bot) for _ in range(3)]
+    specs = [ScheduleSpec("matrix", room, "* * * * *", post="new") for room in rooms]
+    await scheduler.load(specs)
+    for spec in specs:
+        store.set_last_slot(spec.id, (slot - timedelta(seconds=30)).isoformat())
+        await scheduler.tick(spec.id)
+    await scheduler.deliverers["matrix"].join()
+    posted = {room: await matrix.alice.wait_replies(room, bot.user_id, 2) for room in rooms}
+    storm = [e for events in posted.values() for e in events if "Portwell" in e["content"]["body"]]
+    assert len(storm) == 3
+    await app.corrector.check()  # the watcher's tick (every 5 s): it knows these versions now
+    # The editor corrects the storm digest's boats figure (14 → 15) in article and file.
+    folder = matrix.library.folder
+    article = folder / "articles" / "storm.txt"
+    article.write_text(article.read_text().replace("14 boats", "15 boats"), "utf-8")
+    path = folder / "storm.yaml"
+    path.write_text(
+        path.read_text()
+        .replace("value: 14", "value: 15")
+        .replace("damaged 14 boats", "damaged 15 boats"),
+        "utf-8",
+    )
+    matrix.library.refresh()
+    await app.corrector.check()  # or the watcher's own tick got there first: the same, once
+    [entry] = load_digest(path).digest.corrections
+    assert entry.what == "Boats damaged: 14 boats \u2192 15 boats"
+    await scheduler.deliverers["matrix"].join()
+    for original in storm:
+        room = original["room_id"]
+        events = await matrix.alice.wait_replies(room, bot.user_id, 3)
+        [edit] = [
+            e for e in events if e["content"].get("m.relates_to", {}).get("rel_type") == "m.replace"
+        ]
+        assert edit["content"]["m.relates_to"]["event_id"] == original["event_id"]
+        new = edit["content"]["m.new_content"]
+        assert "15 boats" in new["body"]
+        assert "Corrected " in new["body"]
+        assert "UTC: Boats damaged: 14 boats \u2192 15 boats" in new["body"]
+        assert edit["content"]["body"].startswith("* ")
+    assert {state for _, _, state in store.edit_states(TRAP_ID)} == {"done"}
+    assert await app.corrector.check() == []  # nothing repeated
+    serving.cancel()
+    await asyncio.gather(serving, return_exceptions=True)
+    await app.stop()
+
+
+async def test_review_by_reaction_then_posts_then_corrections(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    """A draft's card in the review room: ✅ from anyone below power level 50 is refused, from a
+    moderator it approves (the digest goes live, the bot replies with the decision); a
+    ``post: new`` schedule posts it to three rooms; its figure is corrected in the file and each
+    posted event gets an ``m.replace``."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.digest.load import load_digest
+    from bot.pipeline.fetch import Fetcher
+    from bot.pipeline.ingest import Ingestor
+    from bot.schedules.spec import ScheduleSpec
+    from tests.pipeline.articles import FERRY
+    from tests.pipeline.conftest import Gazetteer
+
+    folder = tmp_path / "live"
+    folder.mkdir()
+    (tmp_path / "ferry.txt").write_text(FERRY[0] + "\n\n" + "\n".join(FERRY[1]), "utf-8")
+    app = App(
+        config_for(folder, tmp_path), Library(folder), matrix=matrix.settings(), use_maps=False
+    )
+    await app.start()
+    serving = asyncio.create_task(app.serve())
+    bot = app.adapter("matrix")
+    assert isinstance(bot, MatrixBot)
+    queue, board = app.newsroom.queue, app.newsroom.board
+    fetcher = Fetcher()  # a saved file: nothing is fetched
+    ingestor = Ingestor(queue, fetcher, folder, gazetteer=Gazetteer())
+    [draft] = (await ingestor.ingest_file(tmp_path / "ferry.txt", "The Portwell Post", None)).queued
+    await fetcher.close()
+    room = await matrix.room_with_bot(bot)
+    bob = matrix.person()
+    await matrix.alice.invite(room, bob.user_id)
+    await bob.join(room)
+    assert await board.announce("matrix", room, bot) == 1
+    (card,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
+    assert f"Draft {draft.id}" in card["content"]["body"]
+    assert "React" in card["content"]["body"]
+
+    def reaction(key: str) -> dict[str, Any]:
+        relates = {"rel_type": "m.annotation", "event_id": card["event_id"], "key": key}
+        return {"m.relates_to": relates}
+
+    await bob.send(room, reaction("\u2705"), "m.reaction")  # power level 0: refused
+    events = await matrix.alice.wait_replies(room, bot.user_id, 2)
+    assert "needs power level 50" in events[1]["content"]["body"]
+    assert queue.get(draft.id).state == "draft"  # type: ignore[union-attr]
+    await matrix.alice.send(room, reaction("\u2705"), "m.reaction")  # the room's creator
+    events = await matrix.alice.wait_replies(room, bot.user_id, 3)
+    assert "Approved by " + matrix.alice.user_id in events[2]["content"]["body"]
+    assert in_reply_to(events[2]) == card["event_id"]
+    row = queue.get(draft.id)
+    assert row is not None
+    assert row.state == "approved"
+    assert row.via == "matrix"
+    path = folder / f"{draft.digest_id}.yaml"
+    assert load_digest(path).digest.reviewed is not None
+    await bob.close()
+    # Live at once: a `post: new` schedule posts it to three rooms on the next slot.
+    app.library.refresh()
+    await app.corrector.check()  # the watcher's tick: it knows the version that is posted
+    slot = datetime.now(UTC).replace(second=0, microsecond=0)
+    app.scheduler.clock = lambda: slot + timedelta(seconds=3)
+    rooms = [await matrix.room_with_bot(bot) for _ in range(3)]
+    specs = [ScheduleSpec("matrix", r, "* * * * *", post="new") for r in rooms]
+    await app.scheduler.load(specs)
+    for spec in specs:
+        app.store.set_last_slot(spec.id, (slot - timedelta(seconds=30)).isoformat())
+        await app.scheduler.tick(spec.id)
+    await app.scheduler.deliverers["matrix"].join()
+    posts = [(await matrix.alice.wait_replies(r, bot.user_id, 1))[0] for r in rooms]
+    assert all("212 passengers" in p["content"]["body"] for p in posts)
+    # The figure is corrected in the file: every posted event gets its m.replace.
+    article = folder / draft.article
+    article.write_text(article.read_text().replace("212 passengers", "214 passengers"), "utf-8")
+    path.write_text(
+        path.read_text()
+        .replace("value: 212", "value: 214")
+        .replace("said 212 passengers", "said 214 passengers"),
+        "utf-8",
+    )
+    app.library.refresh()
+    await app.corrector.check()
+    await app.scheduler.deliverers["matrix"].join()
+    for room, post in zip(rooms, posts, strict=True):
+        events = await matrix.alice.wait_replies(room, bot.user_id, 2)
+        [edit] = [e for e in events if "m.new_content" in e["content"]]
+        assert edit["content"]["m.relates_to"] == {
+            "rel_type": "m.replace",
+            "event_id": post["event_id"],
+        }
+        assert (
+            "Passengers: 212 passengers \u2192 214 passengers"
+            in edit["content"]["m.new_content"]["body"]
+        )
     serving.cancel()
     await asyncio.gather(serving, return_exceptions=True)
     await app.stop()

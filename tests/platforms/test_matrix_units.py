@@ -228,8 +228,8 @@ async def test_retry_after_header_is_honoured_with_the_same_transaction(
     homeserver: Scripted, started: MatrixBot
 ) -> None:
     homeserver.script = [(429, LIMITED, {"Retry-After": "1"})]
-    event_id = await started.post("!room:localhost", REPLY)
-    assert event_id == "$ev2"
+    posted = await started.post("!room:localhost", REPLY)
+    assert posted.message_id == "$ev2"
     (_, first, t0), (_, second, t1) = homeserver.sends
     assert first == second  # a retry reuses the txn id: the server can never post it twice
     assert t1 - t0 >= 0.95

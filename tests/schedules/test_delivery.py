@@ -10,6 +10,7 @@ import pytest
 
 from bot.reply import Line, Reply, Section
 from bot.schedules.delivery import ChannelGone, Deliverer, GaveUp, Limits, Pacer, RateLimited
+from bot.schedules.options import AS_CONFIGURED, Placement, Posted
 from bot.schedules.spec import Delivery
 from bot.schedules.store import Store
 
@@ -24,12 +25,14 @@ class Poster:
         self.calls = 0
         self.sent: list[tuple[str, str]] = []
 
-    async def post(self, channel: str, reply: Reply, nonce: str) -> str:
+    async def post(
+        self, channel: str, reply: Reply, nonce: str, placement: Placement = AS_CONFIGURED
+    ) -> Posted:
         self.calls += 1
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append((channel, nonce))
-        return f"m{self.calls}"
+        return Posted(f"m{self.calls}")
 
 
 async def deliver(tmp_path: Path, poster: Poster) -> tuple[Store, Delivery]:

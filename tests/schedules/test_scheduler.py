@@ -14,6 +14,7 @@ from bot.digest.library import Library
 from bot.digest.model import Digest, Place
 from bot.reply import Reply
 from bot.schedules.delivery import ChannelGone, Limits, RateLimited
+from bot.schedules.options import AS_CONFIGURED, Placement, Posted
 from bot.schedules.scheduler import Scheduler
 from bot.schedules.spec import (
     Delivery,
@@ -45,14 +46,16 @@ class Recorder:
         self.replies: list[tuple[str, Reply]] = []
         self.failures: list[Exception] = []
 
-    async def post(self, channel: str, reply: Reply, nonce: str) -> str:
+    async def post(
+        self, channel: str, reply: Reply, nonce: str, placement: Placement = AS_CONFIGURED
+    ) -> Posted:
         if self.failures:
             raise self.failures.pop(0)
         assert reply.lines
         assert all(line.source for line in reply.lines)
         self.sent.append((channel, reply.title, nonce))
         self.replies.append((channel, reply))
-        return f"m{len(self.sent)}"
+        return Posted(f"m{len(self.sent)}")
 
 
 @pytest.fixture

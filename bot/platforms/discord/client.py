@@ -21,7 +21,8 @@ import asyncio
 import contextlib
 import io
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -30,13 +31,20 @@ from discord import app_commands
 
 from bot.commands.base import Caller, CommandSpec, Request
 from bot.commands.registry import Commands
+from bot.pipeline.board import Board, card
+from bot.pipeline.queue import ReviewError
 from bot.platforms.base import PlatformError
+from bot.platforms.discord.channels import facts
 from bot.platforms.discord.commands import app_command
 from bot.platforms.discord.pages import NO_PINGS, PageTurner, filename, to_embed
 from bot.platforms.discord.poster import DiscordPoster, messages
 from bot.platforms.discord.render import render
 from bot.reply import Reply
+from bot.schedules.budget import BudgetLimits
+from bot.schedules.options import AS_CONFIGURED, Placement, Posted, PostOptions
 from bot.schedules.spec import Limits
+from bot.schedules.tables import StateTables
+from bot.schedules.targets import ChannelFacts
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +64,16 @@ PERMISSIONS = discord.Permissions(
     embed_links=True,
     attach_files=True,
     read_message_history=True,
+    create_public_threads=True,
+    send_messages_in_threads=True,
 )
 """What the bot needs in a channel (for scheduled posts; slash command answers need none)."""
 SCOPES = ("bot", "applications.commands")
 UNKNOWN_INTERACTION = 10062
+MAX_RATELIMIT_WAIT = 30.0
+"""discord.py's smallest allowed ``max_ratelimit_timeout``: longer 429s raise ``RateLimited``."""
+REVIEW_ID = re.compile(r"review:(approve|reject):(\d+)")
+"""Custom ids of the review card's buttons: handled here, so they work after a restart."""
 
 
 class DiscordLoginError(PlatformError):
@@ -92,6 +106,8 @@ class DigestBot(discord.Client):
         page_timeout: float = PAGE_TIMEOUT,
         guild_id: int | None = None,
         check_commands: bool = True,
+        board: Board | None = None,
+        reviewer_role: int | None = None,
         **options: Any,
     ) -> None:
         intents = discord.Intents.none()
@@ -105,6 +121,9 @@ class DigestBot(discord.Client):
         self.page_timeout = page_timeout
         self.guild_id = guild_id
         self.check_commands = check_commands
+        self.board = board
+        """The review queue, when drafts are reviewed in a channel here."""
+        self.reviewer_role = reviewer_role
         self.tree = _Tree(self)
         self._thinking: set[int] = set()
         """Interactions showing "thinking…" (deferred, answer not yet edited in)."""
@@ -154,20 +173,39 @@ class DigestBot(discord.Client):
     # -- commands ---------------------------------------------------------------------------
 
     async def answer_command(
-        self, interaction: Interaction, spec: CommandSpec, values: Mapping[str, object]
+        self,
+        interaction: Interaction,
+        spec: CommandSpec,
+        values: Mapping[str, object],
+        subcommand: str | None = None,
     ) -> None:
-        options = {name: v for name, v in values.items() if isinstance(v, str | int | bool)}
+        options = {name: typed for name, v in values.items() if (typed := _typed(v)) is not None}
         user = interaction.user
         admin = isinstance(user, discord.Member) and user.guild_permissions.manage_guild
-        caller = Caller("discord", str(interaction.channel_id), str(user.id), is_admin=admin)
+        caller = Caller(
+            "discord",
+            str(interaction.channel_id),
+            str(user.id),
+            is_admin=admin,
+            inspect=self.inspect_channel,
+        )
         private = spec.who == "admin"
+        # Used from a user install in a server the bot is not in: only the asker sees it.
+        elsewhere = interaction.guild_id is not None and not interaction.is_guild_integration()
+        args = (subcommand,) if subcommand else ()
         reply = await self._answer_in_time(
-            interaction, Request(spec.name, (), options), caller, private
+            interaction, Request(spec.name, args, options), caller, private or elsewhere
         )
         if private:
             await self.send_private(interaction, reply)
         else:
-            await self.send_reply(interaction, reply)
+            await self.send_reply(interaction, reply, ephemeral=elsewhere)
+
+    async def inspect_channel(self, channel: str, options: PostOptions) -> ChannelFacts | None:
+        """What this server says about a channel (for /schedule add's checks)."""
+        if not channel.isdigit():
+            return None
+        return facts(self, int(channel), options)
 
     async def _answer_in_time(
         self, interaction: Interaction, request: Request, caller: Caller, private: bool
@@ -205,7 +243,9 @@ class DigestBot(discord.Client):
                     embeds=embeds, ephemeral=True, allowed_mentions=NO_PINGS
                 )
 
-    async def send_reply(self, interaction: Interaction, reply: Reply) -> None:
+    async def send_reply(
+        self, interaction: Interaction, reply: Reply, *, ephemeral: bool = False
+    ) -> None:
         rendered = render(reply)
         if rendered.error is not None:
             await self.send_error(interaction, rendered.error)
@@ -235,7 +275,54 @@ class DigestBot(discord.Client):
         else:
             if file is not None:
                 kwargs["file"] = file
-            await interaction.response.send_message(**kwargs)
+            await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
+
+    # -- review buttons ---------------------------------------------------------------------
+
+    async def on_interaction(self, interaction: Interaction) -> None:
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data: Mapping[str, Any] = interaction.data or {}
+        found = REVIEW_ID.fullmatch(str(data.get("custom_id", "")))
+        if found is None:
+            return
+        try:
+            await self.review_pressed(interaction, found.group(1), int(found.group(2)))
+        except Exception as exc:
+            await self.report_failure(interaction, exc)
+
+    def may_review(self, interaction: Interaction) -> bool:
+        """Manage Messages in the review channel, or the configured reviewer role."""
+        user = interaction.user
+        if interaction.permissions.manage_messages:
+            return True
+        roles = {r.id for r in user.roles} if isinstance(user, discord.Member) else set()
+        return self.reviewer_role is not None and self.reviewer_role in roles
+
+    async def review_pressed(self, interaction: Interaction, action: str, draft_id: int) -> None:
+        if self.board is None:
+            await self.send_error(interaction, "Reviews are not running in this bot.")
+            return
+        if not self.may_review(interaction):
+            await self.send_error(
+                interaction,
+                "Only reviewers (Manage Messages in this channel, or the reviewer role) may "
+                "approve or reject drafts.",
+            )
+            return
+        who = interaction.user.display_name or interaction.user.name
+        try:
+            decision = await self.board.decide(draft_id, action, by=who, via="discord")
+        except ReviewError as exc:
+            await self.send_error(interaction, str(exc))
+            return
+        embeds = [to_embed(page) for page in render(card(decision.row)).pages][:10]
+        mark = "\u2705" if action == "approve" else "\u274c"
+        await interaction.response.edit_message(
+            content=f"{mark} {decision.text} ({decision.row.decision()})",
+            embeds=embeds,
+            view=None,
+        )
 
     async def send_error(self, interaction: Interaction, text: str) -> None:
         """A short message only the user who ran the command sees."""
@@ -250,12 +337,14 @@ class DigestBot(discord.Client):
 
     def choices(self, interaction: Interaction, kind: str, current: str) -> Choices:
         """Autocomplete: suggestions only; the command validates whatever is finally sent."""
+        if kind == "forumtags":
+            return self._forum_tags(interaction, str(current or ""))
         digest_id = None
         if kind != "digest":
             typed = getattr(interaction.namespace, "digest", None)
             digest_id = typed.strip() if isinstance(typed, str) and typed.strip() else None
         try:
-            found = self.commands.suggest(kind, str(current or ""), digest_id)
+            found = self.commands.suggest(kind, str(current or ""), digest_id, "discord")
         except Exception:
             log.exception("autocomplete for %s failed", kind)
             return []
@@ -269,6 +358,26 @@ class DigestBot(discord.Client):
             if len(result) == CHOICES_MAX:
                 break
         return result
+
+    def _forum_tags(self, interaction: Interaction, current: str) -> Choices:
+        """The chosen forum's tags, completing the last of a comma-separated list."""
+        picked = getattr(interaction.namespace, "channel", None)
+        forum = self.get_channel(picked.id) if picked is not None else None
+        if not isinstance(forum, discord.ForumChannel):
+            return []
+        done, _, partial = current.rpartition(",")
+        chosen = [t.strip() for t in done.split(",") if t.strip()]
+        prefix = ",".join(chosen) + "," if chosen else ""
+        needle = partial.strip().casefold()
+        names = [
+            t.name
+            for t in forum.available_tags
+            if t.name not in chosen and t.name.casefold().startswith(needle)
+        ]
+        return [
+            app_commands.Choice(name=value, value=value)
+            for value in (f"{prefix}{name}"[:CHOICE_MAX] for name in names[:CHOICES_MAX])
+        ]
 
     # -- failures -----------------------------------------------------------------------------
 
@@ -308,6 +417,18 @@ class DigestBot(discord.Client):
             log.warning("/%s: could not tell the user about the failure: %s", name, exc)
 
 
+def _typed(value: object) -> str | int | bool | None:
+    """A discord.py option value as the request takes it: a channel by its id, a role as
+    ``role:ID`` (what schedules store)."""
+    if isinstance(value, str | int | bool):
+        return value
+    if isinstance(value, discord.Role):
+        return f"role:{value.id}"
+    if isinstance(value, discord.abc.GuildChannel | app_commands.AppCommandChannel):
+        return str(value.id)
+    return None
+
+
 async def _login(client: DigestBot, token: str) -> None:
     try:
         await client.login(token)
@@ -330,15 +451,26 @@ class DiscordAdapter:
     name = "discord"
 
     def __init__(
-        self, commands: Commands, token: str, limits: Limits | None = None, **options: Any
+        self,
+        commands: Commands,
+        token: str,
+        limits: Limits | None = None,
+        *,
+        publish: BudgetLimits | None = None,
+        tables: StateTables | None = None,
+        **options: Any,
     ) -> None:
+        # A 429 longer than this (a spent publish budget: up to an hour) raises instead of
+        # sleeping inside discord.py; the poster and the deliverer honour it.
+        options.setdefault("max_ratelimit_timeout", MAX_RATELIMIT_WAIT)
         self.client = DigestBot(commands, **options)
         self.token = token
         self.limits = limits
-        self.poster = DiscordPoster(self.client)
+        self.poster = DiscordPoster(self.client, publish=publish, tables=tables)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        await self.poster.restore()
         await self.client.__aenter__()
         await _login(self.client, self.token)
         self._task = asyncio.create_task(self._connect(), name="discord-gateway")
@@ -378,8 +510,19 @@ class DiscordAdapter:
                 await asyncio.wait_for(self._task, 10)
             self._task = None
 
-    async def post(self, channel: str, reply: Reply, nonce: str) -> str:
-        return await self.poster.post(channel, reply, nonce)
+    async def post(
+        self, channel: str, reply: Reply, nonce: str, placement: Placement = AS_CONFIGURED
+    ) -> Posted:
+        return await self.poster.post(channel, reply, nonce, placement)
+
+    async def inspect(self, channel: str, options: PostOptions) -> ChannelFacts | None:
+        return await self.poster.inspect(channel, options)
+
+    async def edit(self, channel: str, message_ids: Sequence[str], reply: Reply) -> list[str]:
+        return await self.poster.edit(channel, message_ids, reply)
+
+    async def post_review(self, channel: str, draft_id: int, card: Reply, nonce: str) -> str:
+        return await self.poster.post_review(channel, draft_id, card, nonce)
 
 
 async def sync_commands(

@@ -33,8 +33,8 @@ import logging
 import os
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,19 @@ import nio  # type: ignore[import-untyped]
 
 from bot.commands.base import Caller, parse
 from bot.commands.registry import Commands
+from bot.pipeline.board import Board
+from bot.pipeline.queue import ReviewError
 from bot.platforms.matrix.client import NioClient, Response, new_client, rate_limited, retry_wait
+from bot.platforms.matrix.pages import (
+    PAGE_KEYS,
+    Pager,
+    edit_content,
+    page_label,
+    ping_room,
+    reaction_content,
+    room_ping_level,
+    thread_relation,
+)
 from bot.platforms.matrix.render import message_content, render_parts
 from bot.platforms.matrix.rooms import (
     ADMIN_LEVEL,
@@ -64,7 +76,9 @@ from bot.platforms.matrix.settings import (
 )
 from bot.reply import Picture, Reply
 from bot.schedules.delivery import ChannelGone, GaveUp
+from bot.schedules.options import AS_CONFIGURED, Placement, Posted, PostOptions
 from bot.schedules.spec import Limits
+from bot.schedules.targets import ChannelFacts
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +96,9 @@ SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 50}}}
 SEEN_MAX = 2048
 GONE_ERRCODES = frozenset({"M_FORBIDDEN", "M_NOT_FOUND"})
 """A post to a room the bot is not (or no longer) in: the deliverer must not retry it."""
+REVIEW_KEYS = {"\u2705": "approve", "\u274c": "reject"}
+EMPTIED = ("(corrected above)", "<p><em>(corrected above)</em></p>")
+"""What an event of a post becomes when the corrected post needs fewer events."""
 ADMIN_NEED = f"power level {ADMIN_LEVEL} or more in this room (ask a room admin or moderator)"
 MATRIX_LIMITS = Limits(per_second=10.0, channel_count=10, channel_period=1.0)
 """Synapse's limits vary per server and are not advertised: the adapter waits out each
@@ -117,9 +134,16 @@ class MatrixBot:
     name = "matrix"
 
     def __init__(
-        self, commands: Commands, settings: MatrixSettings, limits: Limits = MATRIX_LIMITS
+        self,
+        commands: Commands,
+        settings: MatrixSettings,
+        limits: Limits = MATRIX_LIMITS,
+        *,
+        board: Board | None = None,
     ) -> None:
         self.commands = commands
+        self.board = board
+        """The review queue, when drafts are reviewed in a room here (✅/❌ reactions)."""
         self.settings = settings
         self.limits = limits
         self.user_id = settings.user_id
@@ -129,6 +153,8 @@ class MatrixBot:
         self._send_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._seen: deque[str] = deque(maxlen=SEEN_MAX)
+        self.pager = Pager()
+        """Long answers, paged with ◀ ▶ reactions for their asker."""
         self._seen_set: set[str] = set()
         self._room_servers: dict[str, str] = {}
         self._started = False
@@ -419,6 +445,17 @@ class MatrixBot:
                 "matrix: could not decrypt %s in %s (no room key yet)", event.event_id, room_id
             )
             return
+        source = getattr(event, "source", None) or {}
+        is_reaction = source.get("type") == "m.reaction"
+        if isinstance(event, nio.ReactionEvent | nio.RedactionEvent) or is_reaction:
+            # A reaction turns a page of an answer, or else may decide a draft (✅ / ❌).
+            if getattr(event, "sender", None) != self.user_id:
+                turned = isinstance(event, nio.ReactionEvent | nio.RedactionEvent) and (
+                    self._page_turn(room_id, event)
+                )
+                if not turned and is_reaction:
+                    self._reaction(room_id, source)
+            return
         if not isinstance(event, nio.RoomMessageText) or event.sender == self.user_id:
             return
         if event.event_id in self._seen_set:
@@ -436,6 +473,47 @@ class MatrixBot:
         self._seen_set.add(event.event_id)
         relation = reply_relation(event.event_id, content)
         self._spawn(self._answer(room_id, event.sender, text, relation), room_id, relation)
+
+    def _reaction(self, room_id: str, source: Mapping[str, Any]) -> None:
+        """✅ or ❌ on a draft's card in the review room: approve or reject it."""
+        relates = (source.get("content") or {}).get("m.relates_to") or {}
+        key = str(relates.get("key", "")).replace("\ufe0f", "")
+        action = REVIEW_KEYS.get(key)
+        target = relates.get("event_id")
+        event_id = str(source.get("event_id", ""))
+        if self.board is None or action is None or not target or event_id in self._seen_set:
+            return
+        draft_id = self.board.find("matrix", str(target))
+        if draft_id is None:
+            return
+        self._seen.append(event_id)
+        self._seen_set.add(event_id)
+        relation = reply_relation(str(target), {})
+        sender = str(source.get("sender", ""))
+        self._spawn(self._review(room_id, sender, action, draft_id, relation), room_id, relation)
+
+    async def _review(
+        self, room_id: str, sender: str, action: str, draft_id: int, relation: dict[str, Any]
+    ) -> None:
+        assert self.board is not None
+        if not await self.is_admin(room_id, sender):
+            reply = Reply.failure(
+                f"reviewing drafts needs power level {ADMIN_LEVEL} or more in this room"
+            )
+        else:
+            try:
+                decision = await self.board.decide(draft_id, action, by=sender, via="matrix")
+                reply = Reply(title=decision.text, note=decision.row.decision())
+            except ReviewError as exc:
+                reply = Reply.failure(str(exc))
+        await self._send_reply(room_id, reply, relation)
+
+    async def post_review(self, channel: str, draft_id: int, card: Reply, nonce: str) -> str:
+        """A draft's card in the review room; reviewers react ✅ (approve) or ❌ (reject)."""
+        how = f"React \u2705 to approve or \u274c to reject (power level {ADMIN_LEVEL})."
+        note = f"{card.note} — {how}" if card.note else how
+        posted = await self.post(channel, replace(card, note=note), nonce)
+        return posted.message_id
 
     def _spawn(self, work: Awaitable[None], room_id: str, relation: dict[str, Any] | None) -> None:
         async def guarded() -> None:
@@ -457,13 +535,70 @@ class MatrixBot:
         async def admin() -> bool:
             return await self.is_admin(room_id, sender)
 
-        caller = Caller("matrix", room_id, sender, check_admin=admin, admin_need=ADMIN_NEED)
+        caller = Caller(
+            "matrix",
+            room_id,
+            sender,
+            check_admin=admin,
+            admin_need=ADMIN_NEED,
+            inspect=self.inspect,
+        )
         reply = await self.commands.answer(parse(text), caller)
-        await self._send_reply(room_id, reply, relation)
+        parts = render_parts(reply)
+        if len(parts) > 1:
+            await self._send_paged(room_id, sender, reply, parts, relation)
+        else:
+            await self._send_reply(room_id, reply, relation)
+
+    async def _send_paged(
+        self,
+        room_id: str,
+        sender: str,
+        reply: Reply,
+        parts: list[tuple[str, str]],
+        relation: dict[str, Any],
+    ) -> None:
+        """A long answer as its first page, with ◀ ▶ reactions only its asker can turn."""
+        pages = [page_label(body, html, n, len(parts)) for n, (body, html) in enumerate(parts, 1)]
+        first = message_content(*pages[0], self.settings.msgtype, relation)
+        event_id = await self.send_event(room_id, first)
+        self.pager.add(room_id, event_id, sender, pages)
+        for key in PAGE_KEYS:
+            await self.send_event(room_id, reaction_content(event_id, key), "m.reaction")
+        if reply.picture is not None:
+            await self._send_picture(room_id, reply.picture, relation, None)
+
+    def _page_turn(self, room_id: str, event: Any) -> bool:
+        """Turn the page of a paged answer; False when the event is not a page turn."""
+        if isinstance(event, nio.ReactionEvent):
+            paged = self.pager.reaction(
+                room_id, event.sender, event.event_id, event.reacts_to, event.key
+            )
+        else:
+            paged = self.pager.redaction(room_id, event.sender, event.redacts)
+        if paged is None:
+            return False
+        body, html = paged.pages[paged.index]
+        content = edit_content(paged.event_id, message_content(body, html, self.settings.msgtype))
+
+        async def turn() -> None:
+            await self.send_event(room_id, content)
+
+        self._spawn(turn(), room_id, None)
+        return True
 
     # -- sending ----------------------------------------------------------------------------
-    async def post(self, room_id: str, reply: Reply, nonce: str | None = None) -> str:
-        """Post ``reply`` as a new message (not a reply); returns the first event's id.
+    async def post(
+        self,
+        room_id: str,
+        reply: Reply,
+        nonce: str | None = None,
+        placement: Placement = AS_CONFIGURED,
+    ) -> Posted:
+        """Post ``reply`` as a new message (not a reply); returns every event's id.
+
+        With ``thread: true`` the first post of a digest starts a thread and every later post
+        of that digest goes into it (``m.thread``); ``mention: room`` pings ``@room``.
 
         The scheduler's ``Poster``. ``nonce`` (the delivery's ledger nonce) makes the transaction
         ids stable, so a repeat of the same post (after a crash, or a retry by the deliverer) is
@@ -471,15 +606,70 @@ class MatrixBot:
         past the bound it raises ``GaveUp``, which the deliverer does not retry); a room the bot
         is not in raises ``ChannelGone``; anything else ``MatrixSendError`` (retried there).
         """
+        options = placement.options
+        relation = (
+            thread_relation(placement.thread) if options.thread and placement.thread else None
+        )
         try:
-            ids = await self._send_reply(room_id, reply, None, key=nonce)
+            ids = await self._send_reply(
+                room_id, reply, relation, key=nonce, ping=options.mention == "room"
+            )
         except MatrixSendError as exc:
             if exc.errcode in GONE_ERRCODES:
                 raise ChannelGone(str(exc)) from exc
             if exc.errcode == "M_LIMIT_EXCEEDED":  # waited out RATE_LIMIT_RETRIES times here
                 raise MatrixGaveUp(str(exc), exc.errcode) from exc
             raise
-        return ids[0]
+        thread = (placement.thread or ids[0]) if options.thread else None
+        return Posted(ids[0], thread, more_ids=tuple(ids[1:]))
+
+    async def inspect(self, channel: str, options: PostOptions) -> ChannelFacts | None:
+        """A room the bot is in, and whether its power level may ping ``@room`` there."""
+        if channel not in self.client.rooms:
+            return None
+        may_ping = True
+        if options.mention == "room":
+
+            async def call() -> Any:
+                return await self.client.room_get_state(channel)
+
+            try:
+                events = (await self._request("reading the room's power levels", call)).events
+            except MatrixSendError as exc:
+                log.warning("matrix: cannot read %s's power levels: %s", channel, exc)
+                return ChannelFacts(channel, "room", may_ping_room=False)
+            levels = next(
+                (e.get("content") or {} for e in events if e.get("type") == "m.room.power_levels"),
+                {},
+            )
+            may_ping = power_level(events, self.user_id) >= room_ping_level(levels)
+        return ChannelFacts(channel, "room", may_ping_room=may_ping)
+
+    async def edit(self, room_id: str, message_ids: Sequence[str], reply: Reply) -> list[str]:
+        """Correct a post in place: an ``m.replace`` of each of its events (clients show the new
+        content with "(edited)"); a corrected post that needs more events gets them sent after."""
+        parts = render_parts(reply)
+        ids = list(message_ids)
+        msgtype = self.settings.msgtype
+        try:
+            for index, event_id in enumerate(ids):
+                body, html = parts[index] if index < len(parts) else EMPTIED
+                new = message_content(body, html, msgtype)
+                content = {
+                    **new,
+                    "body": f"* {body}",
+                    "formatted_body": f"* {html}",
+                    "m.new_content": new,
+                    "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+                }
+                await self.send_event(room_id, content)
+            for body, html in parts[len(ids) :]:
+                ids.append(await self.send_event(room_id, message_content(body, html, msgtype)))
+        except MatrixSendError as exc:
+            if exc.errcode in GONE_ERRCODES:
+                raise ChannelGone(str(exc)) from exc
+            raise
+        return ids
 
     async def _send_reply(
         self,
@@ -488,10 +678,13 @@ class MatrixBot:
         relation: dict[str, Any] | None,
         *,
         key: str | None = None,
+        ping: bool = False,
     ) -> list[str]:
         ids: list[str] = []
         for number, (body, html) in enumerate(render_parts(reply)):
             content = message_content(body, html, self.settings.msgtype, relation)
+            if ping and number == 0:
+                content = ping_room(content)
             txn = f"{key}.{number}" if key else None
             ids.append(await self.send_event(room_id, content, txn=txn))
         if reply.picture is not None:

@@ -155,10 +155,10 @@ def render_parts(reply: Reply, limit: int = PART_LIMIT) -> list[tuple[str, str]]
 
     Splits between items; a later part repeats the title with "(part i of n)".
     """
-    blocks = [piece for block in _blocks(reply) for piece in _pieces(block, limit // 2)]
-    whole = _assemble(blocks)
+    whole = render_matrix(reply)
     if content_size(*whole) <= limit:
-        return [whole]
+        return [whole]  # fits: no block is cut, even one larger than half the limit
+    blocks = [piece for block in _blocks(reply) for piece in _pieces(block, limit // 2)]
     title = blocks[0] if blocks[0].kind == "title" else None
     body = blocks[1:] if title is not None else blocks
     reserve = 0 if title is None else content_size(title.plain, title.html) + 64

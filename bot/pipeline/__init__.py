@@ -1,0 +1,1 @@
+"""Newsroom pipeline: feeds → pages → article text → drafts → review → live digests."""
