@@ -249,8 +249,13 @@ class App:
                 self.scheduler.attach(adapter.name, adapter, adapter.limits)
             await self.scheduler.start(run_jobs=self.run_jobs)
             if self.desk_settings is not None:  # the web stack loads only when the desk runs
+                from bot.desk.pipeline_queue import DeskQueue, PipelineQueue
+                from bot.desk.review import FolderQueue
                 from bot.desk.server import start_desk
 
+                drafts = PipelineQueue(
+                    self.newsroom.queue, self.config.digests, self.config.review.expire
+                )
                 self._desk = await start_desk(
                     self.config,
                     self.desk_settings,
@@ -259,6 +264,7 @@ class App:
                     commands=self.commands,
                     scheduler=self.scheduler,
                     maps=self.maps,
+                    queue=DeskQueue(FolderQueue(self.config.digests), drafts),
                 )
         except BaseException:
             await self.stop()

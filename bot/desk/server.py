@@ -24,7 +24,7 @@ from bot.config import Config, DeskConfig
 from bot.desk import DeskError, auth, drafts, ops, pages
 from bot.desk.accounts import Accounts
 from bot.desk.context import DESK, STATIC, Desk, render
-from bot.desk.review import FolderQueue
+from bot.desk.review import FolderQueue, ReviewQueue
 from bot.digest.library import Library
 from bot.schedules.scheduler import Scheduler
 from bot.schedules.store import Store
@@ -99,6 +99,7 @@ async def start_desk(
     commands: Commands,
     scheduler: Scheduler | None,
     maps: MapSource | None,
+    queue: ReviewQueue | None = None,
 ) -> Running:
     """Serve the desk over the app's services (the same library, store, commands, scheduler)."""
     accounts = Accounts(config.database_url)
@@ -109,7 +110,7 @@ async def start_desk(
     the_desk = Desk(
         library=library,
         accounts=accounts,
-        queue=FolderQueue(config.digests),
+        queue=queue if queue is not None else FolderQueue(config.digests),
         store=store,
         commands=commands,
         scheduler=scheduler,

@@ -10,6 +10,7 @@ import asyncio
 import copy
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,12 @@ from cryptography.fernet import Fernet
 from bot.commands.registry import Commands
 from bot.desk.accounts import Accounts
 from bot.desk.context import Desk
-from bot.desk.review import FolderQueue
+from bot.desk.pipeline_queue import DeskQueue, PipelineQueue
+from bot.desk.review import FolderQueue, ReviewQueue
 from bot.desk.server import make_app
 from bot.digest.library import Library
 from bot.maps import MapMaker
+from bot.pipeline.queue import Queue
 from bot.schedules.scheduler import Scheduler
 from bot.schedules.store import Store
 from tests.helpers import ARTICLE, base_digest, dump
@@ -110,7 +113,7 @@ def make_data(root: Path, *, hostile: bool = True, draft: bool = True) -> Data:
     return Data(root, digests, f"sqlite:///{root / 'state.sqlite3'}")
 
 
-def make_desk(data: Data, *, maps: bool = False) -> Desk:
+def make_desk(data: Data, *, maps: bool = False, pipeline: bool = False) -> Desk:
     library = Library(data.digests)
     library.refresh()
     store = Store(data.database)
@@ -119,10 +122,16 @@ def make_desk(data: Data, *, maps: bool = False) -> Desk:
         if accounts.get(name) is None:
             accounts.add(name, role, PASSWORD)
     scheduler = Scheduler(library, store)
+    queue: ReviewQueue = FolderQueue(data.digests)
+    if pipeline:  # the pipeline's queue in the store, beside the draft files
+        queue = DeskQueue(
+            FolderQueue(data.digests),
+            PipelineQueue(Queue(store.engine), data.digests, timedelta(days=7)),
+        )
     return Desk(
         library=library,
         accounts=accounts,
-        queue=FolderQueue(data.digests),
+        queue=queue,
         store=store,
         commands=Commands(library, None, scheduler),
         scheduler=scheduler,

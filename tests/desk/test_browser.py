@@ -5,17 +5,19 @@ from __future__ import annotations
 import base64
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
 from bot.commands.base import parse
 from bot.digest.library import Library
+from bot.pipeline.queue import NewStory, Queue
 from bot.reply import Reply, plain
 from bot.schedules.options import Posted
 from bot.schedules.spec import Delivery
 from tests.desk.conftest import sign_in
-from tests.desk.harness import DeskServer
+from tests.desk.harness import DeskServer, dump, make_data, make_desk, storm_draft
 from tests.helpers import answer
 
 PAGES = [
@@ -433,3 +435,46 @@ def test_test_and_retry_post_at_once_when_the_platform_runs_here(
     assert row is not None
     assert row.state == "sent"
     server.call(scheduler.stop())
+
+
+def test_a_feed_draft_is_reviewed_and_approved_through_the_pipeline(
+    browser: object, tmp_path: Path, shots: Path
+) -> None:
+    data = make_data(tmp_path, hostile=False, draft=False)
+    the_desk = make_desk(data, pipeline=True)
+    queue = Queue(the_desk.store.engine)
+    feed_draft = storm_draft()
+    feed_draft["id"] = "storm-feed-2024-01-08"
+    row = queue.add_draft(
+        NewStory("storm-feed-2024-01-08", "The Portwell Post", None),
+        1,
+        yaml=dump(feed_draft),
+        article="articles/storm.txt",
+        text_hash="test",
+        title=feed_draft["title"],
+        now=datetime.now(UTC),
+        expire=timedelta(days=7),
+    )
+    with DeskServer(the_desk) as server:
+        page = browser.new_context(base_url=server.url).new_page()  # type: ignore[attr-defined]
+        sign_in(page)
+        page.goto("/digests")
+        page.click(f"a[href='/drafts/p{row.id}']")
+        page.select_option("select[name='figures[2].source']", "union")
+        page.click("button[value=save]")
+        expect(page.locator(".flash.ok")).to_have_text("Saved.")
+        revised = queue.listed()
+        assert [r.revision for r in revised] == [2]  # an editor's save is a new revision
+        assert page.url.endswith(f"/drafts/p{revised[0].id}")
+        shot(page, shots, "review-pipeline")
+        page.click("button[value=approve]")
+        expect(page.locator(".flash.ok")).to_contain_text("storm-feed-2024-01-08 is live")
+        decided = queue.get(revised[0].id)
+        assert decided is not None
+        assert (decided.state, decided.decided_by, decided.via) == ("approved", "ed", "desk")
+        live = (data.digests / "storm-feed-2024-01-08.yaml").read_text("utf-8")
+        assert "reviewed:" in live
+        library = Library(data.digests)
+        library.refresh()
+        shown = plain(answer(library, parse("/figures storm-feed-2024-01-08 jobs")))
+        assert "Claimed by The fishermen's union: Jobs at risk, up to 300 jobs" in shown
