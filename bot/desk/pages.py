@@ -13,6 +13,7 @@ from bot.desk import ledger
 from bot.desk.context import desk, render, user
 from bot.desk.highlight import segments
 from bot.desk.preview import discord_pages, matrix_parts
+from bot.desk.review import UnknownDraft
 from bot.digest.load import DigestInvalid, Loaded
 from bot.digest.model import Digest, Figure, Item, Place, SummaryPoint, fold
 from bot.schedules.spec import PARTS
@@ -168,7 +169,10 @@ async def revise(request: web.Request) -> web.StreamResponse:
     loaded = the_desk.library.loaded(request.match_info["digest_id"])
     if loaded is None:
         raise web.HTTPNotFound(text="no such digest")
-    draft = await asyncio.to_thread(the_desk.queue.revise, loaded, by=user(request).name)
+    try:
+        draft = await asyncio.to_thread(the_desk.queue.revise, loaded, by=user(request).name)
+    except UnknownDraft:
+        raise web.HTTPNotFound(text="this digest's file is not in the desk's folder") from None
     raise web.HTTPSeeOther(f"/drafts/{draft.id}")
 
 
