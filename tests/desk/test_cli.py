@@ -128,6 +128,7 @@ def test_python_m_bot_desk_serves_on_loopback(tmp_path: Path) -> None:
 
 
 def test_a_bad_desk_secret_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "digests").mkdir()  # a missing digests folder is an error of its own
     (tmp_path / "config.yaml").write_text("database: db.sqlite3\n", "utf-8")
     done = bot("desk", "--config", str(tmp_path / "config.yaml"), env={"DESK_SECRET": "hunter2"})
     assert done.returncode == 2
@@ -136,6 +137,7 @@ def test_a_bad_desk_secret_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_a_port_in_use_or_out_of_range_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "digests").mkdir()
     (tmp_path / "config.yaml").write_text("database: db.sqlite3\n", "utf-8")
     config = ["--config", str(tmp_path / "config.yaml")]
     with socket.socket() as taken:
