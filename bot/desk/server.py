@@ -43,7 +43,7 @@ def session_key(env: Mapping[str, str] | None = None) -> Fernet:
     if not given:
         log.warning(
             "%s is not set: a session key was made for this start, so everyone signs in "
-            "again after a restart (set it to a key from `python -m bot desk-user key`)",
+            "again after a restart (set it to a key from `digest-bot desk-user key`)",
             SECRET_ENV,
         )
         return Fernet(Fernet.generate_key())
@@ -52,7 +52,7 @@ def session_key(env: Mapping[str, str] | None = None) -> Fernet:
     except ValueError:
         raise DeskError(
             f"{SECRET_ENV} is not a Fernet key (32 url-safe base64-encoded bytes); make one with "
-            "`python -m bot desk-user key`"
+            "`digest-bot desk-user key`"
         ) from None
 
 
