@@ -241,6 +241,10 @@ def _logging(config: Config) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
+def cmd_desk(args: argparse.Namespace) -> int:
+    return desk_cli.run(args, app.serve_desk)
+
+
 COMMANDS = {
     "run": cmd_run,
     "console": cmd_console,
@@ -248,7 +252,7 @@ COMMANDS = {
     "check": cmd_check,
     "sync": cmd_sync,
     "draft": draft_cli.run,
-    "desk": desk_cli.run,
+    "desk": cmd_desk,
     "desk-user": desk_cli.run_user,
     "ingest": cmd_ingest,
     "review": cmd_review,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -368,3 +369,20 @@ class App:
                     self.console.say(f"{datetime.now().astimezone():%H:%M:%S} {line}")
                 else:
                     log.log(level, "%s", line)
+
+
+async def serve_desk(config: Config, settings: DeskConfig) -> None:
+    """The desk on its own: the app's library, store and scheduler, no chat platform."""
+    app = App(config, desk=settings, run_jobs=False, background=False)
+    # Stop cleanly on Ctrl-C and on a service manager's SIGTERM, even when SIGINT came
+    # inherited as ignored (a background job of a non-interactive shell).
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await app.start()
+    try:
+        await stop.wait()
+    finally:
+        await app.stop()
+        log.info("desk: stopped")

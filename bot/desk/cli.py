@@ -6,11 +6,14 @@ import argparse
 import asyncio
 import getpass
 import logging
-import signal
 import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from bot.config import Config, DeskConfig, config_path, load_config
 from bot.desk import DeskError
+
+Serve = Callable[[Config, DeskConfig], Coroutine[Any, Any, None]]
 
 log = logging.getLogger(__name__)
 ROLES = ("editor", "admin")
@@ -79,26 +82,8 @@ def run_user(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(config: Config, settings: DeskConfig) -> None:
-    """The desk on its own: the app's library, store and scheduler, no chat platform."""
-    from bot.app import App
-
-    the_app = App(config, desk=settings, run_jobs=False, background=False)
-    # Stop cleanly on Ctrl-C and on a service manager's SIGTERM, even when SIGINT came
-    # inherited as ignored (a background job of a non-interactive shell).
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await the_app.start()
-    try:
-        await stop.wait()
-    finally:
-        await the_app.stop()
-        log.info("desk: stopped")
-
-
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, serve: Serve) -> int:
+    """``desk``: ``serve`` is the app's (``bot.app.serve_desk``): the wiring stays in the app."""
     config = _config(args)
     logging.basicConfig(
         level=config.log_level,
@@ -112,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     settings = settings.model_copy(update=overrides)
     try:
-        asyncio.run(_serve(config, settings))
+        asyncio.run(serve(config, settings))
     except DeskError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
