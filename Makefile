@@ -18,7 +18,7 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict bot
 	$(BIN)/lint-imports
 
-# Debian's Chromium and PostgreSQL for the browser and database tests (installed when missing).
+# Debian's Chromium for the desk's browser tests (installed when missing).
 system:
 	@bash scripts/system-packages.sh
 
