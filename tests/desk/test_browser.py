@@ -275,7 +275,9 @@ def test_make_a_quote_by_selecting_text_and_add_an_item(page: Page, server: Desk
 
 def test_keyboard_only_review(page: Page, server: DeskServer, shots: Path) -> None:
     page.goto("/login")
-    page.keyboard.type("ed")  # the name field has focus on arrival
+    # The name field has focus on arrival (autofocus); wait for it rather than race it.
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'name'")
+    page.keyboard.type("ed")
     page.keyboard.press("Tab")
     page.keyboard.type("correct horse battery")
     page.keyboard.press("Enter")
