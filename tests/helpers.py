@@ -34,6 +34,16 @@ KURSK = ROOT / "tests" / "data" / "kursk" / "kursk-2024-08-09.yaml"
 """The Kursk sample digest, the tests' own copy: the repository's ``digests/`` is a newsroom's
 content, and a second digest there must not change any test."""
 
+
+def kursk_library(cache: Path) -> Library:
+    """The Kursk sample, loaded, with its verification cache in ``cache`` (a temporary folder):
+    a library's default cache sits beside its digests, and tests must not write into
+    ``tests/data``."""
+    library = Library(KURSK.parent, cache=cache)
+    library.refresh()
+    return library
+
+
 ARTICLE = """Storm closes the harbour
 The harbour at Portwell was closed on Monday after a storm damaged 14 boats.
 Click here to view this content.

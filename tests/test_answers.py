@@ -10,7 +10,7 @@ from bot.commands.base import CommandSpec, Request, parse
 from bot.commands.registry import Commands, specs
 from bot.digest.library import Library
 from bot.digest.model import Digest, Place
-from tests.helpers import KURSK, answer, reading_commands
+from tests.helpers import answer, kursk_library, reading_commands
 
 COMMANDS = reading_commands()
 
@@ -23,9 +23,8 @@ KURSK_ID = "kursk-incursion-2024-08-09"
 
 
 @pytest.fixture(scope="module")
-def library() -> Library:
-    lib = Library(KURSK.parent)
-    lib.refresh()
+def library(tmp_path_factory: pytest.TempPathFactory) -> Library:
+    lib = kursk_library(tmp_path_factory.mktemp("verified"))
     assert lib.get(KURSK_ID) is not None
     return lib
 

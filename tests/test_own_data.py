@@ -17,6 +17,8 @@ FORBIDDEN = [
     re.compile(r"""ROOT\s*/\s*["']digests/"""),
     re.compile(r"""cwd\s*=\s*ROOT\b(?!\s*/)"""),
     re.compile(r"""chdir\(\s*ROOT\s*\)"""),
+    # a library on the tests' own data with its default cache writes .cache into tests/data
+    re.compile(r"""Library\(\s*KURSK\.parent\s*\)"""),
 ]
 
 
@@ -41,7 +43,9 @@ def test_the_scan_catches_each_way_in() -> None:
     assert offences('x = Path(__file__).parents[2] / "digests"')
     assert offences("subprocess.run(cmd, cwd=ROOT)")
     assert offences("os.chdir(ROOT)")
+    assert offences("library = Library(KURSK.parent)")
     assert not offences('cwd=ROOT / "bot"')
+    assert not offences("Library(KURSK.parent, cache=tmp_path)")
 
 
 def test_the_kursk_sample_is_the_tests_own_copy() -> None:

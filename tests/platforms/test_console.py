@@ -7,6 +7,7 @@ import asyncio
 import io
 import logging
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -15,14 +16,12 @@ from bot.commands.registry import Commands, register, unregister
 from bot.digest.library import Library
 from bot.platforms.console import FAILED, Console
 from bot.reply import Reply
-from tests.helpers import KURSK, throwaway_command
+from tests.helpers import kursk_library, throwaway_command
 
 
 @pytest.fixture
-def library() -> Library:
-    library = Library(KURSK.parent)
-    library.refresh()
-    return library
+def library(tmp_path: Path) -> Library:
+    return kursk_library(tmp_path / "verified")
 
 
 def run_console(commands: Commands, typed: str) -> str:

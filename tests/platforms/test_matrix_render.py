@@ -7,6 +7,7 @@ import html
 import json
 from datetime import date
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,21 +23,20 @@ from bot.platforms.matrix.render import (
     safe_url,
 )
 from bot.reply import Attribution, Line, Reply, Section
-from tests.helpers import KURSK, WriteDigest, answer, base_digest, reading_commands
+from tests.helpers import WriteDigest, answer, base_digest, kursk_library, reading_commands
 
 COMMANDS = reading_commands()
 
 SOURCE = Attribution("Russia's defence ministry", "The Telegraph", date(2024, 8, 9))
 
 
-def kursk() -> Library:
-    library = Library(KURSK.parent)
-    library.refresh()
-    return library
+@pytest.fixture(scope="module")
+def kursk(tmp_path_factory: pytest.TempPathFactory) -> Library:
+    return kursk_library(tmp_path_factory.mktemp("verified"))
 
 
-def test_every_sourced_line_shows_its_source_in_body_and_html() -> None:
-    library = kursk()
+def test_every_sourced_line_shows_its_source_in_body_and_html(kursk: Library) -> None:
+    library = kursk
     for command in ("summary", "figures", "where", "sources"):
         reply = answer(library, parse(f"!{command} quotes:yes"))
         assert reply.error is None
@@ -82,15 +82,15 @@ def test_digest_text_is_escaped_and_mentions_nobody(write_digest: WriteDigest) -
     assert content["format"] == "org.matrix.custom.html"
 
 
-def test_errors_are_one_short_line() -> None:
-    body, formatted = render_matrix(answer(kursk(), parse("!where Atlantis")))
+def test_errors_are_one_short_line(kursk: Library) -> None:
+    body, formatted = render_matrix(answer(kursk, parse("!where Atlantis")))
     assert body.startswith("error: no place 'Atlantis'")
     assert "\n" not in body
     assert formatted.startswith("<strong>error:</strong> no place &#x27;Atlantis&#x27;")
 
 
-def test_help_shows_bang_commands_but_digest_text_is_never_rewritten() -> None:
-    body, _ = render_matrix(answer(kursk(), parse("!help")))
+def test_help_shows_bang_commands_but_digest_text_is_never_rewritten(kursk: Library) -> None:
+    body, _ = render_matrix(answer(kursk, parse("!help")))
     for name in COMMANDS:
         assert f"\u2022 !{name}" in body
     assert "/summary" not in body
@@ -165,8 +165,8 @@ def test_any_reply_renders_within_the_limit_with_every_item(reply: Reply, limit:
                 assert str(line.source) in body
 
 
-def test_render_matrix_is_the_unsplit_form() -> None:
-    reply = answer(kursk(), parse("!sources"))
+def test_render_matrix_is_the_unsplit_form(kursk: Library) -> None:
+    reply = answer(kursk, parse("!sources"))
     body, formatted = render_matrix(reply)
     parts = render_parts(reply, limit=10**9)
     assert parts == [(body, formatted)]

@@ -25,7 +25,7 @@ from bot.schedules.spec import (
     trigger,
 )
 from bot.schedules.store import Store
-from tests.helpers import KURSK
+from tests.helpers import kursk_library
 
 KYIV_8AM_FRIDAY = datetime(2024, 8, 9, 5, 0, tzinfo=UTC)  # 08:00 in Kyiv (UTC+3)
 
@@ -59,10 +59,8 @@ class Recorder:
 
 
 @pytest.fixture
-def library() -> Library:
-    lib = Library(KURSK.parent)
-    lib.refresh()
-    return lib
+def library(tmp_path: Path) -> Library:
+    return kursk_library(tmp_path / "verified")
 
 
 def weekday_8am(channel: str = "news", **extra: object) -> ScheduleSpec:
