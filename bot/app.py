@@ -241,7 +241,11 @@ class App:
                 self.newsroom.add_reviewer("discord", review.discord_channel, adapter)
         if console is not None:
             self.console = Console(
-                self.commands, stdin=console.stdin, stdout=console.stdout, board=board
+                self.commands,
+                stdin=console.stdin,
+                stdout=console.stdout,
+                board=board,
+                history=config.cache / "console-history",
             )
             self.adapters.append(self.console)
         self._reload: asyncio.Task[None] | None = None

@@ -105,7 +105,7 @@ async def start_desk(
     accounts = Accounts(config.database_url)
     if not await asyncio.to_thread(accounts.list):
         log.warning(
-            "no desk accounts yet: add one with python -m bot desk-user add NAME --role admin"
+            "no desk accounts yet: add one with digest-bot desk-user add NAME --role admin"
         )
     the_desk = Desk(
         library=library,

@@ -18,6 +18,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TextIO
 
 from bot.commands.base import CONSOLE, parse
@@ -52,8 +53,11 @@ class Console:
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         board: Board | None = None,
+        history: Path | None = None,
     ) -> None:
         self.commands = commands
+        self.history = history
+        """Where the line editor keeps what was typed, across sessions (``None``: not kept)."""
         self.board = board
         """The review queue: ``/review`` works here when the app runs the pipeline."""
         self.stdin = stdin or sys.stdin
@@ -79,7 +83,7 @@ class Console:
             request = parse(line)
             if request.command == "review":
                 if self.board is None:
-                    return plain(Reply.failure("reviews need `python -m bot run` or `console`"))
+                    return plain(Reply.failure("reviews need `digest-bot run` or `digest-bot console`"))
                 user = getpass.getuser()
                 return plain(await review_command(self.board, request, by=user, via="console"))
             return plain(await self.commands.answer(request, CONSOLE))
@@ -145,7 +149,9 @@ class Console:
         from bot.platforms.line_editor import edit
 
         self.say(BANNER)
-        async with contextlib.aclosing(edit(PROMPT, self.commands)) as lines:
+        async with contextlib.aclosing(
+            edit(PROMPT, self.commands, history_file=self.history)
+        ) as lines:
             async for line in lines:
                 if line.lower() in QUIT:
                     break

@@ -3,15 +3,19 @@ options, digest ids and places; text printed while the prompt waits goes above i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator, Iterable
+from pathlib import Path
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
-from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from bot.commands.registry import Commands
+
+log = logging.getLogger(__name__)
 
 
 class Completions(Completer):
@@ -42,11 +46,27 @@ class Completions(Completer):
                 yield Completion(choice, start_position=-len(word))
 
 
-async def edit(prompt: str, commands: Commands) -> AsyncGenerator[str, None]:
+def history(path: Path | None) -> History:
+    """The arrows recall earlier sessions' lines too (a file in the bot's cache folder). A
+    file that cannot be written costs only that: this session's history stays in memory."""
+    if path is None:
+        return InMemoryHistory()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError as error:
+        log.warning("console history not kept: %s: %s", path, error.strerror or error)
+        return InMemoryHistory()
+    return FileHistory(path)
+
+
+async def edit(
+    prompt: str, commands: Commands, *, history_file: Path | None = None
+) -> AsyncGenerator[str, None]:
     """Each line typed (stripped; blank lines and ``#`` comments skipped) until Ctrl-D or
     Ctrl-C. While it runs, ``sys.stdout`` prints above the prompt and redraws it."""
     session: PromptSession[str] = PromptSession(
-        prompt, history=InMemoryHistory(), completer=Completions(commands)
+        prompt, history=history(history_file), completer=Completions(commands)
     )
     with patch_stdout(raw=True):
         while True:

@@ -123,7 +123,7 @@ def test_python_m_bot_desk_serves_on_loopback(tmp_path: Path) -> None:
     assert time.monotonic() - started < 20
     stuck.close()
     assert "DESK_SECRET is not set" in err
-    assert "no desk accounts yet" in err
+    assert "no desk accounts yet: add one with digest-bot desk-user add NAME --role admin" in err
     assert f"serving on http://127.0.0.1:{port}/" in err
 
 
