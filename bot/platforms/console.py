@@ -83,7 +83,8 @@ class Console:
             request = parse(line)
             if request.command == "review":
                 if self.board is None:
-                    return plain(Reply.failure("reviews need `digest-bot run` or `digest-bot console`"))
+                    needs = "reviews need `digest-bot run` or `digest-bot console`"
+                    return plain(Reply.failure(needs))
                 user = getpass.getuser()
                 return plain(await review_command(self.board, request, by=user, via="console"))
             return plain(await self.commands.answer(request, CONSOLE))
