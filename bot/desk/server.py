@@ -104,9 +104,7 @@ async def start_desk(
     """Serve the desk over the app's services (the same library, store, commands, scheduler)."""
     accounts = Accounts(config.database_url)
     if not await asyncio.to_thread(accounts.list):
-        log.warning(
-            "no desk accounts yet: add one with digest-bot desk-user add NAME --role admin"
-        )
+        log.warning("no desk accounts yet: add one with digest-bot desk-user add NAME --role admin")
     the_desk = Desk(
         library=library,
         accounts=accounts,

@@ -32,9 +32,7 @@ async def typed(commands: Commands, keys: str, history_file: Path | None) -> lis
     with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
         pipe.send_text(keys)
         lines = []
-        async with contextlib.aclosing(
-            edit("> ", commands, history_file=history_file)
-        ) as session:
+        async with contextlib.aclosing(edit("> ", commands, history_file=history_file)) as session:
             async for line in session:
                 lines.append(line)
         return lines
