@@ -6,7 +6,6 @@ rules that need the article text or several fields at once live in ``load.py``.
 
 from __future__ import annotations
 
-import re
 import sys
 from datetime import date
 from typing import Annotated, Literal, Self
@@ -21,7 +20,8 @@ from pydantic import (
     model_validator,
 )
 
-SLUG = r"^[a-z0-9][a-z0-9-]{0,79}$"
+from bot.digest.text import SLUG as SLUG
+from bot.digest.text import fold as fold
 
 Shared = AfterValidator(sys.intern)
 """For texts that recur across a year of digests (source keys, claimants, publishers, units,
@@ -217,8 +217,3 @@ class Digest(Frozen):
     @property
     def counts(self) -> tuple[int, int, int]:
         return len(self.summary), len(self.figures), len(self.places)
-
-
-def fold(name: str) -> str:
-    """Case- and punctuation-insensitive key for matching names users type."""
-    return re.sub(r"[^\w]+", "", name.casefold())
