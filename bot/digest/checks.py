@@ -2,8 +2,8 @@
 
 The loader reports each broken rule as a ``FILE:LINE: field: problem`` line; the drafter drops
 an item that breaks one, so a draft passes ``check`` as emitted. Both call the functions here,
-so the two can never disagree about what a valid item is. The rules themselves (``findings``)
-take an item's parts, not a model: the drafter checks its drafts before any model exists, and
+so the two can never disagree about what a valid item is. They read an item through the
+``Checked`` protocol, not the model: the drafter checks its drafts before any model exists, and
 ``digest-bot draft`` starts without loading pydantic.
 """
 
@@ -22,48 +22,42 @@ Where = tuple[str | int, ...]
 Finding = tuple[Where, str]
 
 
-def findings(
-    source: str,
-    quote: str,
-    text: str,
-    numbers: Sequence[float],
-    sources: Collection[str],
-    haystack: str,
-) -> list[Finding]:
-    """What is wrong with one item, from its parts: unknown source, debris, quote not verbatim,
-    a number missing from the quote. ``text`` is what the item says in its own words (a summary
-    point's text, a figure's label, a place's name and description); ``numbers`` a figure's
-    values. ``haystack`` is the article text already passed through ``normalise``.
+class Checked(Protocol):
+    """An item as the rules see it: a loaded summary point, figure or place, or a draft of one."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def quote(self) -> str: ...
+    @property
+    def words(self) -> str:
+        """What it says in its own words: a summary point's text, a figure's label, a place's
+        name and description (the debris rule reads it)."""
+
+    @property
+    def numbers(self) -> Sequence[float]:
+        """What its quote must contain: a figure's values."""
+
+
+def item_findings(item: Checked, sources: Collection[str], haystack: str) -> list[Finding]:
+    """What is wrong with one item: unknown source, debris, quote not verbatim, number missing.
+
+    ``haystack`` is the article text already passed through ``normalise``.
     """
     found: list[Finding] = []
-    if source not in sources:
+    if item.source not in sources:
         known = ", ".join(sorted(sources))
-        found.append((("source",), f"no source '{source}' (sources: {known})"))
-    if is_debris(quote):
+        found.append((("source",), f"no source '{item.source}' (sources: {known})"))
+    if is_debris(item.quote):
         found.append((("quote",), "scraping debris cannot be an item"))
-    elif normalise(quote) not in haystack:
-        found.append((("quote",), f"not found verbatim in the article: {quote!r}"))
-    for number in numbers:
-        if not has_number(quote, number):
+    elif normalise(item.quote) not in haystack:
+        found.append((("quote",), f"not found verbatim in the article: {item.quote!r}"))
+    for number in item.numbers:
+        if not has_number(item.quote, number):
             found.append((("value",), f"{number:g} does not appear in the quote"))
-    if text and is_debris(text):
+    if item.words and is_debris(item.words):
         found.append(((), "scraping debris cannot be an item"))
     return found
-
-
-def item_findings(item: Item, sources: Collection[str], haystack: str) -> list[Finding]:
-    """``findings`` of a loaded item (a summary point, figure or place)."""
-    from bot.digest.model import Figure, Place, SummaryPoint  # loaded: ``item`` is one of them
-
-    text = ""
-    numbers: tuple[float, ...] = ()
-    if isinstance(item, SummaryPoint):
-        text = item.text
-    elif isinstance(item, Place):
-        text = f"{item.name} {item.what}"
-    elif isinstance(item, Figure):
-        text, numbers = item.label, item.numbers
-    return findings(item.source, item.quote, text, numbers, sources, haystack)
 
 
 class Named(Protocol):

@@ -95,9 +95,23 @@ class Item(Frozen):
     source: Slug
     quote: Text
 
+    @property
+    def words(self) -> str:
+        """What the item says in its own words (the debris rule reads it)."""
+        return ""
+
+    @property
+    def numbers(self) -> tuple[Number, ...]:
+        """The numbers its quote must contain."""
+        return ()
+
 
 class SummaryPoint(Item):
     text: Text
+
+    @property
+    def words(self) -> str:
+        return self.text
 
 
 class Figure(Item):
@@ -130,6 +144,10 @@ class Figure(Item):
     def numbers(self) -> tuple[Number, ...]:
         return self.value if isinstance(self.value, tuple) else (self.value,)
 
+    @property
+    def words(self) -> str:
+        return self.label
+
 
 class Place(Item):
     name: Text
@@ -151,6 +169,10 @@ class Place(Item):
     def names(self) -> tuple[str, ...]:
         """The name and every alias."""
         return (self.name, *self.aliases)
+
+    @property
+    def words(self) -> str:
+        return f"{self.name} {self.what}"
 
     @field_validator("lat", "lon", mode="before")
     @classmethod

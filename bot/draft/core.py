@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from bot.digest.checks import duplicate_places, findings
+from bot.digest.checks import duplicate_places, item_findings
 from bot.digest.text import SLUG, fold, normalise
 from bot.draft import emit
 from bot.draft.claimants import Claimant, attribute, slug
@@ -152,14 +152,7 @@ class _Context:
 
 def _passes(kind: str, item: SummaryDraft | FigureDraft | PlaceDraft, context: _Context) -> bool:
     """Whether the item keeps the loader's item rules; if not, ``context.dropped`` says why."""
-    numbers: tuple[float, ...] = ()
-    if isinstance(item, SummaryDraft):
-        text = item.text
-    elif isinstance(item, FigureDraft):
-        text, numbers = item.label, item.values
-    else:
-        text = f"{item.name} {item.what}"
-    found = findings(item.source, item.quote, text, numbers, context.sources, context.haystack)
+    found = item_findings(item, context.sources, context.haystack)
     for where, message in found:
         context.dropped.append(f"{kind}: {'.'.join(map(str, where)) or 'item'}: {message}")
     return not found

@@ -185,6 +185,14 @@ class FigureDraft:
     def value(self) -> Number | list[Number]:
         return self.values[0] if len(self.values) == 1 else list(self.values)
 
+    @property
+    def words(self) -> str:
+        return self.label
+
+    @property
+    def numbers(self) -> tuple[Number, ...]:
+        return self.values
+
 
 @dataclass
 class _Phrase:

@@ -210,6 +210,14 @@ class PlaceDraft:
     comments: list[str] = field(default_factory=list)
     sentence: int = 0
 
+    @property
+    def words(self) -> str:
+        return f"{self.name} {self.what}"
+
+    @property
+    def numbers(self) -> tuple[float, ...]:
+        return ()
+
 
 @dataclass(frozen=True)
 class Unresolved:
