@@ -7,8 +7,8 @@ the quote, no debris, known source, unique place names); an item that would fail
 the draft passes ``digest-bot check`` as emitted. The schema (types, lengths, ranges) holds by
 construction: the drafter cuts every text to its limit and makes every key with ``slug``.
 ``Draft.digest()`` validates it with the pydantic model, as the tests do for every fixture and
-fuzzed draft; ``draft()`` does not, because loading pydantic would be half of the cold start of
-``digest-bot draft``.
+fuzzed draft; ``draft()`` does not, because loading pydantic and the model would be nearly half
+of the cold start of ``digest-bot draft``.
 """
 
 from __future__ import annotations
