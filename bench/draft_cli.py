@@ -1,7 +1,7 @@
 """The whole ``digest-bot draft`` process, cold: ``python -m bench draft_cli [-n N] [ARTICLE …]``.
 
 What an editor waits for: a fresh interpreter starts, imports the CLI and the drafter, drafts
-the article and writes the YAML. Each article is drafted RUNS times (default 9) in new processes,
+the article and writes the YAML. Each article is drafted N times (default 9) in new processes,
 after one run that is not counted (it leaves the gazetteer index and the byte-code on disk, as
 any earlier run would). Printed per article: wall time (min, median, max) and CPU time (user +
 system, median) in milliseconds, beside the target. Default articles: the Kursk article (the
