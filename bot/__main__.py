@@ -7,20 +7,22 @@ one line on stderr; no traceback reaches the user for anything they typed or wro
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot import app
-from bot.config import Config, ConfigError, Secrets, config_path, load_config
 from bot.desk import cli as desk_cli
 from bot.draft import cli as draft_cli
 from bot.pipeline import cli as pipeline_cli
-from bot.reply import plain
+
+# The app (its store, scheduler, platforms), the config and asyncio load inside the commands
+# that use them: `draft` needs none of them, and every command loads only what it runs.
+if TYPE_CHECKING:
+    from bot.config import Config
 
 log = logging.getLogger("bot")
 
@@ -122,11 +124,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    from bot.config import config_path, load_config
+
     path, required = config_path(getattr(args, "config", None))
     return load_config(path, required=required)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from bot import app
+    from bot.reply import plain
+
     reply = app.ask(_config(args), " ".join(args.line))
     if reply.error is not None:
         print(plain(reply), file=sys.stderr)
@@ -136,6 +143,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from bot import app
+
     paths = [Path(p) for p in args.paths] or [_config(args).digests]
     good, problems, warnings = app.check(paths)
     for line in problems + warnings:
@@ -162,6 +171,10 @@ def _need_stdin() -> None:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot import app
+
     config = _config(args)
     _need_stdin()
     _logging(config)
@@ -173,6 +186,10 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot import app
+
     config = _config(args)
     _logging(config)
     try:
@@ -194,6 +211,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot import app
+    from bot.config import Secrets
+
     config = _config(args)
     _logging(config)
     token = Secrets.from_env().discord_token
@@ -242,6 +264,8 @@ def _logging(config: Config) -> None:
 
 
 def cmd_desk(args: argparse.Namespace) -> int:
+    from bot import app
+
     return desk_cli.run(args, app.serve_desk)
 
 
@@ -264,7 +288,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = COMMANDS[args.command or "run"]
     try:
         return command(args)
-    except (CliError, ConfigError) as exc:
+    except Exception as exc:
+        from bot.config import ConfigError  # loaded already by whatever could raise it
+
+        if not isinstance(exc, CliError | ConfigError):
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

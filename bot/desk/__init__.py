@@ -2,7 +2,7 @@
 articles, watch deliveries and manage schedules. Kept light to import: ``python -m bot`` builds
 its parser from ``cli`` on every start, and the web stack loads only when the desk runs."""
 
-from bot.platforms.base import PlatformError
+from bot.platforms import PlatformError
 
 
 class DeskError(PlatformError):

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import logging
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.config import Config, DeskConfig, config_path, load_config
 from bot.desk import DeskError
 
-Serve = Callable[[Config, DeskConfig], Coroutine[Any, Any, None]]
+if TYPE_CHECKING:  # the config and asyncio load when a desk command runs, not on every start
+    from bot.config import Config, DeskConfig
+
+Serve = Callable[["Config", "DeskConfig"], Coroutine[Any, Any, None]]
 
 log = logging.getLogger(__name__)
 ROLES = ("editor", "admin")
@@ -37,6 +38,8 @@ def add_user_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    from bot.config import config_path, load_config
+
     path, required = config_path(getattr(args, "config", None))
     return load_config(path, required=required)
 
@@ -84,6 +87,10 @@ def run_user(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace, serve: Serve) -> int:
     """``desk``: ``serve`` is the app's (``bot.app.serve_desk``): the wiring stays in the app."""
+    import asyncio
+
+    from bot.config import DeskConfig
+
     config = _config(args)
     logging.basicConfig(
         level=config.log_level,

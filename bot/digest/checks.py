@@ -2,22 +2,44 @@
 
 The loader reports each broken rule as a ``FILE:LINE: field: problem`` line; the drafter drops
 an item that breaks one, so a draft passes ``check`` as emitted. Both call the functions here,
-so the two can never disagree about what a valid item is.
+so the two can never disagree about what a valid item is. They read an item through the
+``Checked`` protocol, not the model: the drafter checks its drafts before any model exists, and
+``digest-bot draft`` starts without loading pydantic.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING, Protocol
 
-from bot.digest.model import Digest, Figure, Item, Place, SummaryPoint, fold
-from bot.digest.text import has_number, is_debris, normalise
+from bot.digest.text import fold, has_number, is_debris, normalise
+
+if TYPE_CHECKING:
+    from bot.digest.model import Digest, Item
 
 Where = tuple[str | int, ...]
 """A field path ("figures", 3, "value"); an item's findings are relative to the item."""
 Finding = tuple[Where, str]
 
 
-def item_findings(item: Item, sources: Collection[str], haystack: str) -> list[Finding]:
+class Checked(Protocol):
+    """An item as the rules see it: a loaded summary point, figure or place, or a draft of one."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def quote(self) -> str: ...
+    @property
+    def words(self) -> str:
+        """What it says in its own words: a summary point's text, a figure's label, a place's
+        name and description (the debris rule reads it)."""
+
+    @property
+    def numbers(self) -> Sequence[float]:
+        """What its quote must contain: a figure's values."""
+
+
+def item_findings(item: Checked, sources: Collection[str], haystack: str) -> list[Finding]:
     """What is wrong with one item: unknown source, debris, quote not verbatim, number missing.
 
     ``haystack`` is the article text already passed through ``normalise``.
@@ -30,20 +52,20 @@ def item_findings(item: Item, sources: Collection[str], haystack: str) -> list[F
         found.append((("quote",), "scraping debris cannot be an item"))
     elif normalise(item.quote) not in haystack:
         found.append((("quote",), f"not found verbatim in the article: {item.quote!r}"))
-    text = item.text if isinstance(item, SummaryPoint) else ""
-    if isinstance(item, Place):
-        text = f"{item.name} {item.what}"
-    if isinstance(item, Figure):
-        text = item.label
-        for number in item.numbers:
-            if not has_number(item.quote, number):
-                found.append((("value",), f"{number:g} does not appear in the quote"))
-    if text and is_debris(text):
+    for number in item.numbers:
+        if not has_number(item.quote, number):
+            found.append((("value",), f"{number:g} does not appear in the quote"))
+    if item.words and is_debris(item.words):
         found.append(((), "scraping debris cannot be an item"))
     return found
 
 
-def duplicate_places(places: Sequence[Place]) -> list[Finding]:
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+def duplicate_places(places: Sequence[Named]) -> list[Finding]:
     """A place name used twice (case and punctuation folded), reported at the later one."""
     found: list[Finding] = []
     names: dict[str, int] = {}

@@ -6,7 +6,6 @@ rules that need the article text or several fields at once live in ``load.py``.
 
 from __future__ import annotations
 
-import re
 import sys
 from datetime import date
 from typing import Annotated, Literal, Self
@@ -21,7 +20,8 @@ from pydantic import (
     model_validator,
 )
 
-SLUG = r"^[a-z0-9][a-z0-9-]{0,79}$"
+from bot.digest.text import SLUG as SLUG
+from bot.digest.text import fold as fold
 
 Shared = AfterValidator(sys.intern)
 """For texts that recur across a year of digests (source keys, claimants, publishers, units,
@@ -95,9 +95,23 @@ class Item(Frozen):
     source: Slug
     quote: Text
 
+    @property
+    def words(self) -> str:
+        """What the item says in its own words (the debris rule reads it)."""
+        return ""
+
+    @property
+    def numbers(self) -> tuple[Number, ...]:
+        """The numbers its quote must contain."""
+        return ()
+
 
 class SummaryPoint(Item):
     text: Text
+
+    @property
+    def words(self) -> str:
+        return self.text
 
 
 class Figure(Item):
@@ -130,6 +144,10 @@ class Figure(Item):
     def numbers(self) -> tuple[Number, ...]:
         return self.value if isinstance(self.value, tuple) else (self.value,)
 
+    @property
+    def words(self) -> str:
+        return self.label
+
 
 class Place(Item):
     name: Text
@@ -151,6 +169,10 @@ class Place(Item):
     def names(self) -> tuple[str, ...]:
         """The name and every alias."""
         return (self.name, *self.aliases)
+
+    @property
+    def words(self) -> str:
+        return f"{self.name} {self.what}"
 
     @field_validator("lat", "lon", mode="before")
     @classmethod
@@ -217,8 +239,3 @@ class Digest(Frozen):
     @property
     def counts(self) -> tuple[int, int, int]:
         return len(self.summary), len(self.figures), len(self.places)
-
-
-def fold(name: str) -> str:
-    """Case- and punctuation-insensitive key for matching names users type."""
-    return re.sub(r"[^\w]+", "", name.casefold())

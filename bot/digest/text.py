@@ -1,8 +1,18 @@
-"""Text rules shared by the loader and the drafter: quote matching, numbers in words, debris."""
+"""Text rules shared by the loader and the drafter: quote matching, numbers in words, debris,
+name keys, slugs. Plain functions and patterns: the drafter uses them without loading pydantic."""
 
 from __future__ import annotations
 
 import re
+
+SLUG = r"^[a-z0-9][a-z0-9-]{0,79}$"
+"""A digest id or source key (the schema's ``Slug``)."""
+
+
+def fold(name: str) -> str:
+    """Case- and punctuation-insensitive key for matching names users type."""
+    return re.sub(r"[^\w]+", "", name.casefold())
+
 
 _TYPOGRAPHIC = str.maketrans(
     {

@@ -15,10 +15,13 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from bot.digest.model import SourceKind
 from bot.draft.geo import countries_in, short_country
 from bot.draft.text import Article, Sentence, Span, wordlist
+
+if TYPE_CHECKING:
+    from bot.digest.model import SourceKind
 
 VERBS = (
     r"said|says|say|claimed|claims|claim|wrote|writes|reported|reports|told|tells|added|adds"

@@ -16,7 +16,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.digest.model import SLUG
+from bot.digest.text import SLUG
 
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 

@@ -1,10 +1,14 @@
 """Draft a schema-1 digest from an article's text: ``draft(...)`` → ``Draft`` → ``.yaml()``.
 
 The draft holds what the extractors found, each item with a verbatim quote and its claimant.
-Before it is returned every item is checked as the loader will check it (quote verbatim after
-whitespace and typographic-quote folding, numbers in the quote, no debris, known source, unique
-place names) and the whole is validated against the schema; an item that would fail is dropped,
-so the draft passes ``python -m bot check`` as emitted.
+Before it is returned every item is checked with the loader's own item rules
+(``bot.digest.checks``: quote verbatim after whitespace and typographic-quote folding, numbers in
+the quote, no debris, known source, unique place names); an item that would fail is dropped, so
+the draft passes ``digest-bot check`` as emitted. The schema (types, lengths, ranges) holds by
+construction: the drafter cuts every text to its limit and makes every key with ``slug``.
+``Draft.digest()`` validates it with the pydantic model, as the tests do for every fixture and
+fuzzed draft; ``draft()`` does not, because loading pydantic and the model would be nearly half
+of the cold start of ``digest-bot draft``.
 """
 
 from __future__ import annotations
@@ -14,13 +18,10 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from bot.digest.checks import duplicate_places, item_findings
-from bot.digest.model import SLUG, Digest, Figure, Item, Place, SummaryPoint, fold
-from bot.digest.text import normalise
+from bot.digest.text import SLUG, fold, normalise
 from bot.draft import emit
 from bot.draft.claimants import Claimant, attribute, slug
 from bot.draft.figures import FigureDraft, find_figures
@@ -29,6 +30,9 @@ from bot.draft.newsy import not_news
 from bot.draft.places import PlaceDraft, Unresolved, resolve
 from bot.draft.summary import SummaryDraft, find_summary
 from bot.draft.text import read_article, wordlist
+
+if TYPE_CHECKING:
+    from bot.digest.model import Digest
 
 _GENERIC_STEMS = frozenset(wordlist("new article draft text untitled story copy input"))
 
@@ -81,6 +85,9 @@ class Draft:
         }
 
     def digest(self) -> Digest:
+        """The draft validated against the schema (this loads pydantic and the model)."""
+        from bot.digest.model import Digest
+
         return Digest.model_validate(self.data())
 
     def yaml(self) -> str:
@@ -143,21 +150,12 @@ class _Context:
     dropped: list[str]
 
 
-def _checked(
-    kind: str, model: type[Item], fields: dict[str, Any], context: _Context
-) -> Item | None:
-    """The item when it passes the schema and the loader's item rules; else None, saying why."""
-    quote = str(fields.get("quote", ""))[:80]
-    try:
-        item = model.model_validate(fields)
-    except ValidationError as exc:
-        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        context.dropped.append(f"{kind}: {problem}: {quote!r}")
-        return None
-    findings = item_findings(item, context.sources, context.haystack)
-    for where, message in findings:
+def _passes(kind: str, item: SummaryDraft | FigureDraft | PlaceDraft, context: _Context) -> bool:
+    """Whether the item keeps the loader's item rules; if not, ``context.dropped`` says why."""
+    found = item_findings(item, context.sources, context.haystack)
+    for where, message in found:
         context.dropped.append(f"{kind}: {'.'.join(map(str, where)) or 'item'}: {message}")
-    return None if findings else item
+    return not found
 
 
 def draft(
@@ -191,12 +189,11 @@ def draft(
     weight.update(p.sentence for p in places)
     summary = find_summary(article, claimants, weight)
     context = _Context(claimants.by_key, normalise(text), [])
-    summary = [s for s in summary if _checked("summary", SummaryPoint, _summary_fields(s), context)]
-    figures = [f for f in figures if _checked("figure", Figure, _figure_fields(f), context)]
-    checked = [(p, _checked("place", Place, _place_fields(p), context)) for p in places]
-    valid = [(p, item) for p, item in checked if isinstance(item, Place) and fold(p.name)]
-    repeated = {where[0] for where, _message in duplicate_places([item for _p, item in valid])}
-    unique = [p for index, (p, _item) in enumerate(valid) if index not in repeated]
+    summary = [s for s in summary if _passes("summary", s, context)]
+    figures = [f for f in figures if _passes("figure", f, context)]
+    valid = [p for p in places if fold(p.name) and _passes("place", p, context)]
+    repeated = {where[0] for where, _message in duplicate_places(valid)}
+    unique = [p for index, p in enumerate(valid) if index not in repeated]
     if not summary:
         raise DraftError("found no sentence that could be a summary point")
     used = {s.source for s in summary} | {f.source for f in figures} | {p.source for p in unique}
@@ -220,7 +217,6 @@ def draft(
         dropped=context.dropped,
         warning=f"not news? {doubt}" if doubt else None,
     )
-    result.digest()  # schema check: raises pydantic's ValidationError on a drafter bug
     return result
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from bot.digest.model import Number
 from bot.digest.text import TENS, UNITS, has_number
 from bot.draft.claimants import Claimant, Claimants
 from bot.draft.forms import find_forms
@@ -25,6 +25,9 @@ from bot.draft.numbers import (
     tokens,
 )
 from bot.draft.text import Article, Sentence, Span, tidy, window, wordlist
+
+if TYPE_CHECKING:
+    from bot.digest.model import Number
 
 _MEASURES: tuple[tuple[str, ...], ...] = (
     ("square", "kilometres"),
@@ -181,6 +184,14 @@ class FigureDraft:
 
     def value(self) -> Number | list[Number]:
         return self.values[0] if len(self.values) == 1 else list(self.values)
+
+    @property
+    def words(self) -> str:
+        return self.label
+
+    @property
+    def numbers(self) -> tuple[Number, ...]:
+        return self.values
 
 
 @dataclass

@@ -12,10 +12,13 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.digest.model import Number, Qualifier
 from bot.digest.text import UNITS
 from bot.draft.text import wordlist
+
+if TYPE_CHECKING:
+    from bot.digest.model import Number, Qualifier
 
 
 @dataclass(frozen=True)

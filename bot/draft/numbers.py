@@ -10,11 +10,14 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.digest.model import Number, Qualifier
 from bot.digest.text import ORDINALS as LOADER_ORDINALS
 from bot.digest.text import SCALES, TENS, UNITS
 from bot.draft.text import wordlist
+
+if TYPE_CHECKING:
+    from bot.digest.model import Number, Qualifier
 
 TOKEN = re.compile(
     r"(?P<num>\d+(?:[.,]\d+)*)|(?P<word>[^\W\d_]+(?:['\u2019-][^\W\d_]+)*)|(?P<sym>[^\w\s])",

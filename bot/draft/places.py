@@ -210,6 +210,14 @@ class PlaceDraft:
     comments: list[str] = field(default_factory=list)
     sentence: int = 0
 
+    @property
+    def words(self) -> str:
+        return f"{self.name} {self.what}"
+
+    @property
+    def numbers(self) -> tuple[float, ...]:
+        return ()
+
 
 @dataclass(frozen=True)
 class Unresolved:
@@ -639,17 +647,17 @@ def _region_place(
         name = f"{name} {_singular(word).lower() if word.islower() else _singular(word)}"
     country = short_country(area.country)
     kind = "state or province" if area.level == 1 else "county or district"
-    how = (
-        "the place of its own name"
-        if fold_name(area.seat) == fold_name(area.name)
-        else ("its most notable place in GeoNames, not necessarily its capital")
-    )
+    how = {
+        "capital": "its capital (the seat GeoNames marks)",
+        "name": "the place of its own name",
+    }.get(area.how, "its most notable place in GeoNames, not necessarily its capital")
     comments = []
     if namesakes > 1:
         comments.append(f"review: {namesakes - 1} other regions of this name; chose {area.name}")
-    if fold_name(area.seat) != fold_name(area.name):
+    if area.how not in ("capital", "name"):
         comments.append(
-            f"review: the point is {area.seat}; move it to the region's seat if need be"
+            f"review: no capital of {area.name} in the offline data; the point is {area.seat}: "
+            "move it to the capital if need be"
         )
     return PlaceDraft(
         name=name[:200],

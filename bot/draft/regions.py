@@ -2,9 +2,10 @@
 
 ``data/regions.json.gz`` is made by ``bot/draft/build_regions.py`` (its docstring says how);
 GeoNames data, CC BY 4.0. Like the gazetteer, it is read through an SQLite index written to
-the user's cache folder at first use. A region's point is the place of its own name when it has one
-(Kursk oblast → Kursk), else its most notable place (population and number of alternate names):
-it stands for the region on a map and is named in the draft's note, so an editor can move it.
+the user's cache folder at first use. A region's point is its capital, the seat GeoNames marks
+(Kerala → Thiruvananthapuram); without one, the place of its own name; else its most notable
+place (``Region.how`` says which). It stands for the region on a map and is named in the
+draft's note, so an editor can move it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from bot.draft.geo import OPEN_LOCK, cached_index, default_cache_dir, fold_name
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "regions.json.gz"
-FORMAT = "digest-bot-regions/2"
+FORMAT = "digest-bot-regions/3"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class Region:
     lon: float
     seat: str
     """The place whose coordinates stand for the region."""
+    how: str
+    """Why that place: "capital" (the seat GeoNames marks), "name" (the place of the region's
+    own name) or "notable" (its most notable place: population and alternate names)."""
 
 
 _DIRECTIONS = {
@@ -102,12 +106,12 @@ def _build(db: sqlite3.Connection) -> None:
     db.executescript(
         """
         CREATE TABLE regions (id INTEGER PRIMARY KEY, cc TEXT, level INTEGER, name TEXT,
-                              parent TEXT, lat REAL, lon REAL, seat TEXT);
+                              parent TEXT, lat REAL, lon REAL, seat TEXT, how TEXT);
         CREATE TABLE keys (key TEXT, region INTEGER, PRIMARY KEY (key, region)) WITHOUT ROWID;
         """
     )
     db.executemany(
-        "INSERT INTO regions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO regions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         ((n, *row) for n, row in enumerate(rows)),
     )
     db.executemany(
@@ -127,7 +131,7 @@ def _lookup(key: str, cache_dir: Path | None = None) -> list[Region]:
     with OPEN_LOCK:
         db = cached_index(_index_path(cache_dir), _build)
         rows = db.execute(
-            "SELECT r.name, r.cc, r.level, r.parent, r.lat, r.lon, r.seat FROM keys k"
+            "SELECT r.name, r.cc, r.level, r.parent, r.lat, r.lon, r.seat, r.how FROM keys k"
             " JOIN regions r ON r.id = k.region WHERE k.key = ? ORDER BY r.id",
             (key,),
         ).fetchall()

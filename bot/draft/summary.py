@@ -47,6 +47,14 @@ class SummaryDraft:
     sentence: int
     comments: list[str] = field(default_factory=list)
 
+    @property
+    def words(self) -> str:
+        return self.text
+
+    @property
+    def numbers(self) -> tuple[float, ...]:
+        return ()
+
 
 def _terms(text: str) -> Counter[str]:
     out: Counter[str] = Counter()

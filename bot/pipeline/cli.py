@@ -7,20 +7,17 @@ running bot share one queue: whoever decides first wins, and the other is told.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Config
-from bot.pipeline.board import summary_line
-from bot.pipeline.queue import ALL_STATES, DraftRow, Queue, ReviewError, utcnow
-from bot.pipeline.review import NotApprovable, approve, publish_pending, reject
-from bot.schedules.store import Store
-
-if TYPE_CHECKING:  # fetching and extraction load only for `ingest`: `ask` and `check` stay quick
+if TYPE_CHECKING:
+    # The queue and its store (SQLAlchemy) load only for `ingest` and `review`, fetching and
+    # extraction only for `ingest`: the bot's parser imports this module on every start.
+    from bot.config import Config
     from bot.pipeline.ingest import Outcome
+    from bot.pipeline.queue import DraftRow, Queue
 
 
 def _date(text: str) -> date:
@@ -90,7 +87,11 @@ async def _ingest(args: argparse.Namespace, config: Config, queue: Queue) -> Out
 
 
 def ingest(args: argparse.Namespace, config: Config) -> int:
+    import asyncio
+
     from bot.pipeline.ingest import IngestError
+    from bot.pipeline.queue import Queue
+    from bot.schedules.store import Store
 
     store = Store(config.database_url)
     try:
@@ -116,6 +117,9 @@ def show(row: DraftRow) -> str:
 
 
 def listing(queue: Queue, *, everything: bool = False) -> list[str]:
+    from bot.pipeline.board import summary_line
+    from bot.pipeline.queue import ALL_STATES, utcnow
+
     now = utcnow()
     queue.expire(now)
     rows = queue.listed(ALL_STATES if everything else ("draft",))
@@ -131,6 +135,10 @@ def listing(queue: Queue, *, everything: bool = False) -> list[str]:
 
 
 def review(args: argparse.Namespace, config: Config) -> int:
+    from bot.pipeline.queue import Queue, ReviewError, utcnow
+    from bot.pipeline.review import NotApprovable, approve, publish_pending, reject
+    from bot.schedules.store import Store
+
     store = Store(config.database_url)
     queue = Queue(store.engine)
     try:

@@ -19,14 +19,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from bot.platforms import PlatformError as PlatformError
 from bot.reply import Reply
 from bot.schedules.options import AS_CONFIGURED, Placement, Posted, PostOptions
 from bot.schedules.spec import Limits
 from bot.schedules.targets import ChannelFacts
-
-
-class PlatformError(RuntimeError):
-    """A platform cannot run (refused login, bad settings): one line for the user, no traceback."""
 
 
 class Adapter(Protocol):

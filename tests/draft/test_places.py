@@ -155,3 +155,28 @@ def test_debris_names_never_become_places() -> None:
         publisher="Courier",
     )
     assert set(places) == {"Leeds"} and unresolved == []
+
+
+def test_a_state_is_pinned_at_its_capital() -> None:
+    places, _ = run(
+        "Heat\nSchools in Kerala will stay closed, India's weather office said on Monday.\n",
+        publisher="Wire",
+    )
+    kerala = places["Kerala"]
+    assert (kerala.lat, kerala.lon) == (8.4855, 76.9492)  # Thiruvananthapuram, not Kozhikode
+    assert "Thiruvananthapuram, its capital" in (kerala.note or "")
+    assert not [c for c in kerala.comments if c.startswith("review: no capital")]
+    places, _ = run(
+        "Storms\nCrews in California braced for storms, US forecasters said.\n"
+        "Snow closed roads across New York state.\n",
+        publisher="Wire",
+    )
+    assert "Sacramento, its capital" in (places["California"].note or "")  # not Los Angeles
+    assert "Albany, its capital" in (places["New York state"].note or "")  # not New York City
+
+
+def test_a_region_without_a_marked_capital_says_so() -> None:
+    places, _ = run("Heat\nSchools in Punjab stay shut, India's weather office said.\n")
+    punjab = places["Punjab"]
+    assert "not necessarily its capital" in (punjab.note or "")
+    assert any(c.startswith("review: no capital") for c in punjab.comments)
