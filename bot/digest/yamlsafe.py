@@ -44,28 +44,64 @@ class YamlProblem(Exception):
 
 
 class Parsed:
-    """The data of one document; the line of each value is found on first use."""
+    """The data of one document, and the line of each value (found when first asked for)."""
 
-    def __init__(self, data: object, lines: dict[Path_, int] | None = None, text: str = "") -> None:
+    def __init__(self, data: object, lines: dict[Path_, int] | None = None, root: Any = None):
         self.data = data
         self._lines = lines
-        self._text = text
+        self._root = root
+        """The fast path's node tree: each node knows its own line (the walk's lines table)."""
 
     @property
     def lines(self) -> dict[Path_, int]:
         if self._lines is None:
-            self._lines = _walk(self._text).lines  # the fast path accepted it: so does the walk
-            self._text = ""
+            self._lines = {}
+            if self._root is not None:
+                _node_lines(self._root, (), self._root.start_mark.line + 1, self._lines)
         return self._lines
 
     def line_of(self, path: Path_) -> int:
         """The line of the deepest part of ``path`` that exists (a missing key: its mapping)."""
-        lines = self.lines
+        if self._lines is None:
+            return _node_line(self._root, path)
+        lines = self._lines
         for cut in range(len(path), -1, -1):
             line = lines.get(path[:cut])
             if line is not None:
                 return line
         return 1
+
+
+def _node_lines(node: Any, path: Path_, line: int, out: dict[Path_, int]) -> None:
+    """What the walk records, from a composed node: a mapping's value is on its key's line."""
+    out[path] = line
+    if node.tag is _SEQ:
+        for index, item in enumerate(node.value):
+            _node_lines(item, (*path, index), item.start_mark.line + 1, out)
+    elif node.tag is _MAP:
+        for key, value in node.value:
+            _node_lines(value, (*path, key.value), key.start_mark.line + 1, out)
+
+
+def _node_line(root: Any, path: Path_) -> int:
+    """``line_of`` without building the table: follow ``path`` down the node tree."""
+    if root is None:
+        return 1
+    node, line = root, root.start_mark.line + 1
+    for part in path:
+        if node.tag is _SEQ and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        elif node.tag is _MAP and isinstance(part, str):
+            for key, value in node.value:
+                if key.value == part:
+                    node, line = value, key.start_mark.line + 1
+                    break
+            else:
+                return line
+        else:
+            return line
+    return line
 
 
 @dataclass
@@ -156,7 +192,7 @@ def _plain_tag(value: str) -> str:
     return _STR
 
 
-def _fast(text: str) -> object:
+def _fast(text: str) -> Parsed:
     """The document's data, or ``_Declined`` when anything about it needs the event walk."""
     if _maybe_property(text):
         raise _Declined
@@ -169,7 +205,7 @@ def _fast(text: str) -> object:
     data = None if root is None else _build(root, 0, events)
     if events[0] > MAX_EVENTS:
         raise _Declined
-    return data
+    return Parsed(data, root=root)
 
 
 def _build(node: Any, depth: int, events: list[int]) -> object:
@@ -203,7 +239,7 @@ def _build(node: Any, depth: int, events: list[int]) -> object:
 def parse(text: str) -> Parsed:
     """Parse one YAML document; raise ``YamlProblem`` naming the line of the first problem."""
     try:
-        return Parsed(_fast(text), text=text)
+        return _fast(text)
     except Exception:  # declining is always safe: the event walk decides
         return _walk(text)
 

@@ -149,13 +149,30 @@ def test_whatever_the_fast_path_accepts_the_walk_accepts_alike(text: str) -> Non
     if fast_accepts(text):
         kind, detail = walk(text)
         assert kind == "data", (text, detail)
-        assert typed(yamlsafe._fast(text)) == detail[0]
+        assert typed(yamlsafe._fast(text).data) == detail[0]
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(yamlish)
 def test_parse_gives_what_the_walk_gives(text: str) -> None:
     assert public(text) == walk(text)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(yamlish)
+@example("a:\n  - x\n  - {b: 1,\n     c: [2,\n  3]}\nd: |\n  t\n")
+def test_a_line_asked_before_any_table_is_the_walks_line(text: str) -> None:
+    """``line_of`` follows the fast path's nodes: for every path the walk knows, and for paths
+    that leave it (a missing key, an index past the end, a key where a list is), it answers
+    what the walk's table answers."""
+    if not fast_accepts(text):
+        return
+    table = yamlsafe._walk(text)
+    paths = [(), ("missing",), (0,), (-1,), (True,)]
+    for path in table.lines:
+        paths += [path, (*path, "missing"), (*path, 0), (*path, 1), (*path, 99)]
+    for path in paths:
+        assert parse(text).line_of(path) == table.line_of(path), (text, path)
 
 
 scalars = st.one_of(
