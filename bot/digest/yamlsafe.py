@@ -87,7 +87,8 @@ def _node_line(root: Any, path: Path_) -> int:
     """``line_of`` without building the table: follow ``path`` down the node tree."""
     if root is None:
         return 1
-    node, line = root, root.start_mark.line + 1
+    node = root
+    line: int = root.start_mark.line + 1
     for part in path:
         if node.tag is _SEQ and isinstance(part, int) and 0 <= part < len(node.value):
             node = node.value[part]
