@@ -360,6 +360,7 @@ class VerifiedCache:
         self._loose: set[str] = set()
         self._outside = 0
         """Digests the first pass did not find in the pack."""
+        self._later: list[_Entry] = []
 
     def name(self, file: Path) -> str:
         return hashlib.sha256(f"{RULES}\n{file}".encode()).hexdigest()[:32] + ".entry"
@@ -415,8 +416,13 @@ class VerifiedCache:
     def put(self, loaded: Loaded, stamps: Stamps, taken: int) -> None:
         """Keep ``loaded`` for the next start; a cache that cannot be written is only slower.
         ``stamps``: of its two files, taken after ``taken`` (``time.time_ns()`` before either
-        file was read for this verification)."""
-        self._write(self.name(loaded.path), [_Entry.of(loaded, stamps, taken)])
+        file was read for this verification). The first pass keeps them for its ``end``: a
+        start that verifies much writes them all into a pack, not one by one."""
+        entry = _Entry.of(loaded, stamps, taken)
+        if self._first:
+            self._later.append(entry)
+        else:
+            self._write(self.name(loaded.path), [entry])
 
     def _write(self, name: str, entries: list[_Entry]) -> bool:
         target = self.folder / name
@@ -440,11 +446,15 @@ class VerifiedCache:
         digest needs (entries of digests that went away, of older rules, stray temporaries)."""
         first, self._first = self._first, False
         self._pack = {}
+        later, self._later = self._later, []
         packed = False
         if first and self._outside > len(live) * PACK_WHEN_OUTSIDE:
             # Stamped when this pass began: earlier than any of its reads (see _current).
             entries = [_Entry.of(loaded, stamps, self._began) for loaded, stamps in live]
             packed = self._write(self._pack_name, entries)
+        if not packed:
+            for entry in later:
+                self._write(self.name(Path(entry.file)), [entry])
         keep = set() if packed else {self.name(loaded.path) for loaded, _ in live}
         keep.add(self._pack_name)
         try:
