@@ -69,7 +69,10 @@ def is_debris(text: str) -> bool:
     leftover spells is not searched (ASCII lower case is what ``IGNORECASE`` matches there)."""
     if text.isascii():
         lowered = text.lower()
-        if not any(word in lowered for word in _DEBRIS_WORDS):
+        for word in _DEBRIS_WORDS:  # a loop, not any(): this runs for every item
+            if word in lowered:
+                break
+        else:
             return False
     return DEBRIS.search(text) is not None
 

@@ -75,10 +75,10 @@ class Parsed:
 def _node_lines(node: Any, path: Path_, line: int, out: dict[Path_, int]) -> None:
     """What the walk records, from a composed node: a mapping's value is on its key's line."""
     out[path] = line
-    if node.tag is _SEQ:
+    if type(node) is _SEQ:
         for index, item in enumerate(node.value):
             _node_lines(item, (*path, index), item.start_mark.line + 1, out)
-    elif node.tag is _MAP:
+    elif type(node) is _MAP:
         for key, value in node.value:
             _node_lines(value, (*path, key.value), key.start_mark.line + 1, out)
 
@@ -90,10 +90,10 @@ def _node_line(root: Any, path: Path_) -> int:
     node = root
     line: int = root.start_mark.line + 1
     for part in path:
-        if node.tag is _SEQ and isinstance(part, int) and 0 <= part < len(node.value):
+        if type(node) is _SEQ and isinstance(part, int) and 0 <= part < len(node.value):
             node = node.value[part]
             line = node.start_mark.line + 1
-        elif node.tag is _MAP and isinstance(part, str):
+        elif type(node) is _MAP and isinstance(part, str):
             for key, value in node.value:
                 if key.value == part:
                     node, line = value, key.start_mark.line + 1
@@ -122,8 +122,18 @@ def _events(text: str) -> Iterator[Any]:
         loader.dispose()
 
 
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+
 def _construct(tag: str, value: str) -> object:
-    """A plain scalar's value (the constructor's own function, without its memo of every node)."""
+    """A plain scalar's value (the constructor's own function, without its memo of every node);
+    a plain decimal like 945 or 51.3 directly, as that function would make it."""
+    if value.isascii():
+        if tag == _INT and value.isdigit() and (value[0] != "0" or value == "0"):
+            return int(value)  # not 0777: octal in YAML 1.1
+        whole, dot, fraction = value.partition(".")
+        if tag == _FLOAT and dot and whole.isdigit() and fraction.isdigit():
+            return float(value)
     node = yaml.ScalarNode(tag, value)
     return _constructor.yaml_constructors[tag](_constructor, node)
 
@@ -152,8 +162,7 @@ def _maybe_property(text: str) -> bool:
     return ("&" in text or "*" in text or "!" in text) and _PROPERTY.search(text) is not None
 
 
-_PLAIN, _TEXT, _SEQ, _MAP = "?plain", "?text", "?seq", "?map"
-"""What ``_Composer`` resolves untagged nodes to; any other tag was written in the file."""
+_SCALAR, _SEQ, _MAP = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
 _STR = "tag:yaml.org,2002:str"
 _PLAIN_RESOLVERS: dict[str | None, list[tuple[str, re.Pattern[str]]]] = (
     yaml.resolver.Resolver.yaml_implicit_resolvers
@@ -166,22 +175,14 @@ class _Declined(Exception):
 
 
 class _Composer(_Loader):  # type: ignore[misc]
-    """libyaml's composer, with the plain scalars' types left to ``_fast`` (which resolves only
-    those that can be something other than text) and no path resolvers: those per-node Python
-    calls were most of its time."""
+    """libyaml's composer without its per-node Python calls. ``_fast`` runs it only on a text
+    that cannot hold a tag (no '!' where a node could start): every node is untagged, a node's
+    class and scalar style say what it is, and the hooks it calls for each node are C calls
+    whose results go unused (resolving makes a ``slice``, the path resolvers do nothing)."""
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        if kind is yaml.ScalarNode:
-            return _PLAIN if implicit[0] else _TEXT
-        if not implicit:
-            return "?explicit"
-        return _SEQ if kind is yaml.SequenceNode else _MAP
-
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        pass
-
-    def ascend_resolver(self) -> None:
-        pass
+    resolve = staticmethod(slice)
+    descend_resolver = staticmethod(slice)
+    ascend_resolver = staticmethod(tuple)
 
 
 def _plain_tag(value: str) -> str:
@@ -209,31 +210,38 @@ def _fast(text: str) -> Parsed:
     return Parsed(data, root=root)
 
 
+def _untagged(node: Any) -> bool:
+    """What ``_Composer.resolve`` made, not a tag the file wrote."""
+    return type(node.tag) is slice
+
+
 def _build(node: Any, depth: int, events: list[int]) -> object:
     """Plain data from a composed node; ``events`` counts what the event walk would see."""
     events[0] += 1
-    if node.tag is _TEXT:
-        return node.value
-    if node.tag is _PLAIN:
-        tag = _plain_tag(node.value)
+    if not _untagged(node):
+        raise _Declined  # a tag written in the file (the text was checked for none: twice sure)
+    kind = type(node)
+    if kind is _SCALAR:
+        text: str = node.value
+        if node.style:  # quoted or a block: text as written
+            return text
+        tag = _plain_tag(text)
         if tag == _STR:
-            return node.value
+            return text
         if tag not in _ALLOWED_TAGS:
             raise _Declined
-        return _construct(tag, node.value)
+        return _construct(tag, text)
     events[0] += 1
     if depth >= MAX_DEPTH:
         raise _Declined
-    if node.tag is _SEQ:
+    if kind is _SEQ:
         return [_build(item, depth + 1, events) for item in node.value]
-    if node.tag is not _MAP:
-        raise _Declined  # a tag written in the file
     out: dict[str, object] = {}
-    for key, value in node.value:
-        if (key.tag is not _PLAIN and key.tag is not _TEXT) or key.value in out:
+    for key, item in node.value:
+        if type(key) is not _SCALAR or not _untagged(key) or key.value in out:
             raise _Declined
         events[0] += 1
-        out[key.value] = _build(value, depth + 1, events)
+        out[key.value] = _build(item, depth + 1, events)
     return out
 
 

@@ -237,3 +237,19 @@ def test_too_many_events_are_refused_on_both_paths() -> None:
     assert not fast_accepts(text)
     with pytest.raises(YamlProblem, match="too large"):
         parse(text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet="0123456789._-+:eE\u0663", min_size=1, max_size=8))
+@example("0777")
+@example("0")
+@example("12.50")
+@example("5.")
+@example(".5")
+def test_plain_numbers_are_what_pyyaml_makes_of_them(value: str) -> None:
+    """``_construct`` reads a plain decimal itself; whatever it reads, PyYAML reads alike."""
+    tag = yamlsafe._plain_tag(value)
+    if tag not in (yamlsafe._INT, yamlsafe._FLOAT):
+        return
+    expected = yaml.constructor.SafeConstructor().construct_object(yaml.ScalarNode(tag, value))
+    assert typed(yamlsafe._construct(tag, value)) == typed(expected)
