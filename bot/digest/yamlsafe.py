@@ -163,6 +163,8 @@ def _maybe_property(text: str) -> bool:
 
 
 _SCALAR, _SEQ, _MAP = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
+_UNTAGGED = "?"
+"""What ``_Composer`` resolves every untagged node to; any other tag was written in the file."""
 _STR = "tag:yaml.org,2002:str"
 _PLAIN_RESOLVERS: dict[str | None, list[tuple[str, re.Pattern[str]]]] = (
     yaml.resolver.Resolver.yaml_implicit_resolvers
@@ -175,14 +177,20 @@ class _Declined(Exception):
 
 
 class _Composer(_Loader):  # type: ignore[misc]
-    """libyaml's composer without its per-node Python calls. ``_fast`` runs it only on a text
-    that cannot hold a tag (no '!' where a node could start): every node is untagged, a node's
-    class and scalar style say what it is, and the hooks it calls for each node are C calls
-    whose results go unused (resolving makes a ``slice``, the path resolvers do nothing)."""
+    """libyaml's composer, with the plain scalars' types left to ``_fast`` (which resolves only
+    those that can be something other than text) and no path resolvers: those per-node Python
+    calls were most of its time. ``_fast`` runs it only on a text that cannot hold a tag (no
+    '!' where a node could start): every node is untagged, and its class and scalar style say
+    what it is."""
 
-    resolve = staticmethod(slice)
-    descend_resolver = staticmethod(slice)
-    ascend_resolver = staticmethod(tuple)
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        return _UNTAGGED
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
 
 
 def _plain_tag(value: str) -> str:
@@ -210,15 +218,10 @@ def _fast(text: str) -> Parsed:
     return Parsed(data, root=root)
 
 
-def _untagged(node: Any) -> bool:
-    """What ``_Composer.resolve`` made, not a tag the file wrote."""
-    return type(node.tag) is slice
-
-
 def _build(node: Any, depth: int, events: list[int]) -> object:
     """Plain data from a composed node; ``events`` counts what the event walk would see."""
     events[0] += 1
-    if not _untagged(node):
+    if node.tag is not _UNTAGGED:
         raise _Declined  # a tag written in the file (the text was checked for none: twice sure)
     kind = type(node)
     if kind is _SCALAR:
@@ -238,7 +241,7 @@ def _build(node: Any, depth: int, events: list[int]) -> object:
         return [_build(item, depth + 1, events) for item in node.value]
     out: dict[str, object] = {}
     for key, item in node.value:
-        if type(key) is not _SCALAR or not _untagged(key) or key.value in out:
+        if type(key) is not _SCALAR or key.tag is not _UNTAGGED or key.value in out:
             raise _Declined
         events[0] += 1
         out[key.value] = _build(item, depth + 1, events)
