@@ -15,6 +15,7 @@ import contextlib
 import gc
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -113,6 +114,44 @@ class _IdIndex:
         return [self.ids[i] for i in hits]
 
 
+class _WordIndex:
+    """Which digest a word names (``Library.named``), looked up rather than searched for: a
+    year of digests would fold every id and title word on each ``/figures soldiers``."""
+
+    def __init__(self, digests: Sequence[Digest]) -> None:
+        self.digests = digests
+        self.ids = sorted(d.id for d in digests)
+        self.by_id = {d.id: d for d in digests}
+        folded: dict[str, str] = {}  # titles repeat words: fold each once
+
+        def words(texts: list[str]) -> set[str]:
+            return {folded.get(t) or folded.setdefault(t, fold(t)) for t in texts}
+
+        self.id_words: dict[str, Digest | None] = {}
+        """A word of one id: its digest; of several: None (ambiguous). Titles' likewise."""
+        self.title_words: dict[str, Digest | None] = {}
+        for d in digests:
+            for word in words(re.split(r"[\s-]+", d.id)):
+                self.id_words[word] = None if word in self.id_words else d
+            for word in words(d.title.split()):
+                self.title_words[word] = None if word in self.title_words else d
+
+    def named(self, word: str) -> Digest | None:
+        exact = self.by_id.get(word)
+        if exact is not None or len(word) < 3:
+            return exact
+        start = word.lower()
+        at = bisect.bisect_left(self.ids, start)
+        prefixed = [i for i in self.ids[at : at + 2] if i.startswith(start)]
+        if prefixed:
+            return self.by_id[prefixed[0]] if len(prefixed) == 1 else None
+        needle = fold(word)
+        for index in (self.id_words, self.title_words):
+            if needle in index:
+                return index[needle]
+        return None
+
+
 class Library:
     def __init__(self, folder: Path, cache: Path | None = None) -> None:
         """``cache``: where verified digests are kept across restarts (default: a ``.cache``
@@ -124,6 +163,7 @@ class Library:
         self._by_id: Mapping[str, Loaded] = {}
         self._newest_first: tuple[Digest, ...] = ()
         self._index = _IdIndex(())
+        self._words = _WordIndex(())
         self._lock = threading.Lock()
         self._missing = False
 
@@ -150,6 +190,15 @@ class Library:
         """Autocomplete for digest ids: those starting with ``partial`` (case and punctuation
         folded), then those containing it, newest first, at most ``limit``."""
         return self._index.matching(partial, limit)
+
+    def named(self, word: str) -> Digest | None:
+        """The one digest ``word`` names: its id, the start of one id only, or a word (case and
+        punctuation folded) of one id only, else of one title only. The index is made on the
+        first call after a change (a reader's thread; it is one snapshot's)."""
+        words = self._words
+        if words.digests is not self._newest_first:
+            words = self._words = _WordIndex(self._newest_first)
+        return words.named(word)
 
     @property
     def problems(self) -> tuple[Problem, ...]:
