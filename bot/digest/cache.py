@@ -7,8 +7,8 @@ untouched file is not read again — or else when they still hash the same (a ``
 restored copy); anything else is verified from the files again. A stamp is trusted only for a
 file that had not changed for ``STAMP_SLACK_NS`` before its verification began: a write within
 the same clock tick could leave the stamp as it was (the "racily clean" files of git's index),
-so those are hashed. The ctime cannot be set back by any program, and a file replaced by a
-rename has another inode.
+so those are hashed. No program can choose a file's ctime (the kernel sets it on every
+change), and a file replaced by a rename has another inode.
 
 Entries live in one pack (the whole library in one read, written by a start that found much
 outside it) and, for digests verified since, one loose file each. Both are named by the
@@ -91,26 +91,16 @@ def stamp(path: Path | str) -> FileStamp | None:
         return None
 
 
-@dataclass(frozen=True)
-class _File:
-    data: bytes
-    stamp: FileStamp
-    """Of the very file read."""
-
-
-def _read(path: Path | str, limit: int) -> _File | None:
+def _read(path: Path | str, limit: int) -> bytes | None:
     """A file no larger than ``limit`` (the loader's own cap), or None; one open, one fstat."""
     try:
         with open(path, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if info.st_size > limit:
+            if os.fstat(handle.fileno()).st_size > limit:
                 return None
             data = handle.read()  # sized from that fstat: no 2 MiB buffer per small file
     except OSError:
         return None
-    if len(data) > limit:
-        return None
-    return _File(data, _of(info))
+    return None if len(data) > limit else data
 
 
 def _sha256(data: bytes) -> str:
@@ -325,12 +315,12 @@ def _current(
     if now == known and _ctime_ns(now) < taken - STAMP_SLACK_NS:
         return now, False  # not written since well before the verification began
     found = _read(path, limit)
-    if found is None or _sha256(found.data) != sha256:
+    if found is None or _sha256(found) != sha256:
         return None
     return now, True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hit:
     loaded: Loaded
     stamps: Stamps

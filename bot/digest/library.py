@@ -37,7 +37,7 @@ def is_draft(path: Path) -> bool:
     return path.name.endswith(DRAFTS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
     stamps: Stamps | None
     """Of the digest file and its article as verified (None: the file is broken)."""

@@ -25,7 +25,7 @@ MAX_DIGEST_BYTES = 512 * 1024
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     file: Path
     line: int
@@ -52,7 +52,7 @@ ARTICLES_KEPT = 32
 digests keeps only its digests; whoever needs an article's words reads them on demand."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Loaded:
     """A verified digest, and the content hashes of the two files it was verified from."""
 
