@@ -218,33 +218,50 @@ def _fast(text: str) -> Parsed:
     return Parsed(data, root=root)
 
 
+def _plain(text: str) -> object:
+    """An untagged plain scalar's value: text, unless its first character allows a type."""
+    if text[:1] not in _PLAIN_RESOLVERS and None not in _PLAIN_RESOLVERS:
+        return text  # most of a digest: no resolver starts with this character
+    tag = _plain_tag(text)
+    if tag == _STR:
+        return text
+    if tag not in _ALLOWED_TAGS:
+        raise _Declined
+    return _construct(tag, text)
+
+
 def _build(node: Any, depth: int, events: list[int]) -> object:
-    """Plain data from a composed node; ``events`` counts what the event walk would see."""
-    events[0] += 1
+    """Plain data from a composed node; ``events`` counts what the event walk would see. A
+    scalar inside a collection is read in place (most nodes are: one call fewer each)."""
     if node.tag is not _UNTAGGED:
         raise _Declined  # a tag written in the file (the text was checked for none: twice sure)
-    kind = type(node)
-    if kind is _SCALAR:
-        text: str = node.value
-        if node.style:  # quoted or a block: text as written
-            return text
-        tag = _plain_tag(text)
-        if tag == _STR:
-            return text
-        if tag not in _ALLOWED_TAGS:
-            raise _Declined
-        return _construct(tag, text)
-    events[0] += 1
+    if type(node) is _SCALAR:
+        events[0] += 1
+        return node.value if node.style else _plain(node.value)
+    events[0] += 2  # its start and its end
     if depth >= MAX_DEPTH:
         raise _Declined
-    if kind is _SEQ:
-        return [_build(item, depth + 1, events) for item in node.value]
+    if type(node) is _SEQ:
+        items: list[object] = []
+        for item in node.value:
+            if type(item) is _SCALAR and item.tag is _UNTAGGED:
+                events[0] += 1
+                items.append(item.value if item.style else _plain(item.value))
+            else:
+                items.append(_build(item, depth + 1, events))
+        return items
     out: dict[str, object] = {}
-    for key, item in node.value:
-        if type(key) is not _SCALAR or key.tag is not _UNTAGGED or key.value in out:
+    pairs = node.value
+    events[0] += len(pairs)  # the keys
+    for key, item in pairs:
+        name = key.value
+        if type(key) is not _SCALAR or key.tag is not _UNTAGGED or name in out:
             raise _Declined
-        events[0] += 1
-        out[key.value] = _build(item, depth + 1, events)
+        if type(item) is _SCALAR and item.tag is _UNTAGGED:
+            events[0] += 1
+            out[name] = item.value if item.style else _plain(item.value)
+        else:
+            out[name] = _build(item, depth + 1, events)
     return out
 
 

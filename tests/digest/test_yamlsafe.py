@@ -198,6 +198,10 @@ def test_dumped_data_takes_the_fast_path_with_the_same_result(data: Any, flow: b
     assert public(text) == walk(text)
 
 
+def dump_flow(data: Any) -> str:
+    return yaml.safe_dump(data, default_flow_style=True, allow_unicode=True)
+
+
 def test_a_digest_takes_the_fast_path() -> None:
     text = dump(base_digest())
     assert fast_accepts(text)
@@ -253,3 +257,17 @@ def test_plain_numbers_are_what_pyyaml_makes_of_them(value: str) -> None:
         return
     expected = yaml.constructor.SafeConstructor().construct_object(yaml.ScalarNode(tag, value))
     assert typed(yamlsafe._construct(tag, value)) == typed(expected)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(yamlish, values.map(yaml.safe_dump), values.map(dump_flow)),
+    st.integers(min_value=0, max_value=60),
+)
+@example("a: 1\nb: 2\n", 8)
+@example("- [1, 2]\n- {a: b}\n", 10)
+def test_the_event_cap_holds_on_both_paths(text: str, cap: int) -> None:
+    """The fast path counts what the walk would see: it never accepts what the cap refuses."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(yamlsafe, "MAX_EVENTS", cap)
+        assert public(text) == walk(text)
