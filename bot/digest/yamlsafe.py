@@ -170,6 +170,8 @@ _PLAIN_RESOLVERS: dict[str | None, list[tuple[str, re.Pattern[str]]]] = (
     yaml.resolver.Resolver.yaml_implicit_resolvers
 )
 _NONE: list[tuple[str, re.Pattern[str]]] = []
+_TYPED_STARTS = frozenset(_PLAIN_RESOLVERS)
+"""The first characters of plain scalars that may be other than text (None in it: any)."""
 
 
 class _Declined(Exception):
@@ -220,8 +222,8 @@ def _fast(text: str) -> Parsed:
 
 def _plain(text: str) -> object:
     """An untagged plain scalar's value: text, unless its first character allows a type."""
-    if text[:1] not in _PLAIN_RESOLVERS and None not in _PLAIN_RESOLVERS:
-        return text  # most of a digest: no resolver starts with this character
+    if text[:1] not in _TYPED_STARTS and None not in _TYPED_STARTS:
+        return text  # most of a digest: no type's pattern starts with this character
     tag = _plain_tag(text)
     if tag == _STR:
         return text
