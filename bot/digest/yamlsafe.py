@@ -171,7 +171,9 @@ _PLAIN_RESOLVERS: dict[str | None, list[tuple[str, re.Pattern[str]]]] = (
 )
 _NONE: list[tuple[str, re.Pattern[str]]] = []
 _TYPED_STARTS = frozenset(_PLAIN_RESOLVERS)
-"""The first characters of plain scalars that may be other than text (None in it: any)."""
+"""The first characters of plain scalars that may be other than text (most start otherwise)."""
+_ANY_TYPED = None in _PLAIN_RESOLVERS
+"""A resolver for any first character (PyYAML's own have none)."""
 
 
 class _Declined(Exception):
@@ -213,17 +215,15 @@ def _fast(text: str) -> Parsed:
         root = loader.get_single_node()  # more than one document: ComposerError
     finally:
         loader.dispose()
-    events = [4]  # stream and document start/end: the event walk counts them too
-    data = None if root is None else _build(root, 0, events)
+    events = [5]  # stream and document start/end, and the root's start: the walk counts them
+    data = None if root is None else _build(root, events)
     if events[0] > MAX_EVENTS:
         raise _Declined
     return Parsed(data, root=root)
 
 
-def _plain(text: str) -> object:
-    """An untagged plain scalar's value: text, unless its first character allows a type."""
-    if text[:1] not in _TYPED_STARTS and None not in _TYPED_STARTS:
-        return text  # most of a digest: no type's pattern starts with this character
+def _typed(text: str) -> object:
+    """An untagged plain scalar's value, whose first character allows a type."""
     tag = _plain_tag(text)
     if tag == _STR:
         return text
@@ -232,38 +232,43 @@ def _plain(text: str) -> object:
     return _construct(tag, text)
 
 
-def _build(node: Any, depth: int, events: list[int]) -> object:
-    """Plain data from a composed node; ``events`` counts what the event walk would see. A
-    scalar inside a collection is read in place (most nodes are: one call fewer each)."""
+def _build(node: Any, events: list[int], depth: int = 0) -> object:
+    """Plain data from a composed node. ``events`` counts what the event walk would see: a
+    collection counts its end and its children's starts and keys (so a scalar, most of a
+    digest, is read in place, not called for)."""
     if node.tag is not _UNTAGGED:
         raise _Declined  # a tag written in the file (the text was checked for none: twice sure)
-    if type(node) is _SCALAR:
-        events[0] += 1
-        return node.value if node.style else _plain(node.value)
-    events[0] += 2  # its start and its end
+    kind = type(node)
+    if kind is _SCALAR:
+        text: str = node.value
+        typed = not node.style and (_ANY_TYPED or text[:1] in _TYPED_STARTS)
+        return _typed(text) if typed else text
     if depth >= MAX_DEPTH:
         raise _Declined
-    if type(node) is _SEQ:
+    children = node.value
+    if kind is _SEQ:
+        events[0] += 1 + len(children)
         items: list[object] = []
-        for item in node.value:
+        for item in children:
             if type(item) is _SCALAR and item.tag is _UNTAGGED:
-                events[0] += 1
-                items.append(item.value if item.style else _plain(item.value))
+                text = item.value
+                typed = not item.style and (_ANY_TYPED or text[:1] in _TYPED_STARTS)
+                items.append(_typed(text) if typed else text)
             else:
-                items.append(_build(item, depth + 1, events))
+                items.append(_build(item, events, depth + 1))
         return items
+    events[0] += 1 + 2 * len(children)
     out: dict[str, object] = {}
-    pairs = node.value
-    events[0] += len(pairs)  # the keys
-    for key, item in pairs:
+    for key, item in children:
         name = key.value
         if type(key) is not _SCALAR or key.tag is not _UNTAGGED or name in out:
             raise _Declined
         if type(item) is _SCALAR and item.tag is _UNTAGGED:
-            events[0] += 1
-            out[name] = item.value if item.style else _plain(item.value)
+            text = item.value
+            typed = not item.style and (_ANY_TYPED or text[:1] in _TYPED_STARTS)
+            out[name] = _typed(text) if typed else text
         else:
-            out[name] = _build(item, depth + 1, events)
+            out[name] = _build(item, events, depth + 1)
     return out
 
 
