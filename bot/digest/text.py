@@ -190,17 +190,23 @@ def numbers_in(text: str) -> set[float]:
 def _digit_numbers(text: str) -> set[float]:
     found: set[float] = set()
     for match in _DIGITS.finditer(text):
-        value = float(match.group().replace(",", ""))
-        found.add(value)
-        after = text[match.end() : match.end() + 10].lower().split()
-        if after and after[0].rstrip(".,;") in SCALES:
-            found.add(value * SCALES[after[0].rstrip(".,;")])
+        found.update(_digit_values(text, match))
     return found
 
 
+def _digit_values(text: str, match: re.Match[str]) -> tuple[float, ...]:
+    """A number written in digits, and its value with the scale word after it ("2.5 million")."""
+    value = float(match.group().replace(",", ""))
+    after = text[match.end() : match.end() + 10].lower().split()
+    if after and after[0].rstrip(".,;") in SCALES:
+        return value, value * SCALES[after[0].rstrip(".,;")]
+    return (value,)
+
+
 def has_number(text: str, number: float) -> bool:
-    """Whether ``number`` is among ``numbers_in(text)``; the digits are looked at first (most
-    quotes of a figure write it in digits), the words only if they are not enough."""
-    if any(abs(found - number) < 1e-9 for found in _digit_numbers(text)):
-        return True
+    """Whether ``number`` is among ``numbers_in(text)``; the digits are looked at first, one by
+    one (a figure's quote mostly writes it in digits), the words only if they are not enough."""
+    for match in _DIGITS.finditer(text):
+        if any(abs(found - number) < 1e-9 for found in _digit_values(text, match)):
+            return True
     return any(abs(found - number) < 1e-9 for found in _word_numbers(text))
