@@ -35,10 +35,8 @@ import os
 import pickle
 import stat
 import struct
-import sys
 import time
-import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,62 +118,33 @@ def _models() -> dict[str, type[model.Frozen]]:
 
 
 _MODELS = _models()
-_DATES = {"date": datetime.date, "datetime": datetime.datetime, "timezone": datetime.timezone}
-_DATES["timedelta"] = datetime.timedelta
+_DATES: dict[str, type] = {
+    c.__name__: c for c in (datetime.date, datetime.datetime, datetime.timezone, datetime.timedelta)
+}
 
 
-def _shared(annotation: Any) -> bool:
-    """Whether ``annotation`` is a text the model interns (``model.Shared``), under any union."""
-    if typing.get_origin(annotation) is typing.Annotated:
-        return _marked(annotation.__metadata__) or _shared(typing.get_args(annotation)[0])
-    return any(_shared(arg) for arg in typing.get_args(annotation) if arg is not type(None))
-
-
-def _marked(metadata: Iterable[object]) -> bool:
-    return any(part is model.Shared for part in metadata)
-
-
-def _interned(cls: type[model.Frozen]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The fields whose text, and the mappings whose keys, validation interns."""
-    texts, keys = [], []
-    for name, field in cls.model_fields.items():
-        if typing.get_origin(field.annotation) is dict:
-            if _shared(typing.get_args(field.annotation)[0]):
-                keys.append(name)
-        elif _marked(field.metadata) or _shared(field.annotation):
-            texts.append(name)
-    return tuple(texts), tuple(keys)
-
-
-_LAYOUT = {cls: (frozenset(cls.model_fields), *_interned(cls)) for cls in _MODELS.values()}
-"""Per model: its fields, and those of them ``_interned`` names."""
+_FIELDS = {cls: frozenset(cls.model_fields) for cls in _MODELS.values()}
 Shape = tuple[type[model.Frozen], tuple[str, ...]]
 """A model class and the names of the fields its input gave (``__pydantic_fields_set__``)."""
-_Layout = tuple[frozenset[str], tuple[str, ...], tuple[str, ...], set[str]]
-_SHAPES: dict[Shape, _Layout] = {}
+_SHAPES: dict[Shape, tuple[frozenset[str], set[str]]] = {}
 _SAME_SHAPES: dict[Shape, Shape] = {}
 _set = object.__setattr__
 
 
-def _shape(shape: Shape) -> _Layout:
+def _shape(shape: Shape) -> tuple[frozenset[str], set[str]]:
     cls, names = shape
-    if cls not in _LAYOUT or not set(names) <= _LAYOUT[cls][0]:
+    if cls not in _FIELDS or not set(names) <= _FIELDS[cls]:
         raise pickle.UnpicklingError(f"not a digest model's fields: {shape!r}")
-    return _SHAPES.setdefault(shape, (*_LAYOUT[cls], model.shared_fields_set(set(names))))
+    return _SHAPES.setdefault(shape, (_FIELDS[cls], model.shared_fields_set(set(names))))
 
 
 def _rebuild(shape: Shape, data: dict[str, Any]) -> Any:
-    """A model as validation made it, from its fields (validated when the entry was made):
-    the same shared sets of field names and interned texts, not validated twice."""
-    fields, texts, keys, fields_set = _SHAPES.get(shape) or _shape(shape)
+    """A model as validation made it, from its fields (validated when the entry was made) and
+    with the same shared set of field names, not validated twice. What the digests shared
+    when they were pickled (field names, interned texts) the pickle's memo shares again."""
+    fields, fields_set = _SHAPES.get(shape) or _shape(shape)
     if data.keys() != fields:
         raise pickle.UnpicklingError(f"not the fields of {shape[0].__name__}")
-    for name in texts:
-        value = data[name]
-        if type(value) is str:
-            data[name] = sys.intern(value)
-    for name in keys:
-        data[name] = {sys.intern(key): value for key, value in data[name].items()}
     instance = shape[0].__new__(shape[0])
     _set(instance, "__dict__", data)
     _set(instance, "__pydantic_fields_set__", fields_set)

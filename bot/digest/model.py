@@ -25,7 +25,7 @@ SLUG = r"^[a-z0-9][a-z0-9-]{0,79}$"
 
 Shared = AfterValidator(sys.intern)
 """For texts that recur across a year of digests (source keys, claimants, publishers, units,
-regions): one copy serves them all, however the digest was read (YAML, or the cache)."""
+regions): one copy serves them all (the cache's pickles keep what they share)."""
 
 Slug = Annotated[str, Field(pattern=SLUG), Shared]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
