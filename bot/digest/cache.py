@@ -299,7 +299,8 @@ class Hit:
 
 
 PACK_WHEN_OUTSIDE = 1 / 16
-"""A start writes a new pack when more than this share of its digests came from outside it."""
+"""A start writes a new pack when more than this share of its digests came from outside it
+or had to be written again (verified, or hashed under new stamps)."""
 
 
 class VerifiedCache:
@@ -317,9 +318,9 @@ class VerifiedCache:
         self._began = 0
         self._pack: dict[str, _Entry] = {}
         self._loose: set[str] = set()
-        self._outside = 0
-        """Digests the first pass did not find in the pack."""
+        self._loose_used = 0
         self._later: list[_Entry] = []
+        """What the first pass verified, or had to hash again: for the pack or loose files."""
 
     def name(self, file: Path) -> str:
         return hashlib.sha256(f"{RULES}\n{file}".encode()).hexdigest()[:32] + ".entry"
@@ -339,7 +340,6 @@ class VerifiedCache:
         articles, filled as they are met (valid for one pass)."""
         taken = time.time_ns()
         entry, packed = self._entry(file)
-        self._outside += self._first and not packed
         if entry is None:
             return None
         digest = _current(str(file), entry.stamps[0], entry.sha256, entry.taken, MAX_DIGEST_BYTES)
@@ -353,6 +353,7 @@ class VerifiedCache:
         )
         if article is None:
             return None
+        self._loose_used += self._first and not packed
         warnings = tuple(Problem(file, *warning) for warning in entry.warnings)
         loaded = Loaded(
             entry.digest, file, Path(source), entry.sha256, entry.article_sha256, warnings
@@ -407,7 +408,7 @@ class VerifiedCache:
         self._pack = {}
         later, self._later = self._later, []
         packed = False
-        if first and self._outside > len(live) * PACK_WHEN_OUTSIDE:
+        if first and self._loose_used + len(later) > len(live) * PACK_WHEN_OUTSIDE:
             # Stamped when this pass began: earlier than any of its reads (see _current).
             entries = [_Entry.of(loaded, stamps, self._began) for loaded, stamps in live]
             packed = self._write(self._pack_name, entries)

@@ -163,7 +163,11 @@ def test_an_untouched_file_is_not_read_again(
 
 
 def test_a_file_written_just_before_its_verification_is_hashed(
-    write_digest: WriteDigest, tmp_path: Path, verifications: list[Path], reads: list[Path]
+    write_digest: WriteDigest,
+    tmp_path: Path,
+    verifications: list[Path],
+    reads: list[Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A write within the same clock tick as the verification could leave its stamp unchanged:
     the next start reads and hashes it, then keeps its stamp for the start after."""
@@ -175,6 +179,11 @@ def test_a_file_written_just_before_its_verification_is_hashed(
     assert verifications == [path]  # only the first start verified it
     assert path in reads
     assert tmp_path / "articles" / "storm.txt" in reads
+    assert [p.name[:5] for p in entries(cache)] == ["pack-"]  # restamped into a new pack
+    monkeypatch.setattr(cache_module, "STAMP_SLACK_NS", 0)  # as if two seconds had passed
+    reads.clear()
+    restart(tmp_path, cache)
+    assert path not in reads
 
 
 @pytest.mark.usefixtures("settled")
