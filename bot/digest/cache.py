@@ -128,6 +128,9 @@ Shape = tuple[type[model.Frozen], tuple[str, ...]]
 """A model class and the names of the fields its input gave (``__pydantic_fields_set__``)."""
 _SHAPES: dict[Shape, tuple[frozenset[str], set[str]]] = {}
 _SAME_SHAPES: dict[Shape, Shape] = {}
+"""One object per shape: a pickle writes it once."""
+_SHAPE_OF: dict[tuple[type, int], tuple[set[str], Shape]] = {}
+"""By model class and field-name set (kept alive here, so its id stays its own)."""
 _set = object.__setattr__
 
 
@@ -154,9 +157,14 @@ def _rebuild(shape: Shape, data: dict[str, Any]) -> Any:
 
 
 def _reduce(instance: model.Frozen) -> tuple[Any, ...]:
-    shape = (type(instance), tuple(sorted(instance.__pydantic_fields_set__)))
-    shape = _SAME_SHAPES.setdefault(shape, shape)  # one object: a pickle writes it once
-    return _rebuild, (shape, instance.__dict__)  # its keys too: once per pickle, not per model
+    cls, fields_set = type(instance), instance.__pydantic_fields_set__
+    known = _SHAPE_OF.get((cls, id(fields_set)))
+    if known is None or known[0] is not fields_set:  # most sets are shared (model.Frozen)
+        shape = (cls, tuple(sorted(fields_set)))
+        known = (fields_set, _SAME_SHAPES.setdefault(shape, shape))
+        if len(_SHAPE_OF) < 4096:  # a copied model's own set would be kept for good
+            _SHAPE_OF[cls, id(fields_set)] = known
+    return _rebuild, (known[1], instance.__dict__)  # its keys too: once per pickle, not per model
 
 
 class _Unpickler(pickle.Unpickler):
