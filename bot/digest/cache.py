@@ -318,7 +318,7 @@ class VerifiedCache:
     ``end`` with what is live; the first pass reads the pack, and writes one if it is due."""
 
     def __init__(self, root: Path, digests: Path) -> None:
-        key = hashlib.sha256(str(digests.resolve()).encode()).hexdigest()[:16]
+        key = hashlib.sha256(os.path.realpath(digests).encode()).hexdigest()[:16]
         self.folder = root / f"verified-{key}"
         self._pack_name = f"pack-{RULES[:32]}"
         self._warned = False
@@ -447,5 +447,5 @@ def _article(file: Path, digest: model.Digest, folders: dict[str, str]) -> str:
         return str(article_path(file, digest))
     resolved = folders.get(parent)
     if resolved is None:
-        resolved = folders[parent] = str(Path(parent).resolve())
+        resolved = folders[parent] = os.path.realpath(parent)  # no RuntimeError on a loop
     return os.path.join(resolved, name)

@@ -229,7 +229,7 @@ class Library:
             log.info("%s: digests folder is back", self.folder)
         files = [self.folder / name for name in self._names()]
         old_ids = dict(self._by_id)
-        resolved = str(self.folder.resolve())
+        resolved = os.path.realpath(self.folder)
         folders: dict[str, str] = {}  # resolved folders of articles, for this pass
         self._cache.begin()
         entries: dict[Path, _Entry] = {}
