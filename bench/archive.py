@@ -29,12 +29,12 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot.answers import answer, parse, suggest
-
 from bench.answers import KURSK, MIX, ROOT, percentiles, rss_kib
+from bot.commands.base import parse
+from bot.commands.registry import Commands
 from bot.digest.library import Library
 from bot.draft.emit import quoted, scalar
-from bot.platforms.console import render
+from bot.reply import plain as render
 
 _FIRST = [
     "Ash",
@@ -242,11 +242,11 @@ def timed(calls: list[Callable[[], object]], repeat: int) -> str:
     return f"p50 {p50:.3f} ms  p99 {p99:.3f} ms (CPU p99 {percentiles(cpu)[1]:.3f} ms)"
 
 
-def _answer(library: Library, line: str) -> Callable[[], object]:
+def _answer(commands: Commands, line: str) -> Callable[[], object]:
     request = parse(line)
 
     def call() -> object:
-        reply = answer(library, request)
+        reply = commands.answer_now(request)
         assert reply.error is None, reply.error
         return render(reply)
 
@@ -290,7 +290,9 @@ def main(argv: list[str]) -> None:
         library = Library(folder, cache=cache)
         library.refresh()
         gc.collect()  # the one collection after a start: not part of any answer
-        answers = timed([_answer(library, line) for line in MIX], args.repeat)
+        commands = Commands(library)
+        answers = timed([_answer(commands, line) for line in MIX], args.repeat)
         print(f"answer+render ({len(library.all()):,} loaded): {answers} (target p99 ≤ 1 ms)")
-        completions = [functools.partial(suggest, library, "digest", p) for p in _partials(library)]
+        suggest = functools.partial(commands.suggest, "digest")
+        completions = [functools.partial(suggest, p) for p in _partials(library)]
         print(f"/digests autocomplete:       {timed(completions, args.repeat)} (target p99 ≤ 5 ms)")

@@ -7,7 +7,6 @@ says what would work; ``Commands.answer`` turns it into ``Reply.failure``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -24,20 +23,7 @@ DIGESTS_SHOWN = 25
 
 def _by_word(library: Library, word: str) -> Digest | None:
     """The one digest ``word`` names: its id, a start of its id, or a word of its id or title."""
-    exact = library.get(word)
-    if exact is not None or len(word) < 3:
-        return exact
-    needle = fold(word)
-    for hits in (
-        [d for d in library.all() if d.id.startswith(word.lower())],
-        [d for d in library.all() if needle in {fold(w) for w in re.split(r"[\s-]+", d.id)}],
-        [d for d in library.all() if needle in {fold(w) for w in d.title.split()}],
-    ):
-        if len(hits) == 1:
-            return hits[0]
-        if hits:
-            return None  # ambiguous: not a digest name
-    return None
+    return library.named(word)
 
 
 def find_digest(

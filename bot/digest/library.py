@@ -14,37 +14,33 @@ import bisect
 import contextlib
 import gc
 import logging
+import os
+import re
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.digest.cache import Stamp, VerifiedCache
+from bot.digest.cache import Stamps, VerifiedCache, stamp
 from bot.digest.load import DigestInvalid, Loaded, Problem, load_digest
 from bot.digest.model import Digest, fold
 
 log = logging.getLogger(__name__)
 
 
+DRAFTS = (".draft.yaml", ".draft.yml")
+
+
 def is_draft(path: Path) -> bool:
     """``*.draft.yaml`` files are editors' work in progress: ``check`` them, never serve them."""
-    return path.name.endswith((".draft.yaml", ".draft.yml"))
+    return path.name.endswith(DRAFTS)
 
 
-def _stamp(*paths: Path) -> Stamp:
-    out: list[tuple[int, int]] = []
-    for path in paths:
-        try:
-            info = path.stat()
-            out.append((info.st_mtime_ns, info.st_size))
-        except OSError:
-            out.append((-1, -1))
-    return tuple(out)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
-    stamp: Stamp
+    stamps: Stamps | None
+    """Of the digest file and its article as verified (None: the file is broken)."""
     loaded: Loaded | None
     """The live version: the newest good one (possibly older than the file on disk)."""
     problems: tuple[Problem, ...] = ()
@@ -62,6 +58,11 @@ class Changes:
 
     def __bool__(self) -> bool:
         return bool(self.added or self.updated or self.removed or self.problems)
+
+
+FREEZE_AT = 1000
+"""A refresh that brings in this many digests (a start) moves everything alive to the
+collector's permanent generation (``gc.freeze``)."""
 
 
 @contextlib.contextmanager
@@ -113,6 +114,44 @@ class _IdIndex:
         return [self.ids[i] for i in hits]
 
 
+class _WordIndex:
+    """Which digest a word names (``Library.named``), looked up rather than searched for: a
+    year of digests would fold every id and title word on each ``/figures soldiers``."""
+
+    def __init__(self, digests: Sequence[Digest]) -> None:
+        self.digests = digests
+        self.ids = sorted(d.id for d in digests)
+        self.by_id = {d.id: d for d in digests}
+        folded: dict[str, str] = {}  # titles repeat words: fold each once
+
+        def words(texts: list[str]) -> set[str]:
+            return {folded.get(t) or folded.setdefault(t, fold(t)) for t in texts}
+
+        self.id_words: dict[str, Digest | None] = {}
+        """A word of one id: its digest; of several: None (ambiguous). Titles' likewise."""
+        self.title_words: dict[str, Digest | None] = {}
+        for d in digests:
+            for word in words(re.split(r"[\s-]+", d.id)):
+                self.id_words[word] = None if word in self.id_words else d
+            for word in words(d.title.split()):
+                self.title_words[word] = None if word in self.title_words else d
+
+    def named(self, word: str) -> Digest | None:
+        exact = self.by_id.get(word)
+        if exact is not None or len(word) < 3:
+            return exact
+        start = word.lower()
+        at = bisect.bisect_left(self.ids, start)
+        prefixed = [i for i in self.ids[at : at + 2] if i.startswith(start)]
+        if prefixed:
+            return self.by_id[prefixed[0]] if len(prefixed) == 1 else None
+        needle = fold(word)
+        for index in (self.id_words, self.title_words):
+            if needle in index:
+                return index[needle]
+        return None
+
+
 class Library:
     def __init__(self, folder: Path, cache: Path | None = None) -> None:
         """``cache``: where verified digests are kept across restarts (default: a ``.cache``
@@ -124,6 +163,7 @@ class Library:
         self._by_id: Mapping[str, Loaded] = {}
         self._newest_first: tuple[Digest, ...] = ()
         self._index = _IdIndex(())
+        self._words = _WordIndex(())
         self._lock = threading.Lock()
         self._missing = False
 
@@ -151,6 +191,15 @@ class Library:
         folded), then those containing it, newest first, at most ``limit``."""
         return self._index.matching(partial, limit)
 
+    def named(self, word: str) -> Digest | None:
+        """The one digest ``word`` names: its id, the start of one id only, or a word (case and
+        punctuation folded) of one id only, else of one title only. The index is made on the
+        first call after a change (a reader's thread; it is one snapshot's)."""
+        words = self._words
+        if words.digests is not self._newest_first:
+            words = self._words = _WordIndex(self._newest_first)
+        return words.named(word)
+
     @property
     def problems(self) -> tuple[Problem, ...]:
         return tuple(p for entry in self._entries.values() for p in entry.problems)
@@ -158,7 +207,13 @@ class Library:
     # -- loading (blocking) -------------------------------------------------------------------
     def refresh(self) -> Changes:
         with self._lock, _collector_paused():
-            return self._refresh()
+            changes = self._refresh()
+            if len(changes.added) + len(changes.updated) >= FREEZE_AT:
+                # The collector would scan a year of new digests once when resumed, and again
+                # in each older generation: they hold no cycles (checked: a collection right
+                # after a start finds no garbage), and a replaced digest is freed by its count.
+                gc.freeze()
+            return changes
 
     def _refresh(self) -> Changes:
         if not self.folder.is_dir():
@@ -172,47 +227,47 @@ class Library:
         if self._missing:
             self._missing = False
             log.info("%s: digests folder is back", self.folder)
-        files = sorted(
-            path
-            for pattern in ("*.yaml", "*.yml")
-            for path in self.folder.glob(pattern)
-            if path.is_file() and not is_draft(path)
-        )
+        files = [self.folder / name for name in self._names()]
         old_ids = dict(self._by_id)
-        resolved = self.folder.resolve()
+        resolved = os.path.realpath(self.folder)
+        folders: dict[str, str] = {}  # resolved folders of articles, for this pass
+        self._cache.begin()
         entries: dict[Path, _Entry] = {}
         fresh: list[Problem] = []
         kept_ids: list[str] = []
-        good: list[Loaded] = []  # what the cache keeps (duplicate ids too: they stay verified)
+        good: list[tuple[Loaded, Stamps]] = []  # what the cache keeps (duplicate ids too)
         verified = False
         for path in files:
             previous = self._entries.get(path)
             if previous is not None and not previous.problems:
                 assert previous.loaded is not None
-                if previous.stamp == _stamp(path, previous.loaded.article_path):
+                if previous.stamps == (stamp(path), stamp(previous.loaded.article_path)):
                     entries[path] = previous
-                    good.append(previous.loaded)
+                    good.append((previous.loaded, previous.stamps))
                     continue
             # A broken file is retried every time: what it lacks (its article) may have arrived.
             try:
-                hit = self._cache.get(path, resolved)
+                hit = self._cache.get(path, resolved, folders)
                 if hit is None:
+                    taken = time.time_ns()  # before the files are read: see cache.STAMP_SLACK_NS
                     loaded = load_digest(path)
-                    self._cache.put(loaded)
-                    stamp = _stamp(path, loaded.article_path)
+                    stamps = (stamp(path), stamp(loaded.article_path))
+                    self._cache.put(loaded, stamps, taken)
                     verified = True
                 else:
-                    loaded, stamp = hit
-                good.append(loaded)
+                    loaded, stamps = hit.loaded, hit.stamps
+                    if hit.hashed:
+                        self._cache.put(loaded, stamps, hit.taken)
+                good.append((loaded, stamps))
             except DigestInvalid as exc:
                 kept = previous.loaded if previous else None
-                entries[path] = _Entry((), kept, exc.problems)
+                entries[path] = _Entry(None, kept, exc.problems)
                 if previous is None or previous.problems != exc.problems:
                     fresh.extend(exc.problems)
                     if kept is not None:
                         kept_ids.append(kept.digest.id)
                 continue
-            entries[path] = _Entry(stamp, loaded)
+            entries[path] = _Entry(stamps, loaded)
         by_id: dict[str, Loaded] = {}
         for path, entry in entries.items():
             if entry.loaded is None:
@@ -221,14 +276,14 @@ class Library:
             if digest_id in by_id:
                 other = by_id[digest_id].path.name
                 problem = Problem(path, 1, "id", f"'{digest_id}' is already used by {other}")
-                entries[path] = _Entry(entry.stamp, None, (problem,))
-                if problem not in (self._entries.get(path) or _Entry((), None)).problems:
+                entries[path] = _Entry(entry.stamps, None, (problem,))
+                if problem not in (self._entries.get(path) or _Entry(None, None)).problems:
                     fresh.append(problem)
                 continue
             by_id[digest_id] = entry.loaded
         if verified or len(entries) < len(self._entries) or not self._swept:
             self._swept = True
-            self._cache.keep_only(self._cache.name(x.path, x.sha256) for x in good)
+            self._cache.end(good)
         self._entries = entries
         ordered = sorted((x.digest for x in by_id.values()), key=lambda d: (d.published, d.id))
         # Readers may run on other threads: publish the order before the ids it is built from.
@@ -240,6 +295,22 @@ class Library:
         removed = tuple(sorted(set(old_ids) - set(by_id)))
         updated = tuple(sorted(i for i in set(by_id) & set(old_ids) if by_id[i] is not old_ids[i]))
         return Changes(added, updated, removed, tuple(fresh), tuple(kept_ids))
+
+    def _names(self) -> list[str]:
+        """The served digest files' names, sorted: ``*.yaml`` and ``*.yml`` (``glob``'s way:
+        case-sensitive, hidden names too), not drafts; files or links to files."""
+        try:
+            with os.scandir(self.folder) as found:
+                names = [
+                    entry.name
+                    for entry in found
+                    if entry.name.endswith((".yaml", ".yml"))
+                    and not entry.name.endswith(DRAFTS)
+                    and entry.is_file()
+                ]
+        except OSError:  # gone since it was checked: nothing to serve from it this time
+            return []
+        return sorted(names)
 
     async def refresh_forever(self, every: float) -> None:
         """Poll the folder off the event loop until cancelled."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ MAX_DIGEST_BYTES = 512 * 1024
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     file: Path
     line: int
@@ -52,7 +53,7 @@ ARTICLES_KEPT = 32
 digests keeps only its digests; whoever needs an article's words reads them on demand."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Loaded:
     """A verified digest, and the content hashes of the two files it was verified from."""
 
@@ -214,14 +215,20 @@ def _verify(file: Path, parsed: Parsed, digest: Digest, article: str) -> list[Pr
 
 
 def article_path(file: Path, digest: Digest) -> Path:
-    return (file.parent / digest.article.text).resolve()
+    return _resolved(file.parent / digest.article.text)
+
+
+def _resolved(path: Path) -> Path:
+    """``path`` with its links resolved. Not ``Path.resolve``, which raises RuntimeError on a
+    loop of links: here the read that follows says what is wrong with the file."""
+    return Path(os.path.realpath(path))
 
 
 def _read_article(file: Path, parsed: Parsed, text: str) -> tuple[Path, str, str]:
     """The article's path, text and hash; ``DigestInvalid`` if it escapes the folder or is
     unreadable (its line is looked up only for a problem)."""
-    folder = file.parent.resolve()
-    source = (file.parent / text).resolve()  # as article_path() resolves it
+    folder = _resolved(file.parent)
+    source = _resolved(file.parent / text)  # as article_path() resolves it
     if not source.is_relative_to(folder):
         message = f"{text!r} is outside the digest's folder"
         at = parsed.line_of(("article", "text"))

@@ -25,7 +25,7 @@ from bot.digest.text import fold as fold
 
 Shared = AfterValidator(sys.intern)
 """For texts that recur across a year of digests (source keys, claimants, publishers, units,
-regions): one copy serves them all, however the digest was read (YAML, or the cache's JSON)."""
+regions): one copy serves them all (the cache's pickles keep what they share)."""
 
 Slug = Annotated[str, Field(pattern=SLUG), Shared]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -36,6 +36,11 @@ Number = int | float
 _FIELD_SETS: dict[frozenset[str], set[str]] = {}
 
 
+def shared_fields_set(names: set[str]) -> set[str]:
+    """The one set of field names that serves every instance given exactly these fields."""
+    return _FIELD_SETS.setdefault(frozenset(names), names)
+
+
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
@@ -44,8 +49,7 @@ class Frozen(BaseModel):
         """Every instance carries the set of fields its input named: half the memory of a year
         of digests. A frozen model never changes it (copies get their own), so one set per
         distinct combination serves them all."""
-        names = self.__pydantic_fields_set__
-        shared = _FIELD_SETS.setdefault(frozenset(names), names)
+        shared = shared_fields_set(self.__pydantic_fields_set__)
         object.__setattr__(self, "__pydantic_fields_set__", shared)
         return self
 

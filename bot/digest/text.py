@@ -56,8 +56,34 @@ DEBRIS = re.compile(
 )
 
 
+_DEBRIS_WORDS = (
+    "click here to ",
+    "view this content",
+    "enable javascript",
+    "share",
+    "related",
+    "read more",
+    "more on this story",
+    "advertisement",
+    "sign up",
+    "subscribe",
+    "follow us on ",
+)
+"""One of these is in every text ``DEBRIS`` matches (each of its alternatives spells one)."""
+
+
 def is_debris(text: str) -> bool:
-    """Scraping leftovers ("Click here to view this content.") that must never become an item."""
+    """Scraping leftovers ("Click here to view this content.") that must never become an item.
+
+    Every item of every digest is checked (twice): an ASCII text with none of the words any
+    leftover spells is not searched (ASCII lower case is what ``IGNORECASE`` matches there)."""
+    if text.isascii():
+        lowered = text.lower()
+        for word in _DEBRIS_WORDS:  # a loop, not any(): this runs for every item
+            if word in lowered:
+                break
+        else:
+            return False
     return DEBRIS.search(text) is not None
 
 
@@ -168,15 +194,29 @@ def _word_numbers(text: str) -> set[float]:
 
 def numbers_in(text: str) -> set[float]:
     """Every number a reader sees in ``text``: digits ("1,000", "3-4", "2.5 million") or words."""
+    return _digit_numbers(text) | _word_numbers(text)
+
+
+def _digit_numbers(text: str) -> set[float]:
     found: set[float] = set()
     for match in _DIGITS.finditer(text):
-        value = float(match.group().replace(",", ""))
-        found.add(value)
-        after = text[match.end() : match.end() + 10].lower().split()
-        if after and after[0].rstrip(".,;") in SCALES:
-            found.add(value * SCALES[after[0].rstrip(".,;")])
-    return found | _word_numbers(text)
+        found.update(_digit_values(text, match))
+    return found
+
+
+def _digit_values(text: str, match: re.Match[str]) -> tuple[float, ...]:
+    """A number written in digits, and its value with the scale word after it ("2.5 million")."""
+    value = float(match.group().replace(",", ""))
+    after = text[match.end() : match.end() + 10].lower().split()
+    if after and after[0].rstrip(".,;") in SCALES:
+        return value, value * SCALES[after[0].rstrip(".,;")]
+    return (value,)
 
 
 def has_number(text: str, number: float) -> bool:
-    return any(abs(found - number) < 1e-9 for found in numbers_in(text))
+    """Whether ``number`` is among ``numbers_in(text)``; the digits are looked at first, one by
+    one (a figure's quote mostly writes it in digits), the words only if they are not enough."""
+    for match in _DIGITS.finditer(text):
+        if any(abs(found - number) < 1e-9 for found in _digit_values(text, match)):
+            return True
+    return any(abs(found - number) < 1e-9 for found in _word_numbers(text))

@@ -44,28 +44,65 @@ class YamlProblem(Exception):
 
 
 class Parsed:
-    """The data of one document; the line of each value is found on first use."""
+    """The data of one document, and the line of each value (found when first asked for)."""
 
-    def __init__(self, data: object, lines: dict[Path_, int] | None = None, text: str = "") -> None:
+    def __init__(self, data: object, lines: dict[Path_, int] | None = None, root: Any = None):
         self.data = data
         self._lines = lines
-        self._text = text
+        self._root = root
+        """The fast path's node tree: each node knows its own line (the walk's lines table)."""
 
     @property
     def lines(self) -> dict[Path_, int]:
         if self._lines is None:
-            self._lines = _walk(self._text).lines  # the fast path accepted it: so does the walk
-            self._text = ""
+            self._lines = {}
+            if self._root is not None:
+                _node_lines(self._root, (), self._root.start_mark.line + 1, self._lines)
         return self._lines
 
     def line_of(self, path: Path_) -> int:
         """The line of the deepest part of ``path`` that exists (a missing key: its mapping)."""
-        lines = self.lines
+        if self._lines is None:
+            return _node_line(self._root, path)
+        lines = self._lines
         for cut in range(len(path), -1, -1):
             line = lines.get(path[:cut])
             if line is not None:
                 return line
         return 1
+
+
+def _node_lines(node: Any, path: Path_, line: int, out: dict[Path_, int]) -> None:
+    """What the walk records, from a composed node: a mapping's value is on its key's line."""
+    out[path] = line
+    if type(node) is _SEQ:
+        for index, item in enumerate(node.value):
+            _node_lines(item, (*path, index), item.start_mark.line + 1, out)
+    elif type(node) is _MAP:
+        for key, value in node.value:
+            _node_lines(value, (*path, key.value), key.start_mark.line + 1, out)
+
+
+def _node_line(root: Any, path: Path_) -> int:
+    """``line_of`` without building the table: follow ``path`` down the node tree."""
+    if root is None:
+        return 1
+    node = root
+    line: int = root.start_mark.line + 1
+    for part in path:
+        if type(node) is _SEQ and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        elif type(node) is _MAP and isinstance(part, str):
+            for key, value in node.value:
+                if key.value == part:
+                    node, line = value, key.start_mark.line + 1
+                    break
+            else:
+                return line
+        else:
+            return line
+    return line
 
 
 @dataclass
@@ -85,8 +122,18 @@ def _events(text: str) -> Iterator[Any]:
         loader.dispose()
 
 
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+
 def _construct(tag: str, value: str) -> object:
-    """A plain scalar's value (the constructor's own function, without its memo of every node)."""
+    """A plain scalar's value (the constructor's own function, without its memo of every node);
+    a plain decimal like 945 or 51.3 directly, as that function would make it."""
+    if value.isascii():
+        if tag == _INT and value.isdigit() and (value[0] != "0" or value == "0"):
+            return int(value)  # not 0777: octal in YAML 1.1
+        whole, dot, fraction = value.partition(".")
+        if tag == _FLOAT and dot and whole.isdigit() and fraction.isdigit():
+            return float(value)
     node = yaml.ScalarNode(tag, value)
     return _constructor.yaml_constructors[tag](_constructor, node)
 
@@ -115,13 +162,18 @@ def _maybe_property(text: str) -> bool:
     return ("&" in text or "*" in text or "!" in text) and _PROPERTY.search(text) is not None
 
 
-_PLAIN, _TEXT, _SEQ, _MAP = "?plain", "?text", "?seq", "?map"
-"""What ``_Composer`` resolves untagged nodes to; any other tag was written in the file."""
+_SCALAR, _SEQ, _MAP = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
+_UNTAGGED = "?"
+"""What ``_Composer`` resolves every untagged node to; any other tag was written in the file."""
 _STR = "tag:yaml.org,2002:str"
 _PLAIN_RESOLVERS: dict[str | None, list[tuple[str, re.Pattern[str]]]] = (
     yaml.resolver.Resolver.yaml_implicit_resolvers
 )
 _NONE: list[tuple[str, re.Pattern[str]]] = []
+_TYPED_STARTS = frozenset(_PLAIN_RESOLVERS)
+"""The first characters of plain scalars that may be other than text (most start otherwise)."""
+_ANY_TYPED = None in _PLAIN_RESOLVERS
+"""A resolver for any first character (PyYAML's own have none)."""
 
 
 class _Declined(Exception):
@@ -131,14 +183,12 @@ class _Declined(Exception):
 class _Composer(_Loader):  # type: ignore[misc]
     """libyaml's composer, with the plain scalars' types left to ``_fast`` (which resolves only
     those that can be something other than text) and no path resolvers: those per-node Python
-    calls were most of its time."""
+    calls were most of its time. ``_fast`` runs it only on a text that cannot hold a tag (no
+    '!' where a node could start): every node is untagged, and its class and scalar style say
+    what it is."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        if kind is yaml.ScalarNode:
-            return _PLAIN if implicit[0] else _TEXT
-        if not implicit:
-            return "?explicit"
-        return _SEQ if kind is yaml.SequenceNode else _MAP
+        return _UNTAGGED
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
         pass
@@ -156,7 +206,7 @@ def _plain_tag(value: str) -> str:
     return _STR
 
 
-def _fast(text: str) -> object:
+def _fast(text: str) -> Parsed:
     """The document's data, or ``_Declined`` when anything about it needs the event walk."""
     if _maybe_property(text):
         raise _Declined
@@ -165,45 +215,67 @@ def _fast(text: str) -> object:
         root = loader.get_single_node()  # more than one document: ComposerError
     finally:
         loader.dispose()
-    events = [4]  # stream and document start/end: the event walk counts them too
-    data = None if root is None else _build(root, 0, events)
+    events = [5]  # stream and document start/end, and the root's start: the walk counts them
+    data = None if root is None else _build(root, events)
     if events[0] > MAX_EVENTS:
         raise _Declined
-    return data
+    return Parsed(data, root=root)
 
 
-def _build(node: Any, depth: int, events: list[int]) -> object:
-    """Plain data from a composed node; ``events`` counts what the event walk would see."""
-    events[0] += 1
-    if node.tag is _TEXT:
-        return node.value
-    if node.tag is _PLAIN:
-        tag = _plain_tag(node.value)
-        if tag == _STR:
-            return node.value
-        if tag not in _ALLOWED_TAGS:
-            raise _Declined
-        return _construct(tag, node.value)
-    events[0] += 1
+def _typed(text: str) -> object:
+    """An untagged plain scalar's value, whose first character allows a type."""
+    tag = _plain_tag(text)
+    if tag == _STR:
+        return text
+    if tag not in _ALLOWED_TAGS:
+        raise _Declined
+    return _construct(tag, text)
+
+
+def _build(node: Any, events: list[int], depth: int = 0) -> object:
+    """Plain data from a composed node. ``events`` counts what the event walk would see: a
+    collection counts its end and its children's starts and keys (so a scalar, most of a
+    digest, is read in place, not called for)."""
+    if node.tag is not _UNTAGGED:
+        raise _Declined  # a tag written in the file (the text was checked for none: twice sure)
+    kind = type(node)
+    if kind is _SCALAR:
+        text: str = node.value
+        typed = not node.style and (_ANY_TYPED or text[:1] in _TYPED_STARTS)
+        return _typed(text) if typed else text
     if depth >= MAX_DEPTH:
         raise _Declined
-    if node.tag is _SEQ:
-        return [_build(item, depth + 1, events) for item in node.value]
-    if node.tag is not _MAP:
-        raise _Declined  # a tag written in the file
+    children = node.value
+    if kind is _SEQ:
+        events[0] += 1 + len(children)
+        items: list[object] = []
+        for item in children:
+            if type(item) is _SCALAR and item.tag is _UNTAGGED:
+                text = item.value
+                typed = not item.style and (_ANY_TYPED or text[:1] in _TYPED_STARTS)
+                items.append(_typed(text) if typed else text)
+            else:
+                items.append(_build(item, events, depth + 1))
+        return items
+    events[0] += 1 + 2 * len(children)
     out: dict[str, object] = {}
-    for key, value in node.value:
-        if (key.tag is not _PLAIN and key.tag is not _TEXT) or key.value in out:
+    for key, item in children:
+        name = key.value
+        if type(key) is not _SCALAR or key.tag is not _UNTAGGED or name in out:
             raise _Declined
-        events[0] += 1
-        out[key.value] = _build(value, depth + 1, events)
+        if type(item) is _SCALAR and item.tag is _UNTAGGED:
+            text = item.value
+            typed = not item.style and (_ANY_TYPED or text[:1] in _TYPED_STARTS)
+            out[name] = _typed(text) if typed else text
+        else:
+            out[name] = _build(item, events, depth + 1)
     return out
 
 
 def parse(text: str) -> Parsed:
     """Parse one YAML document; raise ``YamlProblem`` naming the line of the first problem."""
     try:
-        return Parsed(_fast(text), text=text)
+        return _fast(text)
     except Exception:  # declining is always safe: the event walk decides
         return _walk(text)
 

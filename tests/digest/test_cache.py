@@ -1,11 +1,14 @@
-"""The verification cache: a restart re-verifies only what changed and never trusts a bad entry;
-the article texts are not kept in memory."""
+"""The verification cache: a restart re-verifies only what changed and never trusts a bad entry,
+gives what verifying would have given, and keeps no article text in memory."""
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import os
+import pickle
 import shutil
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ from bot.digest import cache as cache_module
 from bot.digest import library as library_module
 from bot.digest.library import Library
 from bot.digest.load import DigestInvalid, Loaded, load_digest
+from bot.digest.model import Digest
 from tests.helpers import ARTICLE, KURSK, WriteDigest, base_digest, dump
 
 ID = "storm-2024-01-08"
@@ -35,6 +39,32 @@ def verifications(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 def entries(cache: Path) -> list[Path]:
     return sorted(p for p in cache.rglob("*") if p.is_file())
+
+
+def pack(cache: Path) -> Path:
+    (found,) = [p for p in entries(cache) if p.name.startswith("pack-")]
+    return found
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every file the cache reads to hash it (rather than trusting its stamp)."""
+    calls: list[Path] = []
+    original = cache_module._read
+
+    def counting(path: Path | str, limit: int) -> Any:
+        calls.append(Path(path))
+        return original(path, limit)
+
+    monkeypatch.setattr(cache_module, "_read", counting)
+    return calls
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files count as settled at once (in use, a file written less than two seconds before
+    its verification is hashed on the next start, whatever its stamp)."""
+    monkeypatch.setattr(cache_module, "STAMP_SLACK_NS", 0)
 
 
 def restart(folder: Path, cache: Path) -> Library:
@@ -67,9 +97,32 @@ def test_the_cached_kursk_digest_is_the_verified_one(tmp_path: Path) -> None:
     cached = restart(folder, cache).all()
     assert cached == fresh
     assert len(fresh) == 1
+    assert [d.model_dump() for d in cached] == [d.model_dump() for d in fresh]
     ranges = [f.value for f in cached[0].figures if isinstance(f.value, tuple)]
     assert ranges  # tuples, floats and dates survive the round trip as they were
     assert isinstance(cached[0].places[0].lat, float)
+    for one, two in zip(fresh[0].figures, cached[0].figures, strict=True):
+        assert type(one.value) is type(two.value)
+        assert one.model_fields_set == two.model_fields_set
+
+
+@pytest.mark.parametrize("settle", [False, True])
+def test_with_and_without_the_cache_the_same(
+    write_digest: WriteDigest, tmp_path: Path, settle: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Digest, hashes, paths and warnings (with their lines), by stamp or by hash."""
+    if settle:
+        monkeypatch.setattr(cache_module, "STAMP_SLACK_NS", 0)
+    unused = base_digest()
+    unused["sources"]["nobody"] = {"name": "Nobody", "kind": "other"}
+    path = write_digest(unused)
+    fresh = load_digest(path)
+    assert fresh.warnings  # the unused source
+    cache = tmp_path / "cache"
+    restart(tmp_path, cache)
+    cached = restart(tmp_path, cache).loaded(ID)
+    assert cached == fresh
+    assert [str(w) for w in cached.warnings] == [str(w) for w in fresh.warnings]
 
 
 def test_an_edited_digest_is_verified_again(
@@ -90,7 +143,94 @@ def test_an_edited_digest_is_verified_again(
     assert unchanged not in verifications
     assert library.get(ID) is not None
     assert library.get(ID).title == edited["title"]
-    assert len(entries(cache)) == 2  # the old version's entry is gone
+    verifications.clear()
+    assert restart(tmp_path, cache).get(ID) == library.get(ID)
+    assert verifications == []  # the new version is what the cache now holds
+
+
+@pytest.mark.usefixtures("settled")
+def test_an_untouched_file_is_not_read_again(
+    write_digest: WriteDigest, tmp_path: Path, verifications: list[Path], reads: list[Path]
+) -> None:
+    write_digest()
+    cache = tmp_path / "cache"
+    restart(tmp_path, cache)
+    reads.clear()
+    verifications.clear()
+    assert restart(tmp_path, cache).get(ID) is not None
+    assert verifications == []
+    assert [p for p in reads if cache not in p.parents] == []  # its stamps were enough
+
+
+def test_a_file_written_just_before_its_verification_is_hashed(
+    write_digest: WriteDigest,
+    tmp_path: Path,
+    verifications: list[Path],
+    reads: list[Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A write within the same clock tick as the verification could leave its stamp unchanged:
+    the next start reads and hashes it, then keeps its stamp for the start after."""
+    path = write_digest()
+    cache = tmp_path / "cache"
+    restart(tmp_path, cache)  # at once: well within STAMP_SLACK_NS of the write
+    reads.clear()
+    assert restart(tmp_path, cache).get(ID) is not None
+    assert verifications == [path]  # only the first start verified it
+    assert path in reads
+    assert tmp_path / "articles" / "storm.txt" in reads
+    assert [p.name[:5] for p in entries(cache)] == ["pack-"]  # restamped into a new pack
+    monkeypatch.setattr(cache_module, "STAMP_SLACK_NS", 0)  # as if two seconds had passed
+    reads.clear()
+    restart(tmp_path, cache)
+    assert path not in reads
+
+
+@pytest.mark.usefixtures("settled")
+def test_an_edit_that_keeps_size_and_mtime_is_still_seen(
+    write_digest: WriteDigest, tmp_path: Path, verifications: list[Path]
+) -> None:
+    """What a copy that preserves times (``cp -p``, ``rsync -a``) or a quick same-length edit
+    leaves: the inode or the ctime (which no program can set) tells."""
+    path = write_digest()
+    article = tmp_path / "articles" / "storm.txt"
+    cache = tmp_path / "cache"
+    restart(tmp_path, cache)
+    for changed, old, new in ((article, "14 boats", "41 boats"), (path, "Storm", "Strom")):
+        before = changed.stat()
+        changed.write_text(changed.read_text("utf-8").replace(old, new), "utf-8")
+        os.utime(changed, ns=(before.st_atime_ns, before.st_mtime_ns))
+        after = changed.stat()
+        assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+        verifications.clear()
+        library = Library(tmp_path, cache=cache)
+        changes = library.refresh()
+        assert verifications == [path]
+        if changed == article:  # its figure says 14; the article now says 41
+            assert any("figures[0]" in str(p) for p in changes.problems)
+            changed.write_text(ARTICLE, "utf-8")
+            restart(tmp_path, cache)
+        else:
+            assert library.get(ID) is not None
+            assert library.get(ID).title == "Strom closes Portwell harbour"
+
+
+@pytest.mark.usefixtures("settled")
+def test_a_touched_file_is_hashed_once_not_verified(
+    write_digest: WriteDigest, tmp_path: Path, verifications: list[Path], reads: list[Path]
+) -> None:
+    path = write_digest()
+    cache = tmp_path / "cache"
+    restart(tmp_path, cache)
+    os.utime(path)  # a new mtime, the same content
+    verifications.clear()
+    reads.clear()
+    assert restart(tmp_path, cache).get(ID) is not None
+    assert verifications == []
+    assert path in reads  # hashed: the same content
+    reads.clear()
+    restart(tmp_path, cache)
+    assert path not in reads  # and its new stamp kept
 
 
 def test_an_edited_article_is_verified_again(
@@ -114,13 +254,27 @@ def _corrupt_truncated(raw: bytes) -> bytes:
 
 
 def _corrupt_flipped(raw: bytes) -> bytes:
-    return raw.replace(b"two dozen people", b"two hundred people")
+    return raw.replace(b"two dozen people", b"two hundred peop")
 
 
 def _corrupt_resealed(raw: bytes) -> bytes:
-    """Valid JSON under a valid checksum, but not a digest the schema allows."""
-    body = raw.partition(b"\n")[2].replace(b'"kind":"official"', b'"kind":"nonsense"')
-    return hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+    """A well-formed pickle under a valid checksum that would call something else."""
+    body = pickle.dumps((cache_module.RULES, [(_called.append, ("ran",))]))
+    return struct.pack("<Q32s", len(body), hashlib.sha256(body).digest()) + body
+
+
+def _run(what: str) -> None:
+    _called.append(what)
+
+
+class _Runs:
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_run, ("ran",))
+
+
+def _corrupt_code(raw: bytes) -> bytes:
+    body = pickle.dumps((cache_module.RULES, [_Runs()]))
+    return struct.pack("<Q32s", len(body), hashlib.sha256(body).digest()) + body
 
 
 def _corrupt_garbage(raw: bytes) -> bytes:
@@ -131,17 +285,35 @@ def _corrupt_empty(raw: bytes) -> bytes:
     return b""
 
 
+def _corrupt_appended(raw: bytes) -> bytes:
+    return raw + b"\x01"
+
+
+_called: list[str] = []
+
+
 @pytest.mark.parametrize(
     "corrupt",
-    [_corrupt_truncated, _corrupt_flipped, _corrupt_resealed, _corrupt_garbage, _corrupt_empty],
+    [
+        _corrupt_truncated,
+        _corrupt_flipped,
+        _corrupt_resealed,
+        _corrupt_code,
+        _corrupt_garbage,
+        _corrupt_empty,
+        _corrupt_appended,
+    ],
 )
 def test_a_corrupt_cache_file_is_ignored_and_replaced(
-    write_digest: WriteDigest, tmp_path: Path, verifications: list[Path], corrupt: Any
+    write_digest: WriteDigest,
+    tmp_path: Path,
+    verifications: list[Path],
+    corrupt: Any,
 ) -> None:
     path = write_digest()
     cache = tmp_path / "cache"
     expected = restart(tmp_path, cache).get(ID)
-    (entry,) = entries(cache)
+    entry = pack(cache)
     good = entry.read_bytes()
     entry.write_bytes(corrupt(good))
     assert entry.read_bytes() != good
@@ -149,23 +321,81 @@ def test_a_corrupt_cache_file_is_ignored_and_replaced(
     library = restart(tmp_path, cache)
     assert verifications == [path]
     assert library.get(ID) == expected
-    assert entry.read_bytes() == good  # rewritten from the verified files
+    assert _called == []  # nothing a cache file names is ever called
+    verifications.clear()
+    assert restart(tmp_path, cache).get(ID) == expected
+    assert verifications == []  # rewritten from the verified files
+
+
+class _Misshapen:
+    """Pickles as the cache's own rebuild of a digest, with a field a digest does not have."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        fields: dict[str, Any] = {name: {} for name in Digest.model_fields}
+        return (cache_module._rebuild, ((Digest, ("id",)), fields | {"extra": 1}))
+
+
+def test_a_model_is_rebuilt_only_from_its_own_fields(tmp_path: Path) -> None:
+    row = ("f", 0, (None, None), "", "", "", (), _Misshapen())
+    body = pickle.dumps((cache_module.RULES, [row]))
+    file = tmp_path / "pack"
+    file.write_bytes(struct.pack("<Q32s", len(body), hashlib.sha256(body).digest()) + body)
+    assert cache_module._load(file) == []
+
+
+def test_a_pack_of_other_rules_is_ignored(
+    write_digest: WriteDigest, tmp_path: Path, verifications: list[Path]
+) -> None:
+    """A checksum-valid pack under today's name whose rules are another release's."""
+    path = write_digest()
+    cache = tmp_path / "cache"
+    restart(tmp_path, cache)
+    entry = pack(cache)
+    raw = entry.read_bytes()
+    head = struct.calcsize("<Q32s")
+    body = raw[head:].replace(cache_module.RULES.encode(), b"0" * len(cache_module.RULES))
+    entry.write_bytes(struct.pack("<Q32s", len(body), hashlib.sha256(body).digest()) + body)
+    verifications.clear()
+    restart(tmp_path, cache)
+    assert verifications == [path]
+
+
+def test_a_pack_of_many_parts_round_trips(
+    write_digest: WriteDigest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts of ``CHUNK`` entries each; one damaged part and none of the pack is used."""
+    monkeypatch.setattr(cache_module, "CHUNK", 2)
+    for n in range(5):
+        other = base_digest()
+        other["id"] = f"storm-{n}"
+        write_digest(other, name=f"storm-{n}.yaml")
+    cache = tmp_path / "cache"
+    fresh = restart(tmp_path, cache).all()
+    found = cache_module._load(pack(cache))
+    assert sorted(e.digest.id for e in found) == sorted(d.id for d in fresh)
+    assert restart(tmp_path, cache).all() == fresh
+    raw = pack(cache).read_bytes()
+    cut = raw.rindex(b"storm-4")
+    pack(cache).write_bytes(raw[:cut] + b"storm-9" + raw[cut + 7 :])
+    assert cache_module._load(pack(cache)) == []
 
 
 def test_an_entry_for_another_file_is_not_used(
     write_digest: WriteDigest, tmp_path: Path, verifications: list[Path]
 ) -> None:
-    """A checksum-valid entry whose own fields name other content (copied, mixed up) is stale."""
+    """A checksum-valid entry whose own hash names other content (copied, mixed up) is stale
+    as soon as the file has to be hashed."""
     path = write_digest()
     cache = tmp_path / "cache"
     restart(tmp_path, cache)
-    (entry,) = entries(cache)
-    body = entry.read_bytes().partition(b"\n")[2]
+    entry = pack(cache)
+    raw = entry.read_bytes()
+    head = struct.calcsize("<Q32s")
     sha = hashlib.sha256(path.read_bytes()).hexdigest().encode()
-    body = body.replace(sha, b"0" * 64)
-    entry.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    body = raw[head:].replace(sha, b"0" * 64)
+    entry.write_bytes(struct.pack("<Q32s", len(body), hashlib.sha256(body).digest()) + body)
     verifications.clear()
-    restart(tmp_path, cache)
+    restart(tmp_path, cache)  # within STAMP_SLACK_NS of the write: hashed
     assert verifications == [path]
 
 
@@ -182,7 +412,7 @@ def test_new_rules_are_a_miss(
     verifications.clear()
     restart(tmp_path, cache)
     assert verifications == [path]
-    assert len(entries(cache)) == 1  # the old release's entry is swept
+    assert len(entries(cache)) == 1  # the old release's pack is swept
 
 
 def test_the_fingerprint_covers_the_loaders_code(tmp_path: Path) -> None:
@@ -198,14 +428,29 @@ def test_the_fingerprint_covers_the_loaders_code(tmp_path: Path) -> None:
     assert cache_module.fingerprint(copy) not in (edited, cache_module.RULES)
 
 
-def test_a_removed_digest_leaves_no_entry(write_digest: WriteDigest, tmp_path: Path) -> None:
-    path = write_digest()
+def test_digests_verified_while_running_are_loose_entries_until_the_next_start(
+    write_digest: WriteDigest, tmp_path: Path, verifications: list[Path]
+) -> None:
+    write_digest()
     cache = tmp_path / "cache"
     library = Library(tmp_path, cache=cache)
     library.refresh()
-    path.unlink()
-    assert library.refresh().removed == (ID,)
-    assert entries(cache) == []
+    assert [p.name[:5] for p in entries(cache)] == ["pack-"]
+    other = base_digest()
+    other["id"] = "storm-other"
+    added = write_digest(other, name="other.yaml")
+    assert library.refresh().added == ("storm-other",)
+    assert len(entries(cache)) == 2  # the pack, and the new digest's own entry
+    added.unlink()
+    assert library.refresh().removed == ("storm-other",)
+    assert [p.name[:5] for p in entries(cache)] == ["pack-"]  # its entry went with it
+    added = write_digest(other, name="other.yaml")
+    library.refresh()
+    verifications.clear()
+    restart(tmp_path, cache)  # the loose entry is used, then taken into a new pack
+    assert verifications == []
+    assert [p.name[:5] for p in entries(cache)] == ["pack-"]
+    assert len(cache_module._load(pack(cache))) == 2
 
 
 def test_a_cache_that_cannot_be_written_only_costs_time(

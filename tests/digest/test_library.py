@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.digest.library import Library, _IdIndex, describe
+from bot.digest.library import Library, _IdIndex, _WordIndex, describe
 from bot.digest.model import fold
 from tests.helpers import WriteDigest, base_digest, dump
 
@@ -184,3 +187,52 @@ def test_autocomplete_offers_prefixes_first_then_the_rest(
     assert library.matching_ids("STORM") == ["storm-later", "storm-2024-01-08", "harbour-storm"]
     assert library.matching_ids("storm", limit=1) == ["storm-later"]
     assert library.matching_ids("nothing") == []
+
+
+def _reference_by_word(digests: list[Any], word: str) -> Any:
+    """How a word named a digest before the index (folding every id and title word)."""
+    exact = next((d for d in digests if d.id == word), None)
+    if exact is not None or len(word) < 3:
+        return exact
+    needle = fold(word)
+    for hits in (
+        [d for d in digests if d.id.startswith(word.lower())],
+        [d for d in digests if needle in {fold(w) for w in re.split(r"[\s-]+", d.id)}],
+        [d for d in digests if needle in {fold(w) for w in d.title.split()}],
+    ):
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            return None
+    return None
+
+
+_WORDS = ["storm", "Storm!", "kursk", "day", "four", "2024", "harbour", "STORM-2024", "the"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(
+                st.sampled_from(["storm", "kursk", "2024", "day", "four", "x1"]),
+                min_size=1,
+                max_size=3,
+            ),
+            st.lists(st.sampled_from([*_WORDS, "Day", "four,", "Kursk's"]), max_size=5),
+        ),
+        max_size=8,
+    ),
+    st.one_of(
+        st.sampled_from([*_WORDS, "sto", "storm-2", "ku", "x1", "kursks"]), st.text(max_size=6)
+    ),
+)
+def test_a_word_names_the_digest_it_named_before_the_index(
+    shapes: list[tuple[list[str], list[str]]], word: str
+) -> None:
+    digests: list[Any] = []
+    for n, (parts, title) in enumerate(shapes):
+        digest_id = "-".join(parts) + f"-{n}"
+        digests.append(SimpleNamespace(id=digest_id, title=" ".join(title) or "Untitled"))
+    expected = _reference_by_word(digests, word)
+    assert _WordIndex(digests).named(word) is expected  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.digest.library import Library
 from bot.digest.load import MAX_DIGEST_BYTES, DigestInvalid, load_digest
 from tests.helpers import KURSK, WriteDigest, base_digest
 
@@ -172,3 +173,21 @@ def test_article_through_a_symlink_outside_is_refused(
     data = base_digest()
     data["article"]["text"] = "articles/link.txt"
     one(write_digest(data), "article.text", "outside")
+
+
+def test_an_article_that_is_a_loop_of_links_is_a_problem_not_a_crash(
+    write_digest: WriteDigest, tmp_path: Path
+) -> None:
+    path = write_digest()
+    article = tmp_path / "articles" / "storm.txt"
+    article.unlink()
+    article.symlink_to(tmp_path / "articles" / "other.txt")
+    (tmp_path / "articles" / "other.txt").symlink_to(article)
+    with pytest.raises(DigestInvalid, match=r"article\.text: .*cannot read article text"):
+        load_digest(path)
+    library = Library(tmp_path, cache=tmp_path / "cache")
+    assert any("cannot read article text" in str(p) for p in library.refresh().problems)
+    (tmp_path / "articles").rename(tmp_path / "kept")
+    (tmp_path / "articles").symlink_to(tmp_path / "articles")  # the folder itself a loop
+    library = Library(tmp_path, cache=tmp_path / "cache")
+    assert any("cannot read article text" in str(p) for p in library.refresh().problems)

@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.digest.text import _TYPOGRAPHIC, has_number, is_debris, normalise, numbers_in
+from bot.digest.text import (
+    _TYPOGRAPHIC,
+    DEBRIS,
+    has_number,
+    is_debris,
+    normalise,
+    numbers_in,
+)
 
 
 @pytest.mark.parametrize(
@@ -86,3 +93,73 @@ def test_normalise_folds_quotes_and_every_kind_of_space() -> None:
     assert all(
         normalise(chr(code)) == _normalise_by_translation(chr(code)) for code in range(0x3100)
     )
+
+
+_DEBRIS_PIECES = st.sampled_from(
+    [
+        "click here to view",
+        "Click Here To Watch",
+        "view this content",
+        "enable JavaScript",
+        "share",
+        "SHARE this story",
+        "related articles",
+        "read more",
+        "more on this story",
+        "advertisement",
+        "sign up to our newsletter",
+        "subscribe now",
+        "follow us on X",
+        "\u017fhare",  # long s: IGNORECASE matches it with 's'
+        "\u212alick here to see",  # a Kelvin sign where the k is: no match
+        "the",
+        "column",
+        " ",
+        "  ",
+        ".",
+        "!",
+        ">>",
+        "\n",
+        "\u00e9",
+        "1",
+    ]
+)
+
+
+@settings(max_examples=1000)
+@given(st.lists(_DEBRIS_PIECES, max_size=6).map("".join))
+def test_the_debris_prefilter_agrees_with_the_pattern(text: str) -> None:
+    assert is_debris(text) == (DEBRIS.search(text) is not None)
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "a",
+                "dozen",
+                "two",
+                "hundred",
+                "and",
+                "fifty-three",
+                "third",
+                "half",
+                "1,000",
+                "2.5",
+                "million",
+                "3-4",
+                "945",
+                " ",
+                ", ",
+                "troops",
+                "0.5",
+                "12",
+            ]
+        ),
+        max_size=8,
+    ).map(" ".join),
+    st.sampled_from([0.5, 1, 2, 3, 4, 12, 24, 53, 253, 945, 1000, 2.5, 2_500_000, 1 / 3]),
+)
+def test_has_number_is_membership_in_numbers_in(text: str, number: float) -> None:
+    assert has_number(text, number) == any(abs(f - number) < 1e-9 for f in numbers_in(text))

@@ -149,13 +149,30 @@ def test_whatever_the_fast_path_accepts_the_walk_accepts_alike(text: str) -> Non
     if fast_accepts(text):
         kind, detail = walk(text)
         assert kind == "data", (text, detail)
-        assert typed(yamlsafe._fast(text)) == detail[0]
+        assert typed(yamlsafe._fast(text).data) == detail[0]
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(yamlish)
 def test_parse_gives_what_the_walk_gives(text: str) -> None:
     assert public(text) == walk(text)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(yamlish)
+@example("a:\n  - x\n  - {b: 1,\n     c: [2,\n  3]}\nd: |\n  t\n")
+def test_a_line_asked_before_any_table_is_the_walks_line(text: str) -> None:
+    """``line_of`` follows the fast path's nodes: for every path the walk knows, and for paths
+    that leave it (a missing key, an index past the end, a key where a list is), it answers
+    what the walk's table answers."""
+    if not fast_accepts(text):
+        return
+    table = yamlsafe._walk(text)
+    paths = [(), ("missing",), (0,), (-1,), (True,)]
+    for path in table.lines:
+        paths += [path, (*path, "missing"), (*path, 0), (*path, 1), (*path, 99)]
+    for path in paths:
+        assert parse(text).line_of(path) == table.line_of(path), (text, path)
 
 
 scalars = st.one_of(
@@ -179,6 +196,10 @@ values = st.recursive(
 def test_dumped_data_takes_the_fast_path_with_the_same_result(data: Any, flow: bool) -> None:
     text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
     assert public(text) == walk(text)
+
+
+def dump_flow(data: Any) -> str:
+    return yaml.safe_dump(data, default_flow_style=True, allow_unicode=True)
 
 
 def test_a_digest_takes_the_fast_path() -> None:
@@ -220,3 +241,33 @@ def test_too_many_events_are_refused_on_both_paths() -> None:
     assert not fast_accepts(text)
     with pytest.raises(YamlProblem, match="too large"):
         parse(text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet="0123456789._-+:eE\u0663", min_size=1, max_size=8))
+@example("0777")
+@example("0")
+@example("12.50")
+@example("5.")
+@example(".5")
+def test_plain_numbers_are_what_pyyaml_makes_of_them(value: str) -> None:
+    """``_construct`` reads a plain decimal itself; whatever it reads, PyYAML reads alike."""
+    tag = yamlsafe._plain_tag(value)
+    if tag not in (yamlsafe._INT, yamlsafe._FLOAT):
+        return
+    expected = yaml.constructor.SafeConstructor().construct_object(yaml.ScalarNode(tag, value))
+    assert typed(yamlsafe._construct(tag, value)) == typed(expected)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(yamlish, values.map(yaml.safe_dump), values.map(dump_flow)),
+    st.integers(min_value=0, max_value=60),
+)
+@example("a: 1\nb: 2\n", 8)
+@example("- [1, 2]\n- {a: b}\n", 10)
+def test_the_event_cap_holds_on_both_paths(text: str, cap: int) -> None:
+    """The fast path counts what the walk would see: it never accepts what the cap refuses."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(yamlsafe, "MAX_EVENTS", cap)
+        assert public(text) == walk(text)
