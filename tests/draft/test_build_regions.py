@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.draft.build_regions import build
+from bot.draft.regions import find_regions
 
 # rg_cities1000.csv rows: lat, lon, name, admin1, admin2, cc (invented places in country XX)
 CITIES = """lat,lon,name,admin1,admin2,cc
@@ -25,11 +26,15 @@ def geonames_line(name: str, lat: float, lon: float, code: str, population: int)
     return "\t".join(fields) + "\n"
 
 
-def regions(tmp_path: Path, seats: str) -> dict[tuple[int, str], tuple[str, str]]:
+def regions(
+    tmp_path: Path, seats: str, elsewhere: dict[tuple[str, int, str, str], str] | None = None
+) -> dict[tuple[int, str], tuple[str, str]]:
     (tmp_path / "cities.csv").write_text(CITIES, "utf-8")
     (tmp_path / "geonames.txt").write_text(seats, "utf-8")
     # every place equally notable: the fallback's ranking is not what these tests are about
-    data = build(tmp_path / "cities.csv", tmp_path / "geonames.txt", lambda *_place: 0.0)
+    data = build(
+        tmp_path / "cities.csv", tmp_path / "geonames.txt", lambda *_place: 0.0, elsewhere or {}
+    )
     rows = data["regions"]
     assert isinstance(rows, list)
     return {(row[1], row[2]): (row[6], row[7]) for row in rows}
@@ -65,3 +70,18 @@ def test_a_provincial_seat_beats_the_national_capital(tmp_path: Path) -> None:
         + geonames_line("Lakeside", 50.3, 60.3, "PPLA", 20_000),
     )
     assert found[(1, "Midland")] == ("Lakeside", "capital")
+
+
+def test_a_capital_outside_its_region_is_borrowed_by_name(tmp_path: Path) -> None:
+    seats = geonames_line("Capitol City", 50.0, 60.0, "PPLA", 2_000_000)
+    assert regions(tmp_path, seats)[(1, "Eastmark")] == ("Eastmark", "name")
+    found = regions(tmp_path, seats, {("XX", 1, "Eastmark", ""): "Capitol City"})
+    assert found[(1, "Eastmark")] == ("Capitol City", "capital")
+    assert found[(1, "Midland")] == ("Capitol City", "capital")  # still its own region's seat
+
+
+def test_the_shipped_table_pins_punjab_and_haryana_at_chandigarh() -> None:
+    for state in ("Punjab", "Haryana"):
+        (found,) = [r for r in find_regions(state, ["IN"]) if r.level == 1]
+        assert (found.seat, found.how) == ("Chandigarh", "capital")
+        assert abs(found.lat - 30.74) < 0.1 and abs(found.lon - 76.79) < 0.1
