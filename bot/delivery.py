@@ -10,20 +10,27 @@ in ``/schedule list``; never silently dropped).
 the same deterministic nonce; Discord (``enforce_nonce``) answers a repeated nonce with the first
 message for a few minutes, so the only window for a duplicate is a crash followed by a restart
 later than that. We prefer that rare duplicate to a silent loss.
+
+Which process sends a row: whichever leases it (``Store.lease``). Every process writes the rows
+of a slot; each ``Deliverer`` takes small batches of pending rows it may lease, renews its
+leases while it holds them, and checks right before each send that the row is still its own.
+Small batches keep the work spread over the processes and bound what a killed one leaves to
+be taken over when its leases run out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Protocol
 
+from bot.budget import Budget, Limits, Pacer
 from bot.reply import Reply
 from bot.store import Delivery, Store
+
+__all__ = ["Budget", "ChannelGone", "Deliverer", "Limits", "Pacer", "Poster", "RateLimited"]
 
 log = logging.getLogger(__name__)
 
@@ -44,62 +51,12 @@ class Poster(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Limits:
-    per_second: float = 48.0
-    """Global budget, under Discord's 50 requests/s."""
-    channel_count: int = 5
-    channel_period: float = 5.0
-    """Per-channel bucket: Discord allows 5 messages per 5 s in a channel."""
-
-
-class Pacer:
-    """Spaces requests so none is refused: a global rate and a per-channel sliding window."""
-
-    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limits = limits
-        self.clock = clock
-        self._next_global = 0.0
-        self._channels: dict[str, deque[float]] = {}
-        self._lock = asyncio.Lock()
-
-    def _delay(self, channel: str, now: float) -> float:
-        wait = max(0.0, self._next_global - now)
-        window = self._channels.get(channel)
-        if window is not None:
-            while window and window[0] <= now - self.limits.channel_period:
-                window.popleft()
-            if len(window) >= self.limits.channel_count:
-                wait = max(wait, window[0] + self.limits.channel_period - now)
-        return wait
-
-    async def acquire(self, channel: str) -> None:
-        async with self._lock:
-            while True:
-                now = self.clock()
-                wait = self._delay(channel, now)
-                if wait <= 0:
-                    break
-                await asyncio.sleep(wait)
-            interval = 1.0 / self.limits.per_second
-            # Keep to the timetable: a sleep that overran by a millisecond must not push every
-            # later request back (that drift alone costs ~5 % over a long fan-out); only after
-            # an idle spell does the timetable restart from now.
-            base = self._next_global if self._next_global >= now - interval else now
-            self._next_global = base + interval
-            self._channels.setdefault(channel, deque()).append(now)
-
-    async def penalise(self, seconds: float) -> None:
-        """A 429 came anyway: hold everyone back for ``retry_after``."""
-        self._next_global = max(self._next_global, self.clock() + seconds)
-
-
 BuildReply = Callable[[Delivery], Reply | None]
 OnGone = Callable[[Delivery, str], Awaitable[None]]
 
 
 class Deliverer:
-    """One per platform: a queue of ledger rows and a few workers that send them paced."""
+    """One per platform: leases pending ledger rows and a few workers send them paced."""
 
     def __init__(
         self,
@@ -109,22 +66,27 @@ class Deliverer:
         build: BuildReply,
         *,
         limits: Limits | None = None,
+        budget: Budget | None = None,
         workers: int = 32,
         max_attempts: int = 5,
         backoff: float = 1.0,
+        poll: float = 1.0,
         on_gone: OnGone | None = None,
     ) -> None:
         self.platform = platform
         self.poster = poster
         self.store = store
         self.build = build
-        self.pacer = Pacer(limits or Limits())
+        self.pacer: Budget = budget or Pacer(limits or Limits())
         self.max_attempts = max_attempts
         self.backoff = backoff
+        self.poll = poll
+        """Seconds between looks at the ledger for rows others wrote or a dead process left."""
         self.on_gone = on_gone
         self.queue: asyncio.Queue[Delivery] = asyncio.Queue()
         self._workers = workers
         self._tasks: list[asyncio.Task[None]] = []
+        self._wake = asyncio.Event()
         self.rate_limited = 0
 
     def start(self) -> None:
@@ -132,22 +94,67 @@ class Deliverer:
             asyncio.create_task(self._work(), name=f"deliver-{self.platform}-{i}")
             for i in range(self._workers)
         ]
+        self._tasks.append(asyncio.create_task(self._feed(), name=f"lease-{self.platform}"))
+        self._tasks.append(asyncio.create_task(self._renew(), name=f"renew-{self.platform}"))
 
     async def stop(self) -> None:
+        running = bool(self._tasks)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if running:
+            with contextlib.suppress(Exception):  # a dead database: the leases run out instead
+                await asyncio.to_thread(self.store.release)
+        while not self.queue.empty():
+            self.queue.get_nowait()
+            self.queue.task_done()
+
+    def wake(self) -> None:
+        """New rows were written: look at the ledger now rather than at the next poll."""
+        self._wake.set()
 
     async def join(self) -> None:
-        await self.queue.join()
+        """Until no pending row is left that this process holds or could take."""
+        while True:
+            await self.queue.join()
+            if not await asyncio.to_thread(self.store.waiting, self.platform):
+                return
+            self.wake()
+            await asyncio.sleep(0.02)
 
-    def submit(self, delivery: Delivery) -> None:
-        self.queue.put_nowait(delivery)
+    async def _feed(self) -> None:
+        """Keep the queue topped up with leased rows, a batch about one second of sending."""
+        batch = max(1, self._workers)
+        while True:
+            if self.queue.qsize() < batch:
+                try:
+                    rows = await asyncio.to_thread(self.store.lease, self.platform, batch)
+                except Exception:  # the database is down: try again at the next poll
+                    log.exception("could not lease %s posts", self.platform)
+                    rows = []
+                for row in rows:
+                    self.queue.put_nowait(row)
+                if len(rows) == batch:
+                    continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll)
+            self._wake.clear()
+
+    async def _renew(self) -> None:
+        """Heartbeat: while this process lives, the rows it holds stay its own."""
+        while True:
+            await asyncio.sleep(self.store.lease_time.total_seconds() / 3)
+            try:
+                await asyncio.to_thread(self.store.renew)
+            except Exception:
+                log.exception("could not renew the %s leases", self.platform)
 
     async def _work(self) -> None:
         while True:
             delivery = await self.queue.get()
+            if self.queue.qsize() < self._workers // 2:
+                self.wake()  # running low: lease the next batch before the workers go idle
             try:
                 await self.send(delivery)
             except Exception:  # a bug in one post must not stop the others
@@ -168,6 +175,9 @@ class Deliverer:
         attempts = 0
         while True:
             await self.pacer.acquire(delivery.channel)
+            if not await asyncio.to_thread(self.store.holds, delivery.key):
+                log.info("%s was taken over or finished elsewhere; not sending", delivery.key)
+                return
             try:
                 message_id = await self.poster.post(delivery.channel, reply, delivery.nonce)
             except RateLimited as exc:

@@ -22,6 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.answers import Request, answer
+from bot.budget import budget_for
 from bot.delivery import Deliverer, Limits, Poster
 from bot.digest.library import Library
 from bot.reply import Line, Reply, Section
@@ -204,16 +205,14 @@ class Scheduler:
             self.specs[spec.id] = spec
 
     async def start(self, *, run_jobs: bool = True) -> None:
-        """Resume unfinished posts, catch up on missed slots, then wait for the next ones."""
+        """Resume unfinished posts, catch up on missed slots, then wait for the next ones.
+
+        The deliverers lease unfinished rows themselves (also rows a dead process held)."""
         for deliverer in self.deliverers.values():
             deliverer.start()
         for row in await asyncio.to_thread(self.store.unfinished):
-            sender = self.deliverers.get(row.platform)
-            if sender is None:
+            if row.platform not in self.deliverers:
                 log.warning("pending post %s waits: platform %s not running", row.key, row.platform)
-                continue
-            log.info("resuming unfinished post %s", row.key)
-            sender.submit(row)
         for schedule_id in list(self.specs):
             await self.tick(schedule_id)
         if run_jobs:
@@ -298,9 +297,10 @@ class Scheduler:
             row = Delivery(spec.platform, spec.channel, digest_id, slot, spec.id, "pending")
             claimed = await asyncio.to_thread(self.store.claim, row)
             if claimed is not row:
-                continue  # this slot's post already exists: sent, failed or being resumed
-            deliverer.submit(claimed)
+                continue  # this slot's post already exists: sent, failed, or another process's
             queued.append(claimed)
+        if queued:
+            deliverer.wake()  # whichever process leases the rows first sends them
         if not queued and spec.post == "latest" and self.library.newest() is None:
             log.warning("schedule %s: no digest loaded, nothing posted for %s", spec.id, slot)
         return queued
@@ -336,11 +336,11 @@ class Scheduler:
         if newest is None:
             raise ScheduleError("no digest is loaded, so there is nothing to post")
         row = Delivery(spec.platform, spec.channel, newest.id, slot, spec.id, "pending")
-        claimed = await asyncio.to_thread(self.store.claim, row)
         deliverer = self.deliverers.get(spec.platform)
         if deliverer is None:
             raise ScheduleError(f"platform {spec.platform} is not running here")
-        deliverer.submit(claimed)
+        claimed = await asyncio.to_thread(self.store.claim, row)
+        deliverer.wake()
         return [claimed]
 
     async def statuses(self, platform: str | None = None) -> list[Status]:
@@ -364,8 +364,9 @@ class Scheduler:
 
     def attach(self, platform: str, poster: Poster, limits: Limits | None = None) -> Deliverer:
         """Register a running platform; its posts go through one paced sender."""
+        budget = budget_for(self.store, platform, limits or Limits())
         deliverer = Deliverer(
-            platform, poster, self.store, self.build, limits=limits, on_gone=self.flag
+            platform, poster, self.store, self.build, budget=budget, on_gone=self.flag
         )
         self.deliverers[platform] = deliverer
         return deliverer

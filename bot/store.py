@@ -1,28 +1,42 @@
 """State that must survive restarts: schedules added in chat, the delivery ledger, progress marks.
 
 SQLite file by default; any SQLAlchemy URL (PostgreSQL) when ``DATABASE_URL`` is set. Calls are
-blocking and short: async callers run them with ``asyncio.to_thread``.
+blocking and short: async callers run them with ``asyncio.to_thread``. The schema is migrated to
+the newest version when a store opens (``bot.migrations``).
 
 The ledger is what makes a post happen once: a row keyed (platform, channel, digest, slot) is
 written *before* the send and marked *after* it, so a crash between the two leaves a ``pending``
 row that the next start resumes (with the same nonce), and a ``sent`` row is never sent again.
+
+Several processes may share one database. Writing a row does not make its writer the sender:
+a sender first takes a *lease* on pending rows (``lease``: owner and expiry; ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, a conditional UPDATE everywhere), keeps it fresh while it holds them
+(``renew``) and checks it right before each send (``holds``). A process that dies stops
+renewing, so after ``LEASE`` its rows are free and another process takes them; its half-done
+send is repeated with the same nonce. Leases compare the processes' clocks: keep them in step
+(NTP), as any host running a scheduler does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import threading
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -31,12 +45,16 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
+    or_,
     select,
     update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+
+from bot import migrations
 
 State = Literal["pending", "sent", "failed", "skipped"]
 
@@ -63,6 +81,9 @@ deliveries = Table(
     Column("message_id", String(64)),
     Column("error", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("lease_owner", String(64)),  # the process sending it, while lease_until is ahead
+    Column("lease_until", DateTime(timezone=True)),
+    Index("deliveries_by_state", "state", "platform"),
 )
 
 marks = Table(
@@ -71,6 +92,24 @@ marks = Table(
     Column("schedule_id", String(64), primary_key=True),
     Column("last_slot", String(32), nullable=False),  # newest slot already handled
 )
+
+send_budget = Table(  # bot.budget.SharedBudget: one timetable per token for every process
+    "send_budget",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("next_at", Float, nullable=False),  # database clock, seconds since the epoch
+)
+
+send_budget_channels = Table(
+    "send_budget_channels",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("channel", String(255), primary_key=True),
+    Column("stamps", Text, nullable=False),  # JSON list of the channel's recent send times
+)
+
+LEASE = timedelta(seconds=15)
+"""How long a lease lasts unless renewed: a dead process's rows are taken over within this."""
 
 
 @dataclass(frozen=True)
@@ -101,14 +140,34 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def process_owner() -> str:
+    """A lease owner name unique to this store: host, pid and a random part."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        owner: str | None = None,
+        lease: timedelta = LEASE,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.url = url
+        self.owner = owner or process_owner()
+        self.lease_time = lease
+        self.clock = clock or _now
         self.engine: Engine = create_engine(url, future=True)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        migrations.upgrade(self.engine)
         self._lock = threading.Lock()
+
+    @property
+    def shared(self) -> bool:
+        """True when other processes can share this database (PostgreSQL), not a SQLite file."""
+        return self.engine.dialect.name == "postgresql"
 
     def close(self) -> None:
         self.engine.dispose()
@@ -123,7 +182,9 @@ class Store:
         with self._tx() as conn:
             conn.execute(delete(schedules).where(schedules.c.id == schedule_id))
             conn.execute(
-                insert(schedules).values(id=schedule_id, spec=json.dumps(spec), created_at=_now())
+                insert(schedules).values(
+                    id=schedule_id, spec=json.dumps(spec), created_at=self.clock()
+                )
             )
 
     def remove_schedule(self, schedule_id: str) -> bool:
@@ -167,7 +228,7 @@ class Store:
                         schedule_id=delivery.schedule_id,
                         state=delivery.state,
                         attempts=0,
-                        updated_at=_now(),
+                        updated_at=self.clock(),
                     )
                 )
                 return delivery
@@ -191,7 +252,7 @@ class Store:
         error: str | None = None,
         attempted: bool = False,
     ) -> None:
-        values: dict[str, Any] = {"state": state, "updated_at": _now(), "error": error}
+        values: dict[str, Any] = {"state": state, "updated_at": self.clock(), "error": error}
         if message_id is not None:
             values["message_id"] = message_id
         if attempted:
@@ -233,6 +294,92 @@ class Store:
         with self._tx() as conn:
             rows = conn.execute(select(deliveries).order_by(deliveries.c.updated_at))
             return [_delivery(row._mapping) for row in rows]
+
+    # -- leases: which process sends a pending row ------------------------------------------
+    def _free(self, now: datetime) -> Any:
+        return or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
+
+    def lease(self, platform: str, limit: int) -> list[Delivery]:
+        """Take up to ``limit`` pending rows nobody holds (oldest first) for this store.
+
+        PostgreSQL skips rows another transaction is taking (``SKIP LOCKED``) instead of
+        waiting for them; the conditional UPDATE is what makes a lease exclusive everywhere:
+        of two stores racing for a row, one updates it and the other finds it taken.
+        """
+        now = self.clock()
+        until = now + self.lease_time
+        query = (
+            select(deliveries)
+            .where(
+                deliveries.c.platform == platform,
+                deliveries.c.state == "pending",
+                self._free(now),
+            )
+            .order_by(deliveries.c.updated_at)
+            .limit(limit)
+        )
+        if self.shared:
+            query = query.with_for_update(skip_locked=True)
+        taken: list[Delivery] = []
+        with self._tx() as conn:
+            for row in conn.execute(query).all():
+                found = _delivery(row._mapping)
+                done = conn.execute(
+                    update(deliveries)
+                    .where(*_key(found.key), deliveries.c.state == "pending", self._free(now))
+                    .values(lease_owner=self.owner, lease_until=until)
+                )
+                if done.rowcount:
+                    taken.append(found)
+        return taken
+
+    def holds(self, key: tuple[str, str, str, str]) -> bool:
+        """Right before a send: is the row still pending and ours? Extends the lease if so."""
+        with self._tx() as conn:
+            done = conn.execute(
+                update(deliveries)
+                .where(
+                    *_key(key),
+                    deliveries.c.state == "pending",
+                    deliveries.c.lease_owner == self.owner,
+                )
+                .values(lease_until=self.clock() + self.lease_time)
+            )
+            return bool(done.rowcount)
+
+    def renew(self) -> int:
+        """Extend the lease on every pending row this store holds; how many it holds."""
+        with self._tx() as conn:
+            done = conn.execute(
+                update(deliveries)
+                .where(deliveries.c.lease_owner == self.owner, deliveries.c.state == "pending")
+                .values(lease_until=self.clock() + self.lease_time)
+            )
+            return int(done.rowcount)
+
+    def release(self) -> None:
+        """On a clean stop: hand back the rows not yet sent, so others need not wait."""
+        with self._tx() as conn:
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.lease_owner == self.owner, deliveries.c.state == "pending")
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    def waiting(self, platform: str) -> int:
+        """Pending rows this store holds or could take now (rows others hold are theirs)."""
+        now = self.clock()
+        with self._tx() as conn:
+            count = conn.execute(
+                select(func.count())
+                .select_from(deliveries)
+                .where(
+                    deliveries.c.platform == platform,
+                    deliveries.c.state == "pending",
+                    or_(self._free(now), deliveries.c.lease_owner == self.owner),
+                )
+            ).scalar_one()
+            return int(count)
 
 
 def _key(key: tuple[str, str, str, str]) -> Sequence[Any]:

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+pytest_plugins = ["tests.postgres.plugin"]  # db_url: each store test on SQLite and PostgreSQL
+
 ROOT = Path(__file__).resolve().parents[1]
 KURSK = ROOT / "digests" / "kursk-2024-08-09.yaml"
 

@@ -63,11 +63,9 @@ def weekday_8am(channel: str = "news", **extra: object) -> ScheduleSpec:
 
 
 async def make(
-    library: Library, db: Path, clock: Clock, specs: list[ScheduleSpec], poster: Recorder
+    library: Library, url: str, clock: Clock, specs: list[ScheduleSpec], poster: Recorder
 ) -> Scheduler:
-    scheduler = Scheduler(
-        library, Store(f"sqlite:///{db}"), catch_up=timedelta(hours=1), clock=clock
-    )
+    scheduler = Scheduler(library, Store(url), catch_up=timedelta(hours=1), clock=clock)
     deliverer = scheduler.attach("console", poster, Limits(per_second=1000, channel_count=100))
     deliverer.backoff = 0.001
     await scheduler.load(specs)
@@ -123,10 +121,10 @@ def test_durations() -> None:
         parse_duration("soon")
 
 
-async def test_a_slot_posts_once(library: Library, tmp_path: Path) -> None:
+async def test_a_slot_posts_once(library: Library, db_url: str) -> None:
     clock = Clock(KYIV_8AM_FRIDAY - timedelta(hours=1))
     poster = Recorder()
-    scheduler = await make(library, tmp_path / "s.db", clock, [weekday_8am()], poster)
+    scheduler = await make(library, db_url, clock, [weekday_8am()], poster)
     spec_id = weekday_8am().id
     clock.now = KYIV_8AM_FRIDAY + timedelta(seconds=1)
     await scheduler.tick(spec_id)
@@ -139,8 +137,8 @@ async def test_a_slot_posts_once(library: Library, tmp_path: Path) -> None:
     await scheduler.stop()
 
 
-async def test_catch_up_after_downtime(library: Library, tmp_path: Path) -> None:
-    db = tmp_path / "s.db"
+async def test_catch_up_after_downtime(library: Library, db_url: str) -> None:
+    db = db_url
     clock = Clock(KYIV_8AM_FRIDAY - timedelta(days=4))  # Monday 08:00 Kyiv
     poster = Recorder()
     scheduler = await make(library, db, clock, [weekday_8am()], poster)
@@ -157,9 +155,9 @@ async def test_catch_up_after_downtime(library: Library, tmp_path: Path) -> None
 
 
 async def test_restart_mid_fan_out_loses_and_duplicates_nothing(
-    library: Library, tmp_path: Path
+    library: Library, db_url: str
 ) -> None:
-    db = tmp_path / "s.db"
+    db = db_url
     specs = [weekday_8am(f"room{i}") for i in range(6)]
     clock = Clock(KYIV_8AM_FRIDAY - timedelta(minutes=5))
     first = Recorder()
@@ -170,8 +168,8 @@ async def test_restart_mid_fan_out_loses_and_duplicates_nothing(
     await deliverer.stop()
     for spec in specs:
         await scheduler.deliver(spec, "2024-08-09T05:00Z")
-    for _ in range(3):
-        await deliverer.send(deliverer.queue.get_nowait())
+    for row in scheduler.store.lease("console", 3):
+        await deliverer.send(row)
     scheduler.store.close()
 
     second = Recorder()
@@ -185,11 +183,11 @@ async def test_restart_mid_fan_out_loses_and_duplicates_nothing(
     await restarted.stop()
 
 
-async def test_429_is_honoured_and_the_post_retried(library: Library, tmp_path: Path) -> None:
+async def test_429_is_honoured_and_the_post_retried(library: Library, db_url: str) -> None:
     clock = Clock(KYIV_8AM_FRIDAY)
     poster = Recorder()
     poster.failures = [RateLimited(0.01), RateLimited(0.01)]
-    scheduler = await make(library, tmp_path / "s.db", clock, [], poster)
+    scheduler = await make(library, db_url, clock, [], poster)
     spec = await scheduler.add(weekday_8am())
     await scheduler.test(spec.id)
     await settle(scheduler)
@@ -198,11 +196,11 @@ async def test_429_is_honoured_and_the_post_retried(library: Library, tmp_path: 
     await scheduler.stop()
 
 
-async def test_gone_channel_is_flagged_not_retried(library: Library, tmp_path: Path) -> None:
+async def test_gone_channel_is_flagged_not_retried(library: Library, db_url: str) -> None:
     clock = Clock(KYIV_8AM_FRIDAY)
     poster = Recorder()
     poster.failures = [ChannelGone("404 Unknown Channel"), RuntimeError("must not be reached")]
-    scheduler = await make(library, tmp_path / "s.db", clock, [], poster)
+    scheduler = await make(library, db_url, clock, [], poster)
     spec = await scheduler.add(weekday_8am())
     await scheduler.test(spec.id)
     await settle(scheduler)
@@ -212,11 +210,11 @@ async def test_gone_channel_is_flagged_not_retried(library: Library, tmp_path: P
     await scheduler.stop()
 
 
-async def test_transient_failures_retry_then_show_why(library: Library, tmp_path: Path) -> None:
+async def test_transient_failures_retry_then_show_why(library: Library, db_url: str) -> None:
     clock = Clock(KYIV_8AM_FRIDAY)
     poster = Recorder()
     poster.failures = [ConnectionResetError("dropped")] * 5
-    scheduler = await make(library, tmp_path / "s.db", clock, [], poster)
+    scheduler = await make(library, db_url, clock, [], poster)
     spec = await scheduler.add(weekday_8am())
     await scheduler.test(spec.id)
     await settle(scheduler)
@@ -227,11 +225,11 @@ async def test_transient_failures_retry_then_show_why(library: Library, tmp_path
     await scheduler.stop()
 
 
-async def test_post_new_sends_each_digest_once(library: Library, tmp_path: Path) -> None:
+async def test_post_new_sends_each_digest_once(library: Library, db_url: str) -> None:
     clock = Clock(KYIV_8AM_FRIDAY - timedelta(days=1, minutes=1))
     poster = Recorder()
     spec = weekday_8am(post="new")
-    scheduler = await make(library, tmp_path / "s.db", clock, [spec], poster)
+    scheduler = await make(library, db_url, clock, [spec], poster)
     clock.now = KYIV_8AM_FRIDAY - timedelta(days=1)
     await scheduler.tick(spec.id)
     clock.now = KYIV_8AM_FRIDAY
@@ -244,10 +242,10 @@ async def test_post_new_sends_each_digest_once(library: Library, tmp_path: Path)
 ADMIN = Caller("console", "news", "alice", is_admin=True)
 
 
-async def test_schedule_commands(library: Library, tmp_path: Path) -> None:
+async def test_schedule_commands(library: Library, db_url: str) -> None:
     clock = Clock(KYIV_8AM_FRIDAY)
     poster = Recorder()
-    db = tmp_path / "s.db"
+    db = db_url
     scheduler = await make(library, db, clock, [], poster)
     user = Caller("console", "news", "bob", is_admin=False)
     refused = await schedule_command(scheduler, parse('/schedule add cron:"0 8 * * mon"'), user)

@@ -1,0 +1,52 @@
+"""Schema migrations (Alembic), run by the store at start-up: no ``alembic.ini`` needed.
+
+Every schema change is a new file in ``versions/`` (``0001`` is the schema of the first
+release). ``upgrade(engine)`` brings any database to the newest version in place:
+
+* a database from before migrations (made by ``metadata.create_all``: tables but no
+  ``alembic_version``) is stamped as ``0001`` first, then upgraded;
+* on PostgreSQL an advisory lock makes processes starting together migrate one at a time.
+
+To write a migration, copy the newest file in ``versions/``, give it the next number as
+``revision`` and the previous one as ``down_revision``, and change ``bot.store`` to match;
+``tests/test_migrations.py`` checks that the two agree on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, inspect, text
+from sqlalchemy.engine import Engine
+
+HERE = Path(__file__).resolve().parent
+FIRST = "0001"
+LOCK_KEY = 0x6469676573  # "diges": any constant shared by every process of this bot
+
+
+def config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database to ``revision`` (the newest by default), in one transaction."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+        names = set(inspect(conn).get_table_names())
+        if "deliveries" in names and "alembic_version" not in names:
+            command.stamp(config(conn), FIRST)  # made by the first release's create_all
+        command.upgrade(config(conn), revision)
+
+
+def current(engine: Engine) -> str | None:
+    """The database's revision (None before any migration)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

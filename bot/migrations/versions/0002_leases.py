@@ -1,0 +1,26 @@
+"""Leases on ledger rows, so several processes can share one database: a pending row is sent
+by the process whose lease on it is current (owner, expiry); an expired lease is free."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("deliveries") as table:
+        table.add_column(sa.Column("lease_owner", sa.String(64)))
+        table.add_column(sa.Column("lease_until", sa.DateTime(timezone=True)))
+    op.create_index("deliveries_by_state", "deliveries", ["state", "platform"])
+
+
+def downgrade() -> None:
+    op.drop_index("deliveries_by_state", "deliveries")
+    with op.batch_alter_table("deliveries") as table:
+        table.drop_column("lease_until")
+        table.drop_column("lease_owner")
