@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-async def scheduler(library: Library, tmp_path: Path) -> AsyncIterator[Scheduler]:
-    store = Store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
+async def scheduler(library: Library, db_url: str) -> AsyncIterator[Scheduler]:
+    store = Store(db_url)
     scheduler = Scheduler(library, store)
     yield scheduler
     await scheduler.stop()
@@ -96,9 +96,9 @@ async def test_an_admin_adds_tests_and_removes_a_schedule(
 
 @pytest.mark.fake_discord(channels=tuple(f"room-{i}" for i in range(12)))
 async def test_fan_out_posts_once_per_channel_even_after_a_lost_answer(
-    fake: FakeDiscord, run_bot: RunBot, library: Library, tmp_path: Path
+    fake: FakeDiscord, run_bot: RunBot, library: Library, db_url: str
 ) -> None:
-    db = f"sqlite:///{tmp_path / 'fan.sqlite3'}"
+    db = db_url
     slot = datetime(2024, 8, 9, 5, 0, tzinfo=UTC)
     specs = [
         ScheduleSpec("discord", str(c.id), "0 8 * * mon-fri", "Europe/Kyiv") for c in fake.channels
@@ -129,7 +129,7 @@ async def test_fan_out_posts_once_per_channel_even_after_a_lost_answer(
 
 @pytest.mark.fake_discord(channels=tuple(f"room-{i}" for i in range(30)))
 async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_post_per_channel(
-    fake: FakeDiscord, library: Library, tmp_path: Path
+    fake: FakeDiscord, library: Library, tmp_path: Path, db_url: str
 ) -> None:
     from bot.platforms.discord_chat import sync_commands
 
@@ -138,14 +138,12 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_post_per_chan
     slot = now.replace(second=0, microsecond=0)
     cron = f"{slot.minute} {slot.hour} * * *"
     specs = [ScheduleSpec("discord", str(c.id), cron, "UTC") for c in fake.channels]
-    database = tmp_path / "state.sqlite3"
-    store = Store(f"sqlite:///{database}")
+    store = Store(db_url)
     for spec in specs:
         store.set_last_slot(spec.id, (slot - timedelta(seconds=1)).isoformat())
     store.close()
     lines = [
         f"digests: {library.folder}",
-        f"database: {database}",
         "reload_seconds: 0",
         "discord_pacing: {per_second: 6}",
         "schedules:",
@@ -153,7 +151,12 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_post_per_chan
     ]
     config = tmp_path / "config.yaml"
     config.write_text("\n".join(lines) + "\n", "utf-8")
-    env = {**os.environ, "DISCORD_TOKEN": fake.token, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DISCORD_TOKEN": fake.token,
+        "DATABASE_URL": db_url,
+        "PYTHONPATH": str(ROOT),
+    }
     command = [
         sys.executable,
         "-m",
