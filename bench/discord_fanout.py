@@ -59,15 +59,11 @@ async def paced(channels: int, library: Library, digest_id: str, tmp: Path) -> N
                 lambda d: compose(library, d.digest_id, ("summary",)),
                 limits=Limits(),
             )
-            rows = [
+            for c in fake.channels:
                 store.claim(Delivery("discord", str(c.id), digest_id, "bench", "bench", "pending"))
-                for c in fake.channels
-            ]
             before = fake.count_429
-            deliverer.start()
             start = time.perf_counter()
-            for row in rows:
-                deliverer.submit(row)
+            deliverer.start()  # it leases the pending rows from the ledger
             await deliverer.join()
             seconds = time.perf_counter() - start
             await deliverer.stop()

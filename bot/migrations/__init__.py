@@ -5,7 +5,8 @@ release). ``upgrade(engine)`` brings any database to the newest version in place
 
 * a database from before migrations (made by ``metadata.create_all``: tables but no
   ``alembic_version``) is stamped as ``0001`` first, then upgraded;
-* on PostgreSQL an advisory lock makes processes starting together migrate one at a time.
+* processes starting together migrate one at a time: an advisory lock on PostgreSQL, an
+  exclusive transaction on SQLite.
 
 To write a migration, copy the newest file in ``versions/``, give it the next number as
 ``revision`` and the previous one as ``down_revision``, and change ``bot.store`` to match;
@@ -38,6 +39,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+        elif conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN EXCLUSIVE")  # the others wait (busy_timeout)
         names = set(inspect(conn).get_table_names())
         if "deliveries" in names and "alembic_version" not in names:
             command.stamp(config(conn), FIRST)  # made by the first release's create_all

@@ -1,0 +1,125 @@
+"""Migrations: a new database and one made by the first release (``metadata.create_all``,
+before there were migrations) both end at the newest schema, which is what ``bot.store``
+declares; on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    insert,
+)
+
+from bot import migrations
+from bot.store import Delivery, Store, metadata
+
+HEAD = "0003"
+
+# The first release's tables exactly as its bot/store.py declared them: what made its databases.
+first_release = MetaData()
+Table(
+    "schedules",
+    first_release,
+    Column("id", String(64), primary_key=True),
+    Column("spec", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+old_deliveries = Table(
+    "deliveries",
+    first_release,
+    Column("platform", String(16), primary_key=True),
+    Column("channel", String(255), primary_key=True),
+    Column("digest_id", String(80), primary_key=True),
+    Column("slot", String(32), primary_key=True),
+    Column("schedule_id", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("message_id", String(64)),
+    Column("error", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+old_marks = Table(
+    "marks",
+    first_release,
+    Column("schedule_id", String(64), primary_key=True),
+    Column("last_slot", String(32), nullable=False),
+)
+
+
+def differences(store: Store) -> list[object]:
+    with store.engine.connect() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn), metadata))
+
+
+def test_a_new_database_gets_the_newest_schema(db_url: str) -> None:
+    store = Store(db_url)
+    assert migrations.current(store.engine) == HEAD
+    assert differences(store) == []  # the migrations build what the store declares
+    store.close()
+
+
+def test_a_first_release_database_upgrades_in_place(db_url: str) -> None:
+    engine = create_engine(db_url)
+    first_release.create_all(engine)  # the first release's start-up
+    when = datetime(2024, 8, 9, 5, 0, 3, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(old_deliveries).values(
+                platform="discord",
+                channel="123456789012345678",
+                digest_id="kursk",
+                slot="2024-08-09T05:00Z",
+                schedule_id="s1",
+                state="pending",
+                attempts=1,
+                updated_at=when,
+            )
+        )
+        conn.execute(insert(old_marks).values(schedule_id="s1", last_slot=when.isoformat()))
+    engine.dispose()
+
+    store = Store(db_url, owner="new")
+    assert migrations.current(store.engine) == HEAD
+    assert differences(store) == []
+    assert store.last_slot("s1") == when.isoformat()
+    [row] = store.all_deliveries()
+    assert (row.state, row.attempts) == ("pending", 1)
+    assert [r.key for r in store.lease("discord", 5)] == [row.key]  # old rows are leasable
+    store.close()
+    again = Store(db_url)  # opening an upgraded database again changes nothing
+    assert migrations.current(again.engine) == HEAD
+    assert again.get(row.key) == Delivery(**{**row.__dict__})
+    again.close()
+
+
+def test_processes_starting_together_migrate_once(db_url: str) -> None:
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        start.wait()
+        try:
+            Store(db_url).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    store = Store(db_url)
+    assert migrations.current(store.engine) == HEAD and differences(store) == []
+    store.close()
