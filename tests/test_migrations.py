@@ -24,7 +24,14 @@ from sqlalchemy import (
 from bot import migrations
 from bot.store import Delivery, Store, metadata
 
-HEAD = "0003"
+HEAD = migrations.HEAD
+
+
+def test_head_is_the_newest_migration() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory.from_config(migrations.config()).get_heads() == [HEAD]
+
 
 # The first release's tables exactly as its bot/store.py declared them: what made its databases.
 first_release = MetaData()
