@@ -221,7 +221,8 @@ async def _platforms(
             from bot.platforms.discord_chat import DiscordPoster, build_client, serve_discord
 
             client = build_client(library, maps=maps, scheduler=scheduler)
-            scheduler.attach("discord", DiscordPoster(client), config.discord_limits)
+            poster = DiscordPoster(client)
+            scheduler.attach("discord", poster, config.discord_limits, poster.ready)
             services.append(serve_discord(client, secrets.discord_token))
         await scheduler.load(config.schedules)
         await scheduler.start()

@@ -12,7 +12,12 @@ request may go; two budgets keep its state:
   database's row locks serialise the reservations.
 
 A request *reserves* its send time and sleeps until then outside any lock, so a busy channel
-waiting out its window holds up nobody else.
+waiting out its window holds up nobody else. It may reserve at most ``AHEAD`` seconds ahead:
+a process that stalls (a busy CPU, a long garbage collection) while holding reservations far
+in the future would send them all at once when it wakes, next to everybody else's on-time
+requests, and a burst like that is a 429. Within a process, one request at a time waits for
+the timetable (the others queue behind it), so the database sees a handful of reservations
+per slot, not one per waiting worker.
 """
 
 from __future__ import annotations
@@ -40,23 +45,36 @@ class Limits:
     """Per-channel bucket: Discord allows 5 messages per 5 s in a channel."""
 
 
+AHEAD = 0.05
+"""Seconds ahead of now a send time may be reserved (about two slots at 48/s)."""
+
+
 @dataclass(frozen=True)
 class Grant:
-    """The outcome of one reservation: go after ``wait`` s, or ask again after ``wait`` s."""
+    """The outcome of one reservation: go after ``wait`` s, or ask again after ``wait`` s
+    (``channel_full`` says whether the channel's window or the global timetable refused)."""
 
     granted: bool
     wait: float
     next_global: float
     stamps: tuple[float, ...]
+    channel_full: bool = False
 
 
-def reserve(next_global: float, stamps: Sequence[float], now: float, limits: Limits) -> Grant:
+def reserve(
+    next_global: float,
+    stamps: Sequence[float],
+    now: float,
+    limits: Limits,
+    ahead: float = AHEAD,
+) -> Grant:
     """When may one request to a channel go? Pure: the callers keep the state.
 
     ``next_global`` is the global timetable's next free time; ``stamps`` the channel's
     reserved send times (ascending). Granted times never decrease, so checking the channel's
-    window that ends at the granted time is enough. A request whose channel is full is not
-    granted (nothing changes) and is told when to ask again.
+    window that ends at the granted time is enough. A request that is refused — its channel
+    is full, or the next free time is more than ``ahead`` away — changes nothing and is told
+    when to ask again.
     """
     interval = 1.0 / limits.per_second
     at = max(now, next_global)
@@ -64,7 +82,9 @@ def reserve(next_global: float, stamps: Sequence[float], now: float, limits: Lim
     recent = tuple(t for t in stamps if t + limits.channel_period > at)
     if len(recent) >= limits.channel_count:
         again = recent[-limits.channel_count] + limits.channel_period
-        return Grant(False, max(0.0, again - now), next_global, recent)
+        return Grant(False, max(0.0, again - now), next_global, recent, channel_full=True)
+    if at - now > ahead:
+        return Grant(False, at - now - ahead, next_global, tuple(stamps))
     # Keep to the timetable: a sleep that overran by a millisecond must not push every later
     # request back (that drift alone costs ~5 % over a long fan-out); only after an idle spell
     # does the timetable restart from now.
@@ -82,33 +102,53 @@ class Budget(Protocol):
         ...
 
 
-class Pacer:
-    """The budget of one process, in memory."""
+class _Reserving:
+    """``acquire`` over a ``_reserve``: one request of this process at a time waits for the
+    timetable; a request whose channel is full waits apart, holding up nobody."""
 
-    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limits = limits
-        self.clock = clock
-        self._next_global = 0.0
-        self._channels: dict[str, tuple[float, ...]] = {}
+    def __init__(self) -> None:
+        self._turn = asyncio.Lock()
+
+    async def _reserve(self, channel: str) -> Grant:
+        raise NotImplementedError
 
     async def acquire(self, channel: str) -> None:
         while True:
-            grant = reserve(
-                self._next_global, self._channels.get(channel, ()), self.clock(), self.limits
-            )
-            self._channels[channel] = grant.stamps
-            if grant.granted:
-                self._next_global = grant.next_global
+            async with self._turn:
+                grant = await self._reserve(channel)
+                while not grant.granted and not grant.channel_full:
+                    await asyncio.sleep(grant.wait)  # the timetable: the others queue here
+                    grant = await self._reserve(channel)
             if grant.wait > 0:
                 await asyncio.sleep(grant.wait)
             if grant.granted:
                 return
 
+
+class Pacer(_Reserving):
+    """The budget of one process, in memory."""
+
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.limits = limits
+        self.clock = clock
+        self._next_global = 0.0
+        self._channels: dict[str, tuple[float, ...]] = {}
+
+    async def _reserve(self, channel: str) -> Grant:
+        grant = reserve(
+            self._next_global, self._channels.get(channel, ()), self.clock(), self.limits
+        )
+        self._channels[channel] = grant.stamps
+        if grant.granted:
+            self._next_global = grant.next_global
+        return grant
+
     async def penalise(self, seconds: float) -> None:
         self._next_global = max(self._next_global, self.clock() + seconds)
 
 
-class SharedBudget:
+class SharedBudget(_Reserving):
     """The budget of every process sharing one PostgreSQL database, for one token (``name``).
 
     Each reservation is one short transaction: lock the token's row, lock (or create) the
@@ -123,6 +163,7 @@ class SharedBudget:
         limits: Limits,
         clock: Callable[[], float] | None = None,
     ) -> None:
+        super().__init__()
         self.engine = engine
         self.name = name
         self.limits = limits
@@ -172,13 +213,8 @@ class SharedBudget:
                     conn.execute(update(send_budget_channels).where(*where).values(stamps=text))
             return grant
 
-    async def acquire(self, channel: str) -> None:
-        while True:
-            grant = await asyncio.to_thread(self.reserve, channel)
-            if grant.wait > 0:
-                await asyncio.sleep(grant.wait)
-            if grant.granted:
-                return
+    async def _reserve(self, channel: str) -> Grant:
+        return await asyncio.to_thread(self.reserve, channel)
 
     def hold_back(self, seconds: float) -> None:
         with self.engine.begin() as conn:

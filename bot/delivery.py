@@ -72,6 +72,7 @@ class Deliverer:
         backoff: float = 1.0,
         poll: float = 1.0,
         on_gone: OnGone | None = None,
+        ready: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.platform = platform
         self.poster = poster
@@ -83,6 +84,9 @@ class Deliverer:
         self.poll = poll
         """Seconds between looks at the ledger for rows others wrote or a dead process left."""
         self.on_gone = on_gone
+        self.ready = ready
+        """Returns when the platform can post (Discord: the gateway is READY). Nothing is leased,
+        and no budget spent, before: requests held back until then would all go at once."""
         self.queue: asyncio.Queue[Delivery] = asyncio.Queue()
         self._workers = workers
         self._tasks: list[asyncio.Task[None]] = []
@@ -126,6 +130,8 @@ class Deliverer:
     async def _feed(self) -> None:
         """Keep the queue topped up with leased rows, a batch about one second of sending."""
         batch = max(1, self._workers)
+        if self.ready is not None:
+            await self.ready()
         while True:
             if self.queue.qsize() < batch:
                 try:

@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
@@ -362,11 +362,18 @@ class Scheduler:
         parts = spec.parts if spec is not None else ("summary",)
         return compose(self.library, delivery.digest_id, parts)
 
-    def attach(self, platform: str, poster: Poster, limits: Limits | None = None) -> Deliverer:
-        """Register a running platform; its posts go through one paced sender."""
+    def attach(
+        self,
+        platform: str,
+        poster: Poster,
+        limits: Limits | None = None,
+        ready: Callable[[], Awaitable[object]] | None = None,
+    ) -> Deliverer:
+        """Register a running platform; its posts go through one paced sender (per token, with
+        the other processes on a shared database), from when ``ready()`` returns."""
         budget = budget_for(self.store, platform, limits or Limits())
         deliverer = Deliverer(
-            platform, poster, self.store, self.build, budget=budget, on_gone=self.flag
+            platform, poster, self.store, self.build, budget=budget, on_gone=self.flag, ready=ready
         )
         self.deliverers[platform] = deliverer
         return deliverer

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.budget import Limits, Pacer, SharedBudget, budget_for, reserve
+from bot.budget import AHEAD, Limits, Pacer, SharedBudget, budget_for, reserve
 from bot.store import Store
 from tests.postgres.harness import Postgres
 
@@ -80,6 +80,16 @@ def test_a_refused_request_changes_nothing_and_says_when_to_ask_again() -> None:
     assert again.granted and again.wait == 0 and again.stamps == (1.0, 2.0, 3.0, 4.0, 5.0)
 
 
+def test_no_reservation_far_ahead() -> None:
+    """A stalled process must not wake up holding slots that are long gone: it may reserve
+    only AHEAD seconds ahead, and a refusal reserves nothing."""
+    grant = reserve(10.0, (), 0.0, DISCORD)
+    assert not grant.granted and not grant.channel_full
+    assert grant.wait == pytest.approx(10.0 - AHEAD) and grant.next_global == 10.0
+    near = reserve(10.0, (), 9.96, DISCORD)
+    assert near.granted and near.wait == pytest.approx(0.04)
+
+
 async def test_a_busy_channel_holds_up_no_other() -> None:
     pacer = Pacer(Limits(per_second=1000, channel_count=1, channel_period=0.5))
     await pacer.acquire("busy")
@@ -127,7 +137,8 @@ def test_two_processes_share_one_budget(pg_url: str) -> None:
     assert other.reserve("c1").wait == 0  # another token has its own budget
     # A 429 seen by one process holds the other back too.
     a.hold_back(2.0)
-    assert b.reserve("fresh").wait >= 2.0 - 1e-6
+    held = b.reserve("fresh")
+    assert not held.granted and held.wait >= 2.0 - AHEAD - 1e-6
 
 
 async def test_shared_budget_paces_concurrent_senders_by_the_database_clock(pg_url: str) -> None:

@@ -184,6 +184,11 @@ class DiscordPoster:
     def __init__(self, client: discord.Client) -> None:
         self.client = client
 
+    async def ready(self) -> None:
+        """Until the gateway is READY (also before the client has logged in)."""
+        while not self.client.is_ready():
+            await asyncio.sleep(0.05)
+
     async def post(self, channel: str, reply: Reply, nonce: str) -> str:
         await self.client.wait_until_ready()
         rendered = render(reply)
