@@ -19,9 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.answers import answer, parse
+from bot.commands.base import parse
+from bot.commands.registry import Commands
 from bot.digest.library import Library
-from bot.platforms.console import render
+from bot.reply import plain as render
 
 ROOT = Path(__file__).resolve().parents[1]
 KURSK = ROOT / "digests" / "kursk-2024-08-09.yaml"
@@ -58,11 +59,12 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 def latency(library: Library, repeat: int) -> tuple[float, float]:
     requests = [parse(line) for line in MIX]
+    answer = Commands(library).answer_now
     samples: list[float] = []
     for i in range(repeat):
         request = requests[i % len(requests)]
         start = time.perf_counter()
-        reply = answer(library, request)
+        reply = answer(request)
         render(reply)
         samples.append((time.perf_counter() - start) * 1000)
         assert reply.error is None, reply.error

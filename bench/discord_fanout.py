@@ -3,9 +3,10 @@ Discord (enforcing 50 requests/s globally and 5 messages per 5 s per channel).
 
     .venv/bin/python -m bench discord_fanout [--channels 1000] [--skip-naive]
 
-Prints, for the paced delivery queue (bot.delivery: ledger rows, global + per-channel pacing)
-and for a naive ``asyncio.gather`` of ``channel.send`` as the baseline: wall time, its ratio to
-the floor N/50 s, the 429s the fake answered, channels that got nothing (lost) and extra
+Prints, for the paced delivery queue (``bot.schedules.delivery``: ledger rows, global and
+per-channel pacing; wired by ``bot.app.App`` as in production) and for a naive
+``asyncio.gather`` of ``channel.send`` as the baseline: wall time, its ratio to the floor
+N/50 s, the 429s the fake answered, channels that got nothing (lost) and extra
 messages (duplicates). Target for the paced run: ≤ 1.05 x floor, 0 429s, 0 lost, 0 duplicates.
 """
 
@@ -18,13 +19,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.delivery import Deliverer, Limits
+from bot.app import App, DiscordRun
+from bot.commands import content
 from bot.digest.library import Library
-from bot.platforms.discord_chat import DiscordPoster, build_client, render, to_embed
-from bot.schedule import compose
-from bot.store import Delivery, Store
-from tests.fakes.discord_server import FakeDiscord, RateLimits, running_fake, serve_client
+from bot.platforms.discord.pages import to_embed
+from bot.platforms.discord.render import render
+from bot.schedules.spec import Delivery, Limits
+from tests.fakes.discord_server import FakeDiscord, RateLimits, running_fake
 from tests.fakes.netguard import loopback_only
+from tests.helpers import config_for
 
 ROOT = Path(__file__).resolve().parents[1]
 GLOBAL_PER_SECOND = 50
@@ -45,42 +48,46 @@ def report(name: str, seconds: float, n: int, hits: int, lost: int, dupes: int) 
     )
 
 
+def options(fake: FakeDiscord) -> dict[str, object]:
+    return {"guild_id": fake.guild_id, "guild_ready_timeout": 0.05, "check_commands": False}
+
+
 async def paced(channels: int, library: Library, digest_id: str, tmp: Path) -> None:
+    """Through the production path: the App's scheduler builds each post, its deliverer paces."""
     names = tuple(f"c{i}" for i in range(channels))
     async with running_fake(channels=names, rate_limits=RateLimits()) as fake:
-        client = build_client(library, guild_id=fake.guild_id, guild_ready_timeout=0.05)
-        client.check_commands = False
-        async with serve_client(fake, client, timeout=60):
-            store = Store(f"sqlite:///{tmp / 'paced.sqlite3'}")
-            deliverer = Deliverer(
-                "discord",
-                DiscordPoster(client),
-                store,
-                lambda d: compose(library, d.digest_id, ("summary",)),
-                limits=Limits(),
-            )
-            for c in fake.channels:
-                store.claim(Delivery("discord", str(c.id), digest_id, "bench", "bench", "pending"))
+        (tmp / "paced").mkdir()
+        config = config_for(library.folder, tmp / "paced")
+        run = DiscordRun(fake.token, options(fake))
+        async with App(config, library, discord=run, use_maps=False, run_jobs=False) as app:
+            await app.discord.ready(timeout=60)
+            scheduler = app.scheduler
+            deliverer = scheduler.deliverers["discord"]
             before = fake.count_429
             start = time.perf_counter()
-            deliverer.start()  # it leases the pending rows from the ledger
+            for c in fake.channels:
+                app.store.claim(
+                    Delivery("discord", str(c.id), digest_id, "bench", "bench", "pending")
+                )
+            deliverer.wake()  # it leases the pending rows from the ledger
             await deliverer.join()
             seconds = time.perf_counter() - start
-            await deliverer.stop()
             hits, lost, dupes = tally(fake, before)
             report(f"paced queue ({Limits().per_second:g}/s)", seconds, channels, hits, lost, dupes)
-            store.close()
 
 
-async def naive(channels: int, library: Library, digest_id: str) -> None:
+async def naive(channels: int, library: Library, digest_id: str, tmp: Path) -> None:
     names = tuple(f"c{i}" for i in range(channels))
-    reply = compose(library, digest_id, ("summary",))
-    assert reply is not None
-    embeds = [to_embed(page) for page in render(reply).pages][:10]
+    digest = library.get(digest_id)
+    assert digest is not None
+    embeds = [to_embed(page) for page in render(content.post(digest, ("summary",))).pages][:10]
     async with running_fake(channels=names, rate_limits=RateLimits()) as fake:
-        client = build_client(library, guild_id=fake.guild_id, guild_ready_timeout=0.05)
-        client.check_commands = False
-        async with serve_client(fake, client, timeout=60):
+        (tmp / "naive").mkdir()
+        config = config_for(library.folder, tmp / "naive")
+        run = DiscordRun(fake.token, options(fake))
+        async with App(config, library, discord=run, use_maps=False, run_jobs=False) as app:
+            await app.discord.ready(timeout=60)
+            client = app.discord.client
             before = fake.count_429
             start = time.perf_counter()
             results = await asyncio.gather(
@@ -115,4 +122,4 @@ def main(argv: list[str]) -> None:
     with loopback_only(), tempfile.TemporaryDirectory() as tmp:
         asyncio.run(paced(args.channels, library, newest.id, Path(tmp)))
         if not args.skip_naive:
-            asyncio.run(naive(args.channels, library, newest.id))
+            asyncio.run(naive(args.channels, library, newest.id, Path(tmp)))

@@ -22,12 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.answers import MapSource
+from bot.app import App, DiscordRun, sync_discord
+from bot.commands.base import MapSource
 from bot.digest.library import Library
 from bot.maps import MapMaker
-from bot.platforms.discord_chat import build_client, sync_commands
-from tests.fakes.discord_server import RateLimits, running_fake, serve_client
+from tests.fakes.discord_server import RateLimits, running_fake
 from tests.fakes.netguard import loopback_only
+from tests.helpers import config_for
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_P99_MS = 30.0
@@ -49,16 +50,20 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-async def measure(count: int, warmup: int, digests: Path, maps: MapSource | None) -> list[float]:
+async def measure(
+    count: int, warmup: int, digests: Path, maps: MapSource | None, state: Path
+) -> list[float]:
     library = Library(digests)
     library.refresh()
     if not library.all():
         raise SystemExit(f"no digests in {digests}")
     # The fake's rate limits stay on; interaction callbacks are exempt, as on Discord.
     async with running_fake(rate_limits=RateLimits()) as fake:
-        await sync_commands(library, fake.token, fake.guild_id)
-        client = build_client(library, guild_id=fake.guild_id, maps=maps, guild_ready_timeout=0.05)
-        async with serve_client(fake, client):
+        await sync_discord(library, fake.token, fake.guild_id)
+        run = DiscordRun(fake.token, {"guild_id": fake.guild_id, "guild_ready_timeout": 0.05})
+        config = config_for(digests, state)
+        async with App(config, library, discord=run, maps=maps, use_maps=False) as app:
+            await app.discord.ready()
             latencies: list[float] = []
             for n in range(warmup + count):
                 command, options = COMMANDS[n % len(COMMANDS)]
@@ -87,7 +92,7 @@ def main(argv: list[str]) -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as cache, loopback_only():
         maps = MapMaker(Path(cache)) if args.maps else None
-        latencies = asyncio.run(measure(args.count, args.warmup, args.digests, maps))
+        latencies = asyncio.run(measure(args.count, args.warmup, args.digests, maps, Path(cache)))
     elapsed = time.perf_counter() - started
     p50, p90, p99 = (percentile(latencies, f) for f in (0.50, 0.90, 0.99))
     what = "with /where maps" if args.maps else "without maps"

@@ -21,9 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.answers import answer, parse
+from bot.commands.base import parse
+from bot.commands.registry import Commands
 from bot.digest.library import Library
-from bot.platforms.matrix_chat import MatrixBot, MatrixSettings
+from bot.platforms.matrix.bot import MatrixBot
+from bot.platforms.matrix.settings import MatrixSettings
 from tests.synapse.harness import MatrixUser, Synapse, ensure_synapse, start_synapse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +45,7 @@ async def run(server: Synapse, rooms: int, store: Path) -> None:
         server.force_join(room, account.user_id)
     library = Library(ROOT / "digests")
     library.refresh()
-    reply = answer(library, parse("/summary"))
+    reply = Commands(library).answer_now(parse("/summary"))
     assert reply.error is None, reply.error
     settings = MatrixSettings(
         homeserver=server.base_url,
@@ -52,7 +54,7 @@ async def run(server: Synapse, rooms: int, store: Path) -> None:
         password=None,
         store_dir=store,
     )
-    bot = MatrixBot(library, settings)
+    bot = MatrixBot(Commands(library), settings)
     await bot.start()
     try:
         start = time.perf_counter()

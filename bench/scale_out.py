@@ -27,8 +27,8 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from bot.schedule import ScheduleSpec
-from bot.store import Store, marks
+from bot.schedules.spec import ScheduleSpec
+from bot.schedules.store import Store, marks
 from tests.fakes.discord_server import FakeDiscord, RateLimits, running_fake
 from tests.fakes.netguard import loopback_only
 from tests.fakes.sample_digests import copy_digests

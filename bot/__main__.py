@@ -12,22 +12,13 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from bot.answers import MapSource, answer, parse
+from bot import app
 from bot.config import Config, ConfigError, Secrets, config_path, load_config
-from bot.delivery import Limits
-from bot.digest.library import Library, describe
-from bot.digest.load import DigestInvalid, load_digest
 from bot.draft import cli as draft_cli
-from bot.platforms.console import Console, render
-from bot.schedule import Scheduler
-from bot.store import Store
-
-if TYPE_CHECKING:  # the chat SDKs load only when a platform runs: `ask` and `check` stay quick
-    from bot.platforms.matrix_chat import MatrixSettings
+from bot.reply import plain
 
 log = logging.getLogger("bot")
 
@@ -110,59 +101,18 @@ def _config(args: argparse.Namespace) -> Config:
     return load_config(path, required=required)
 
 
-def _maps(config: Config) -> MapSource | None:
-    """The /where map renderer (imported here so ``check`` and ``ask`` stay quick to start)."""
-    from bot.maps import MapMaker
-
-    return MapMaker(config.cache / "maps")
-
-
-def _library(config: Config) -> Library:
-    library = Library(config.digests)
-    changes = library.refresh()
-    for text in describe(changes):
-        if not text.startswith("[digests] added"):
-            print(text, file=sys.stderr)
-    return library
-
-
 def cmd_ask(args: argparse.Namespace) -> int:
-    config = _config(args)
-    library = _library(config)
-    reply = answer(library, parse(" ".join(args.line)), _maps(config))
+    reply = app.ask(_config(args), " ".join(args.line))
     if reply.error is not None:
-        print(render(reply), file=sys.stderr)
+        print(plain(reply), file=sys.stderr)
         return 2
-    print(render(reply))
+    print(plain(reply))
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or [_config(args).digests]
-    problems: list[str] = []
-    good = 0
-    for path in paths:
-        if path.is_dir():
-            library = Library(path)
-            changes = library.refresh()
-            problems.extend(str(p) for p in changes.problems)
-            good += len(library.all())
-            # Drafts are never served, but `check` of the folder checks them too.
-            drafts = [p for pattern in ("*.draft.yaml", "*.draft.yml") for p in path.glob(pattern)]
-            for draft in sorted(drafts):
-                try:
-                    load_digest(draft)
-                    good += 1
-                except DigestInvalid as exc:
-                    problems.extend(str(p) for p in exc.problems)
-        elif path.is_file():
-            try:
-                load_digest(path)
-                good += 1
-            except DigestInvalid as exc:
-                problems.extend(str(p) for p in exc.problems)
-        else:
-            problems.append(f"{path}: no such file or folder")
+    good, problems = app.check(paths)
     for line in problems:
         print(line, file=sys.stderr)
     verdict = f"{good} digest{'s' if good != 1 else ''} valid"
@@ -170,102 +120,27 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-async def _console(config: Config, library: Library) -> None:
-    """The console platform with schedules: ``console`` posts are printed as they fire."""
-    store = Store(config.database_url)
-    scheduler = Scheduler(library, store, catch_up=config.catch_up)
-    console = Console(
-        library, maps=_maps(config), reload_seconds=config.reload_seconds, scheduler=scheduler
-    )
-    scheduler.attach("console", console)
-    try:
-        await scheduler.load(config.schedules)
-        await scheduler.start()
-        await console.run()
-    finally:
-        await scheduler.stop()
-        store.close()
-
-
 def cmd_console(args: argparse.Namespace) -> int:
     config = _config(args)
     _logging(config)
-    library = _library(config)
-    asyncio.run(_console(config, library))
+    asyncio.run(app.App(config, console=app.ConsoleRun()).run())
     return 0
-
-
-MATRIX_LIMITS = Limits(per_second=10.0, channel_count=10, channel_period=1.0)
-"""Synapse's limits vary per server and are not advertised: the Matrix adapter waits out each
-M_LIMIT_EXCEEDED exactly (no post dropped), so this pacer only spreads bursts."""
-
-
-async def _platforms(
-    config: Config, library: Library, secrets: Secrets, matrix: MatrixSettings | None
-) -> None:
-    """Every configured platform in one process, sharing the library and the scheduler."""
-    from bot.platforms.matrix_chat import MatrixBot
-
-    store = Store(config.database_url)
-    scheduler = Scheduler(library, store, catch_up=config.catch_up)
-    maps = _maps(config)
-    services: list[Coroutine[Any, Any, None]] = []
-    matrix_bot: MatrixBot | None = None
-    try:
-        if matrix is not None:
-            matrix_bot = MatrixBot(library, matrix, maps, scheduler=scheduler)
-            await matrix_bot.start()  # login and first sync: fails fast with a MatrixError
-            scheduler.attach("matrix", matrix_bot, MATRIX_LIMITS)
-            services.append(matrix_bot.run())
-        if secrets.discord_token:
-            from bot.platforms.discord_chat import DiscordPoster, build_client, serve_discord
-
-            client = build_client(library, maps=maps, scheduler=scheduler)
-            poster = DiscordPoster(client)
-            scheduler.attach("discord", poster, config.discord_limits, poster.ready)
-            services.append(serve_discord(client, secrets.discord_token))
-        await scheduler.load(config.schedules)
-        await scheduler.start()
-        async with asyncio.TaskGroup() as group:
-            if config.reload_seconds:
-                group.create_task(library.refresh_forever(config.reload_seconds))
-            for service in services:
-                group.create_task(service)
-    finally:
-        for service in services:
-            service.close()  # never awaited when start-up failed: no "never awaited" warning
-        await scheduler.stop()
-        if matrix_bot is not None:
-            await matrix_bot.close()
-        store.close()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
     _logging(config)
-    secrets = Secrets.from_env()
-    from bot.platforms.matrix_chat import MatrixError, MatrixSettings
-
     try:
-        matrix = MatrixSettings.from_env(
-            os.environ,
-            config.matrix_store,
-            config.matrix_allowed,
-            config.matrix_msgtype,
-            config.matrix_encryption,
-        )
-    except MatrixError as exc:
+        discord, matrix = app.platforms_from_env(config, os.environ)
+    except app.PlatformError as exc:
         raise CliError(str(exc)) from None
-    library = _library(config)
-    if matrix is None and not secrets.discord_token:
+    if discord is None and matrix is None:
         log.info("no platform token set: starting the console sandbox")
-        asyncio.run(_console(config, library))
+        asyncio.run(app.App(config, console=app.ConsoleRun()).run())
         return 0
-    from bot.platforms.discord_chat import DiscordLoginError
-
     try:
-        asyncio.run(_platforms(config, library, secrets, matrix))
-    except* (DiscordLoginError, MatrixError) as group:
+        asyncio.run(app.App(config, discord=discord, matrix=matrix).run())
+    except* app.PlatformError as group:
         raise CliError(" / ".join(str(e) for e in group.exceptions)) from None
     return 0
 
@@ -276,11 +151,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
     token = Secrets.from_env().discord_token
     if not token:
         raise CliError("sync needs DISCORD_TOKEN in the environment")
-    from bot.platforms.discord_chat import DiscordLoginError, sync_commands
-
     try:
-        names = asyncio.run(sync_commands(_library(config), token, args.guild, clear=args.clear))
-    except DiscordLoginError as exc:
+        names = asyncio.run(
+            app.sync_discord(app.open_library(config), token, args.guild, clear=args.clear)
+        )
+    except app.PlatformError as exc:
         raise CliError(str(exc)) from None
     where = f"in server {args.guild}" if args.guild else "globally"
     if args.clear:

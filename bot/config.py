@@ -1,4 +1,5 @@
-"""config.yaml → a typed, frozen ``Config``. Secrets never live here: only in the environment.
+"""config.yaml → a typed, frozen ``Config`` (a section per platform). Secrets never live here:
+only in the environment.
 
 Paths in the file are relative to the file itself, so the bot behaves the same whatever the
 working directory. A bad file is one ``ConfigError`` line naming the key, never a traceback.
@@ -15,13 +16,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.delivery import Limits
-from bot.digest.load import DigestInvalid, dotted, read_text
 from bot.digest.yamlsafe import YamlProblem, parse
-from bot.schedule import ScheduleError, ScheduleSpec, parse_duration
+from bot.schedules.spec import Limits, ScheduleError, ScheduleSpec, parse_duration
 
 DEFAULT_PATH = Path("config.yaml")
 SECRET_WORDS = ("token", "password", "secret")
+MAX_CONFIG_BYTES = 256 * 1024
 
 
 class ConfigError(Exception):
@@ -36,7 +36,7 @@ class _Schedule(BaseModel):
     cron: str
     timezone: str = "UTC"
     post: Literal["latest", "new"] = "latest"
-    parts: list[Literal["summary", "figures", "places"]] = ["summary"]
+    parts: list[Literal["summary", "figures", "places", "map"]] = ["summary"]
 
 
 class _Pacing(BaseModel):
@@ -71,6 +71,21 @@ class _File(BaseModel):
 
 
 @dataclass(frozen=True)
+class DiscordSection:
+    pacing: Limits = field(default_factory=Limits)
+    """How fast scheduled posts go out (``discord_pacing``)."""
+
+
+@dataclass(frozen=True)
+class MatrixSection:
+    allowed_rooms: tuple[str, ...] = ()
+    msgtype: Literal["m.notice", "m.text"] = "m.notice"
+    encryption: bool = False
+    store: Path = Path("matrix-store")
+    """Sync position, device, login and encryption keys: kept across restarts, not a cache."""
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     """The file this came from (None: built-in defaults, no file)."""
@@ -82,12 +97,8 @@ class Config:
     """SQLAlchemy URL: DATABASE_URL when set, else the SQLite file named by ``database``."""
     catch_up: timedelta
     schedules: tuple[ScheduleSpec, ...] = ()
-    discord_limits: Limits = field(default_factory=Limits)
-    matrix_allowed: tuple[str, ...] = ()
-    matrix_msgtype: Literal["m.notice", "m.text"] = "m.notice"
-    matrix_encryption: bool = False
-    matrix_store: Path = Path("matrix-store")
-    """Sync position, device, login and encryption keys: kept across restarts, not a cache."""
+    discord: DiscordSection = field(default_factory=DiscordSection)
+    matrix: MatrixSection = field(default_factory=MatrixSection)
 
 
 @dataclass(frozen=True)
@@ -127,10 +138,7 @@ def load_config(path: Path, *, required: bool = True, env: dict[str, str] | None
             raise ConfigError(f"{path}: no such config file")
         return _resolve(None, Path.cwd(), _File(), env, _no_lines)
     try:
-        text = read_text(path, 256 * 1024, "config file")
-        parsed = parse(text)
-    except DigestInvalid as exc:
-        raise ConfigError(str(exc.problems[0])) from None
+        parsed = parse(_read(path))
     except YamlProblem as exc:
         raise ConfigError(f"{path}:{exc.line}: {exc.message}") from None
     data = {} if parsed.data is None else parsed.data
@@ -152,8 +160,33 @@ def load_config(path: Path, *, required: bool = True, env: dict[str, str] | None
         if error["type"] == "extra_forbidden":
             known = ", ".join(_File.model_fields)
             message = f"unknown key (known keys: {known})"
-        raise ConfigError(f"{path}:{parsed.line_of(where)}: {dotted(where)}: {message}") from None
+        raise ConfigError(f"{path}:{parsed.line_of(where)}: {_dotted(where)}: {message}") from None
     return _resolve(path, path.parent, model, env, parsed.line_of)
+
+
+def _read(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{path}:1: config file is {size:,} bytes; the limit is {MAX_CONFIG_BYTES:,}"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}:1: cannot read config file: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: config file is not UTF-8 (byte {exc.start})") from None
+
+
+def _dotted(where: tuple[str | int, ...]) -> str:
+    """('schedules', 0, 'cron') → 'schedules[0].cron', as the digest loader names fields."""
+    out = ""
+    for part in where:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 def _no_lines(_path: tuple[str | int, ...]) -> int:
@@ -199,9 +232,13 @@ def _resolve(
         database_url=url,
         catch_up=catch_up,
         schedules=tuple(specs),
-        discord_limits=Limits(pacing.per_second, pacing.channel_count, pacing.channel_period),
-        matrix_allowed=tuple(model.matrix.allowed_rooms),
-        matrix_msgtype=model.matrix.msgtype,
-        matrix_encryption=model.matrix.encryption,
-        matrix_store=(base / model.matrix.store).resolve(),
+        discord=DiscordSection(
+            Limits(pacing.per_second, pacing.channel_count, pacing.channel_period)
+        ),
+        matrix=MatrixSection(
+            allowed_rooms=tuple(model.matrix.allowed_rooms),
+            msgtype=model.matrix.msgtype,
+            encryption=model.matrix.encryption,
+            store=(base / model.matrix.store).resolve(),
+        ),
     )

@@ -73,3 +73,33 @@ class Reply:
     @property
     def lines(self) -> tuple[Line, ...]:
         return tuple(line for section in self.sections for line in section.lines)
+
+
+# -- the plain-text form: the reference rendering (console, `ask`, Matrix's plain body) -------
+
+
+def render_line(line: Line) -> str:
+    text = f"• {line.text}"
+    if line.source is not None:
+        text += f" — {line.source}"
+    if line.quote is not None:
+        text += f'\n    "{line.quote}"'
+    return text
+
+
+def plain(reply: Reply) -> str:
+    """The whole reply as plain text, every item's source on the item's own line."""
+    if reply.error is not None:
+        return f"error: {reply.error}"
+    out = [reply.title, "=" * min(len(reply.title), 78)]
+    if reply.note:
+        out.append(reply.note)
+    for section in reply.sections:
+        if section.heading:
+            out.extend(["", section.heading])
+        out.extend(render_line(line) for line in section.lines)
+    if reply.picture is not None:
+        out.extend(["", f"Map: {reply.picture.path}", f"    {reply.picture.alt}"])
+    if reply.url:
+        out.extend(["", f"Article: {reply.url}"])
+    return "\n".join(out)

@@ -6,10 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import COMMANDS, Request, answer, parse, suggest
+from bot.commands.base import Request, parse
+from bot.commands.registry import Commands
 from bot.digest.library import Library
 from bot.digest.model import Digest, Place
-from tests.conftest import KURSK
+from tests.helpers import KURSK, answer, reading_commands
+
+COMMANDS = reading_commands()
+
+
+def suggest(library: Library, kind: str, partial: str, digest_id: str | None = None) -> list[str]:
+    return Commands(library).suggest(kind, partial, digest_id)
+
 
 KURSK_ID = "kursk-incursion-2024-08-09"
 
@@ -52,7 +60,8 @@ def test_summary_points_and_quotes(library: Library) -> None:
     reply = answer(library, parse("/summary 3 quotes:yes"))
     assert len(reply.lines) == 3
     assert all(line.quote for line in reply.lines)
-    assert reply.note is not None and "3 of" in reply.note
+    assert reply.note is not None
+    assert "3 of" in reply.note
     assert answer(library, parse(f"/summary {KURSK_ID} 2 quotes:yes")).lines == reply.lines[:2]
     assert answer(library, parse("/summary digest:kursk 2")).lines[0].quote is None
 
@@ -74,7 +83,8 @@ def test_summary_points_and_quotes(library: Library) -> None:
 )
 def test_user_errors_are_one_clear_line(library: Library, line: str, fragment: str) -> None:
     reply = answer(library, parse(line))
-    assert reply.error is not None and fragment in reply.error
+    assert reply.error is not None
+    assert fragment in reply.error
     assert "\n" not in reply.error
 
 
@@ -83,7 +93,8 @@ def test_claims_name_the_claimant_in_the_sentence(library: Library) -> None:
     line = reply.lines[0]
     assert line.text.startswith("Claimed by Russia's defence ministry: ")
     assert "up to 945 soldiers" in line.text
-    assert line.source is not None and line.source.claimant == "Russia's defence ministry"
+    assert line.source is not None
+    assert line.source.claimant == "Russia's defence ministry"
     assert str(line.source) == "Russia's defence ministry, via The Telegraph, 9 Aug 2024"
 
 
@@ -116,7 +127,8 @@ def test_where_one_place_shows_details_and_mentions(library: Library) -> None:
     detail = reply.sections[0].lines[0]
     assert "51.41° N, 34.91° E" in detail.text
     assert detail.quote == "the settlement of Korenevo about 12 miles away"
-    assert len(reply.sections) == 2 and reply.sections[1].lines
+    assert len(reply.sections) == 2
+    assert reply.sections[1].lines
 
 
 def test_where_asks_the_map_source(library: Library, tmp_path: Path) -> None:
@@ -132,7 +144,8 @@ def test_where_asks_the_map_source(library: Library, tmp_path: Path) -> None:
 
     reply = answer(library, parse("/where Pokrovsk"), Maps())
     assert drawn == [(KURSK_ID, "Pokrovsk")]
-    assert reply.picture is not None and reply.picture.path == tmp_path / "map.png"
+    assert reply.picture is not None
+    assert reply.picture.path == tmp_path / "map.png"
     assert reply.picture.alt == "Map of Pokrovsk"
 
 
@@ -145,8 +158,10 @@ def test_a_failing_map_leaves_the_places_answer(library: Library) -> None:
             return ""
 
     reply = answer(library, parse("/where"), Broken())
-    assert reply.error is None and reply.picture is None
-    assert reply.note is not None and "could not be drawn" in reply.note
+    assert reply.error is None
+    assert reply.picture is None
+    assert reply.note is not None
+    assert "could not be drawn" in reply.note
     assert len(reply.lines) >= 6
 
 
@@ -171,7 +186,8 @@ def test_digests_and_help(library: Library) -> None:
 
 def test_empty_library_says_what_to_do(tmp_path: Path) -> None:
     reply = answer(Library(tmp_path), Request("summary"))
-    assert reply.error is not None and "no digests" in reply.error
+    assert reply.error is not None
+    assert "no digests" in reply.error
 
 
 def test_suggest(library: Library) -> None:
@@ -191,5 +207,6 @@ def test_digests_lists_the_newest_25_and_filters(tmp_path: Path) -> None:
     reply = answer(library, Request("digests"))
     assert len(reply.lines) == 25
     assert reply.lines[0].text.startswith(KURSK_ID)  # the newest
-    assert reply.note is not None and "25 of 30" in reply.note
+    assert reply.note is not None
+    assert "25 of 30" in reply.note
     assert len(answer(library, parse("/digests generated-00017")).lines) == 1

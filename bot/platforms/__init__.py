@@ -1,0 +1,1 @@
+"""The adapters: ``base`` (the contract), ``console``, ``discord/``, ``matrix/``."""

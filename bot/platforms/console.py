@@ -1,7 +1,7 @@
-"""The console sandbox: the reference renderer and a REPL with the same commands as chat.
+"""The console sandbox: a REPL with the same commands as chat, and scheduled posts printed.
 
 It is also the test double for the platform-neutral core: what it prints is exactly what a
-``Reply`` holds, with every item's source on the item's own line.
+``Reply`` holds (``bot.reply.plain``), with every item's source on the item's own line.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import threading
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.answers import MapSource, answer, parse
-from bot.digest.library import Library, describe
-from bot.reply import Line, Reply
-from bot.schedule import Caller, Scheduler, schedule_command
+from bot.commands.base import CONSOLE, parse
+from bot.commands.registry import Commands
+from bot.reply import Reply, plain
+from bot.schedules.spec import Limits
 
 log = logging.getLogger(__name__)
 PROMPT = "digest-bot> "
@@ -25,53 +25,26 @@ BANNER = (
     "/digests, /help. Ctrl-D or /quit to leave."
 )
 QUIT = {"/quit", "/exit", "quit", "exit", "!quit"}
-
-
-def render_line(line: Line) -> str:
-    text = f"• {line.text}"
-    if line.source is not None:
-        text += f" — {line.source}"
-    if line.quote is not None:
-        text += f'\n    "{line.quote}"'
-    return text
-
-
-def render(reply: Reply) -> str:
-    if reply.error is not None:
-        return f"error: {reply.error}"
-    out = [reply.title, "=" * min(len(reply.title), 78)]
-    if reply.note:
-        out.append(reply.note)
-    for section in reply.sections:
-        if section.heading:
-            out.extend(["", section.heading])
-        out.extend(render_line(line) for line in section.lines)
-    if reply.picture is not None:
-        out.extend(["", f"Map: {reply.picture.path}", f"    {reply.picture.alt}"])
-    if reply.url:
-        out.extend(["", f"Article: {reply.url}"])
-    return "\n".join(out)
+FAILED = "error: that failed on our side — the details are in the log"
 
 
 class Console:
-    """A REPL over ``stdin``; lines are read in a daemon thread so Ctrl-C never hangs on input."""
+    """The console adapter: a REPL over ``stdin``, read in a daemon thread so Ctrl-C never hangs
+    on input. Its ``serve`` ends when the input does (Ctrl-D, ``/quit``), and with it the bot."""
+
+    name = "console"
+    limits: Limits | None = None
 
     def __init__(
         self,
-        library: Library,
+        commands: Commands,
         *,
-        maps: MapSource | None = None,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
-        reload_seconds: float = 0,
-        scheduler: Scheduler | None = None,
     ) -> None:
-        self.library = library
-        self.scheduler = scheduler
-        self.maps = maps
+        self.commands = commands
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
-        self.reload_seconds = reload_seconds
         self.interactive = self.stdin.isatty()
 
     def say(self, text: str) -> None:
@@ -79,36 +52,31 @@ class Console:
         self.stdout.flush()
 
     async def handle(self, line: str) -> str:
-        request = parse(line)
-        if request.command == "schedule":
-            if self.scheduler is None:
-                return render(Reply.failure("schedules need `python -m bot run` or `console`"))
-            caller = Caller("console", "console", "console", is_admin=True)
-            return render(await schedule_command(self.scheduler, request, caller))
-        return render(answer(self.library, request, self.maps))
+        """One line's answer. The console's one error handler: a bug is logged and reported in
+        one line, and the REPL goes on."""
+        try:
+            return plain(await self.commands.answer(parse(line), CONSOLE))
+        except Exception:
+            log.exception("console: %r failed", line)
+            return FAILED
 
     async def post(self, channel: str, reply: Reply, nonce: str) -> str:
         """The console's ``Poster``: scheduled posts are printed as they fire."""
-        self.say(f"[scheduled post to {channel}]\n{render(reply)}")
+        self.say(f"[scheduled post to {channel}]\n{plain(reply)}")
         return nonce
+
+    async def start(self) -> None:
+        """Nothing to connect to."""
+
+    async def close(self) -> None:
+        """Nothing to let go of: the reader thread is a daemon."""
 
     def _reader(self, loop: asyncio.AbstractEventLoop, put: Callable[[str | None], None]) -> None:
         for raw in self.stdin:
             loop.call_soon_threadsafe(put, raw)
         loop.call_soon_threadsafe(put, None)
 
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(self.reload_seconds)
-            try:
-                changes = await asyncio.to_thread(self.library.refresh)
-            except Exception:  # keep the REPL and the last good library alive
-                log.exception("refreshing digests failed")
-                continue
-            for text in describe(changes):
-                self.say(text)
-
-    async def run(self) -> None:
+    async def serve(self) -> None:
         loop = asyncio.get_running_loop()
         lines: asyncio.Queue[str | None] = asyncio.Queue()
         reader = threading.Thread(
@@ -117,22 +85,16 @@ class Console:
         reader.start()
         if self.interactive:
             self.say(BANNER)
-        watcher = asyncio.create_task(self._watch()) if self.reload_seconds > 0 else None
-        try:
-            while True:
-                if self.interactive:
-                    self.stdout.write(PROMPT)
-                    self.stdout.flush()
-                raw = await lines.get()
-                if raw is None:
-                    break
-                line = raw.strip()
-                if not line or line.startswith("#"):
-                    continue
-                if line.lower() in QUIT:
-                    break
-                self.say(await self.handle(line))
-        finally:
-            if watcher is not None:
-                watcher.cancel()
-                await asyncio.gather(watcher, return_exceptions=True)
+        while True:
+            if self.interactive:
+                self.stdout.write(PROMPT)
+                self.stdout.flush()
+            raw = await lines.get()
+            if raw is None:
+                break
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.lower() in QUIT:
+                break
+            self.say(await self.handle(line))

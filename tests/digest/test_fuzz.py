@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.digest.load import DigestInvalid, Loaded, load_digest
-from tests.conftest import ARTICLE, base_digest, dump
+from tests.helpers import ARTICLE, base_digest, dump
 
 PROBLEM = re.compile(r"^.+:\d+: .+$")
 
@@ -42,12 +42,14 @@ def outcome(text: str | bytes) -> Loaded | DigestInvalid:
         try:
             return load_digest(path)
         except DigestInvalid as exc:
-            assert exc.problems
-            for problem in exc.problems:
-                line = str(problem)
-                assert PROBLEM.match(line) and "\n" not in line, line
-                assert str(path) in line
-            return exc
+            invalid = exc
+    assert invalid.problems
+    for problem in invalid.problems:
+        line = str(problem)
+        assert PROBLEM.match(line), line
+        assert "\n" not in line, line
+        assert str(path) in line
+    return invalid
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)

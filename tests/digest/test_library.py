@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.digest.library import Library, describe
-from tests.conftest import WriteDigest, base_digest, dump
+from tests.helpers import WriteDigest, base_digest, dump
 
 
 def bump(path: Path) -> None:
@@ -27,7 +27,8 @@ def test_added_changed_removed(write_digest: WriteDigest, tmp_path: Path) -> Non
     path.write_text(dump(data), "utf-8")
     bump(path)
     assert library.refresh().updated == ("storm-2024-01-08",)
-    assert library.newest() is not None and library.newest().title == data["title"]  # type: ignore[union-attr]
+    assert library.newest() is not None
+    assert library.newest().title == data["title"]
     path.unlink()
     assert library.refresh().removed == ("storm-2024-01-08",)
     assert library.all() == []
@@ -124,4 +125,5 @@ async def test_refresh_forever_runs_off_the_loop(write_digest: WriteDigest, tmp_
 def test_drafts_are_never_served(write_digest: WriteDigest, tmp_path: Path) -> None:
     write_digest(name="storm.draft.yaml")
     library = Library(tmp_path)
-    assert not library.refresh() and library.all() == []
+    assert not library.refresh()
+    assert library.all() == []

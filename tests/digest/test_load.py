@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.digest.load import MAX_DIGEST_BYTES, DigestInvalid, load_digest
-from tests.conftest import KURSK, WriteDigest, base_digest
+from tests.helpers import KURSK, WriteDigest, base_digest
 
 LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?:(?P<field>[\w.\[\]-]+): )?(?P<msg>.+)$")
 
@@ -41,7 +41,9 @@ def test_the_base_example_loads(write_digest: WriteDigest) -> None:
 def test_kursk_digest_loads_and_claims_name_their_side() -> None:
     digest = load_digest(KURSK).digest
     summary, figures, places = digest.counts
-    assert summary >= 8 and figures >= 16 and places >= 6
+    assert summary >= 8
+    assert figures >= 16
+    assert places >= 6
     for figure in digest.figures:
         if digest.sources[figure.source].side in ("Russia", "Ukraine"):
             assert figure.status == "claim", figure.label
@@ -144,7 +146,8 @@ def test_billion_laughs_is_refused_quickly(write_digest: WriteDigest) -> None:
         prev = "abcdefghi"[i]
         bomb.append(f"{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]")
     lines = problems(write_digest(text="\n".join(bomb) + "\n"))
-    assert "aliases" in lines[0] and ":1:" in lines[0]
+    assert "aliases" in lines[0]
+    assert ":1:" in lines[0]
 
 
 def test_oversized_file_is_refused(write_digest: WriteDigest) -> None:
@@ -156,7 +159,8 @@ def test_non_utf8_names_the_line(write_digest: WriteDigest) -> None:
     path = write_digest(text="")
     path.write_bytes(b"schema: 1\nid: storm\ntitle: caf\xe9\n")
     line = problems(path)[0]
-    assert ":3: " in line and "not UTF-8" in line
+    assert ":3: " in line
+    assert "not UTF-8" in line
 
 
 def test_article_through_a_symlink_outside_is_refused(

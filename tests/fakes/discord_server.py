@@ -4,7 +4,7 @@ The real discord.py client runs against it unmodified apart from two attributes,
 :func:`pointed_at` sets and restores::
 
     async with FakeDiscord() as fake, pointed_at(fake):
-        client = build_client(...)            # any discord.Client
+        client = discord.Client(...)          # any client; the bot: App(..., discord=...)
         task = asyncio.create_task(client.start(fake.token))
         await fake.wait_until_connected()
         record = await fake.interact("summary", {"digest": "kursk"})

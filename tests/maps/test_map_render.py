@@ -144,10 +144,12 @@ def test_moscow_is_marked_at_the_edge_with_direction_and_distance() -> None:
     assert [b.place.name for b in arrow.places] == ["Moscow"]
     assert arrow.tip[1] < MAP_TOP + 30  # at the top edge: Moscow is north
     dx, dy = arrow.direction
-    assert dy < -0.9 and abs(dx) < 0.4
+    assert dy < -0.9
+    assert abs(dx) < 0.4
     (label,) = [label for label in rendered.labels if label.kind == "beyond"]
     assert label.text.startswith("Moscow · 4")
-    assert "km" in label.text and "from Kursk" in label.text
+    assert "km" in label.text
+    assert "from Kursk" in label.text
     head = arrow.triangle()
     centre = (sum(p[0] for p in head) / 3, sum(p[1] for p in head) / 3)
     assert near(pixel(rendered.image, *centre), MARKER, 20)
@@ -168,7 +170,8 @@ def test_single_place_renders_centred_with_a_cyrillic_label(maker: MapMaker) -> 
     dark = [v for v in text if v < 50]
     assert len(dark) > 40  # letters were drawn, not empty boxes
     (shade,) = rendered.shades
-    assert shade.name == "Курская область" and shade.region is not None
+    assert shade.name == "Курская область"
+    assert shade.region is not None
 
 
 def test_far_apart_places_render(maker: MapMaker) -> None:
@@ -261,7 +264,8 @@ def test_digest_without_places_is_refused(maker: MapMaker) -> None:
 def test_describe_names_what_is_beyond_the_map(maker: MapMaker) -> None:
     text = maker.describe(make_digest(KURSK_WITH_MOSCOW))
     assert text.startswith("Map of the places in Map test digest: Kursk, Korenevo, Sudzha.")
-    assert "Moscow 4" in text and "from Kursk" in text
+    assert "Moscow 4" in text
+    assert "from Kursk" in text
     assert text.endswith("Borders: Natural Earth (public domain).")
 
 

@@ -1,42 +1,32 @@
-"""Fixtures for the Discord end-to-end tests: the real discord.py client against FakeDiscord.
+"""Fixtures for the Discord end-to-end tests: the real discord.py client against FakeDiscord,
+wired by ``bot.app.App`` exactly as in production (``fake`` comes from tests/fakes/plugin.py).
 
-``fake``       a started FakeDiscord with discord.py pointed at it (options by marker:
-               ``@pytest.mark.fake_discord(interaction_deadline=0.5)``);
 ``library``    the repository's Kursk digest plus tests/fakes/digests (the mention-trap digest);
-``run_bot``    syncs the commands through ``sync_commands`` and starts a ``DigestBot``;
-``bot``        ``run_bot()`` with default options.
-Every test here runs under ``loopback_only``: any attempt to reach a non-loopback address fails.
+``run_bot``    syncs the commands, then starts an ``App`` with Discord and waits until READY;
+               keyword arguments go to the Discord client, except ``maps``, ``commands``,
+               ``clock``, ``schedules``, ``discord_limits`` and ``database`` (for the ``App``);
+``bot``        ``run_bot()`` with default options: its Discord client.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.app import App, DiscordRun, sync_discord
+from bot.commands.base import MapSource
+from bot.commands.registry import Commands
 from bot.digest.library import Library
-from bot.platforms.discord_chat import DigestBot, build_client, sync_commands
-from tests.fakes.discord_server import FakeDiscord, running_fake, serve_client
-from tests.fakes.netguard import loopback_only
+from bot.platforms.discord.client import DigestBot
+from bot.schedules.spec import Limits, ScheduleSpec
+from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.sample_digests import BRIDGE_ID, KURSK_ID, copy_digests
-
-RunBot = Callable[..., Awaitable[DigestBot]]
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "fake_discord(**options): keyword arguments for the FakeDiscord of a test"
-    )
-
-
-@pytest.fixture
-def no_network() -> Iterator[list[str]]:
-    with loopback_only() as refused:
-        yield refused
-    assert refused == [], f"a test tried to reach non-loopback addresses: {refused}"
+from tests.helpers import RunBot, config_for
 
 
 @pytest.fixture
@@ -49,27 +39,48 @@ def library(tmp_path: Path) -> Library:
 
 
 @pytest.fixture
-async def fake(request: pytest.FixtureRequest, no_network: list[str]) -> AsyncIterator[FakeDiscord]:
-    marker = request.node.get_closest_marker("fake_discord")
-    options: dict[str, Any] = dict(marker.kwargs) if marker else {}
-    async with running_fake(**options) as fake:
-        yield fake
-    assert fake.unhandled == [], [f"{r.method} {r.path}" for r in fake.unhandled]
-
-
-@pytest.fixture
-async def run_bot(fake: FakeDiscord, library: Library) -> AsyncIterator[RunBot]:
-    await sync_commands(library, fake.token, fake.guild_id)
+async def run_bot(fake: FakeDiscord, library: Library, tmp_path: Path) -> AsyncIterator[RunBot]:
+    await sync_discord(library, fake.token, fake.guild_id)
     async with AsyncExitStack() as stack:
 
-        async def start(**options: Any) -> DigestBot:
+        async def start(
+            *,
+            maps: MapSource | None = None,
+            commands: type[Commands] = Commands,
+            clock: Callable[[], datetime] | None = None,
+            schedules: Sequence[ScheduleSpec] = (),
+            discord_limits: Limits | None = None,
+            database: Path | None = None,
+            database_url: str | None = None,
+            **options: Any,
+        ) -> App:
             options.setdefault("guild_ready_timeout", 0.05)
-            client = build_client(library, guild_id=fake.guild_id, **options)
-            return await stack.enter_async_context(serve_client(fake, client))
+            options.setdefault("guild_id", fake.guild_id)
+            config = config_for(
+                library.folder,
+                tmp_path,
+                schedules=schedules,
+                discord_limits=discord_limits,
+                database=database,
+                database_url=database_url,
+            )
+            app = App(
+                config,
+                library,
+                discord=DiscordRun(fake.token, options),
+                maps=maps,
+                use_maps=False,
+                run_jobs=False,
+                commands=commands,
+                clock=clock,
+            )
+            await stack.enter_async_context(app)
+            await app.discord.ready()
+            return app
 
         yield start
 
 
 @pytest.fixture
 async def bot(run_bot: RunBot) -> DigestBot:
-    return await run_bot()
+    return (await run_bot()).discord.client

@@ -12,7 +12,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +20,14 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from bot.answers import COMMANDS, MapSource, Request, answer
+from bot.app import App, DiscordRun, sync_discord
+from bot.commands.base import CONSOLE, Caller, Request
+from bot.commands.registry import Commands
 from bot.digest.library import Library
 from bot.digest.model import Digest, Place
-from bot.platforms import discord_chat
-from bot.platforms.discord_chat import (
-    DiscordLoginError,
-    build_client,
-    option_text,
-    run_discord,
-    sync_commands,
-)
-from bot.platforms.discord_render import (
+from bot.platforms.discord import pages
+from bot.platforms.discord.client import DigestBot, DiscordLoginError
+from bot.platforms.discord.render import (
     BULLET,
     DASH,
     DESCRIPTION_MAX,
@@ -48,19 +44,19 @@ from tests.fakes.discord_server import (
     InteractionRecord,
 )
 from tests.fakes.sample_digests import BRIDGE_ID, KURSK_ID
+from tests.helpers import RunBot, answer, config_for, reading_commands, throwaway_command
 
 pytestmark = pytest.mark.usefixtures("no_network")
 
 Options = Mapping[str, str | int | bool]
-RunBot = Callable[..., Awaitable[discord_chat.DigestBot]]
+COMMANDS = reading_commands()
 
 
 # -- helpers --------------------------------------------------------------------------------
 
 
 def expected(library: Library, command: str, options: Options) -> Reply:
-    request = Request(command, (), {k: option_text(v) for k, v in options.items()})
-    return answer(library, request)
+    return answer(library, Request(command, (), dict(options)))
 
 
 def item_lines(reply: Reply) -> list[str]:
@@ -106,13 +102,15 @@ def assert_within_limits(embed: dict[str, Any]) -> None:
     assert embed_length(embed) <= 6000
 
 
-def slow(seconds: float, then: Any = answer) -> Any:
-    def answer_slowly(library: Library, request: Request, maps: MapSource | None) -> Reply:
-        time.sleep(seconds)
-        result: Reply = then(library, request, maps)
-        return result
+def slow(seconds: float) -> type[Commands]:
+    """Commands whose every answer takes ``seconds`` longer (blocking, as a map render does)."""
 
-    return answer_slowly
+    class Slow(Commands):
+        async def answer(self, request: Request, caller: Caller = CONSOLE) -> Reply:
+            await asyncio.to_thread(time.sleep, seconds)
+            return await super().answer(request, caller)
+
+    return Slow
 
 
 # -- registration ---------------------------------------------------------------------------
@@ -121,7 +119,7 @@ def slow(seconds: float, then: Any = answer) -> Any:
 async def test_sync_registers_every_command_with_its_options(
     fake: FakeDiscord, library: Library
 ) -> None:
-    names = await sync_commands(library, fake.token, None)
+    names = await sync_discord(library, fake.token, None)
     assert names == [*COMMANDS, "schedule"]
     registered = {c["name"]: c for c in fake.commands(None)}
     assert list(registered) == [*COMMANDS, "schedule"]
@@ -143,7 +141,7 @@ async def test_sync_registers_every_command_with_its_options(
 
 
 async def test_sync_to_one_guild(fake: FakeDiscord, library: Library) -> None:
-    names = await sync_commands(library, fake.token, fake.guild_id)
+    names = await sync_discord(library, fake.token, fake.guild_id)
     assert names == [*COMMANDS, "schedule"]
     assert [c["name"] for c in fake.commands(fake.guild_id)] == [*COMMANDS, "schedule"]
     assert fake.commands(None) == []
@@ -151,9 +149,9 @@ async def test_sync_to_one_guild(fake: FakeDiscord, library: Library) -> None:
 
 
 async def test_sync_clear_removes_the_guild_copy(fake: FakeDiscord, library: Library) -> None:
-    await sync_commands(library, fake.token, fake.guild_id)
-    await sync_commands(library, fake.token, None)
-    assert await sync_commands(library, fake.token, fake.guild_id, clear=True) == []
+    await sync_discord(library, fake.token, fake.guild_id)
+    await sync_discord(library, fake.token, None)
+    assert await sync_discord(library, fake.token, fake.guild_id, clear=True) == []
     assert fake.commands(fake.guild_id) == []
     assert [c["name"] for c in fake.commands(None)] == [*COMMANDS, "schedule"]
 
@@ -166,22 +164,23 @@ async def test_starting_the_bot_registers_nothing(fake: FakeDiscord, run_bot: Ru
 
 
 async def test_stale_registration_is_logged_at_start(
-    fake: FakeDiscord, library: Library, caplog: pytest.LogCaptureFixture
+    fake: FakeDiscord, library: Library, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    from tests.fakes.discord_server import serve_client
-
-    caplog.set_level(logging.WARNING, logger="bot.platforms.discord_chat")
-    client = build_client(library, guild_ready_timeout=0.05)
-    async with serve_client(fake, client):
-        pass
+    caplog.set_level(logging.WARNING, logger="bot.platforms.discord.client")
+    run = DiscordRun(fake.token, {"guild_ready_timeout": 0.05})
+    async with App(config_for(library.folder, tmp_path), library, discord=run) as app:
+        await app.discord.ready()
     assert "python -m bot sync" in caplog.text
 
 
-async def test_a_bad_token_is_one_clear_error(fake: FakeDiscord, library: Library) -> None:
+async def test_a_bad_token_is_one_clear_error(
+    fake: FakeDiscord, library: Library, tmp_path: Path
+) -> None:
     with pytest.raises(DiscordLoginError, match="DISCORD_TOKEN"):
-        await sync_commands(library, "not-the-token", None)
+        await sync_discord(library, "not-the-token", None)
+    config = config_for(library.folder, tmp_path)
     with pytest.raises(DiscordLoginError, match="DISCORD_TOKEN"):
-        await run_discord(library, "not-the-token")
+        await App(config, library, discord=DiscordRun("not-the-token")).run()
     assert all(r.status == 401 for r in fake.requests)
 
 
@@ -204,16 +203,19 @@ CASES: list[tuple[str, Options]] = [
 
 @pytest.mark.parametrize(("command", "options"), CASES, ids=lambda c: str(c))
 async def test_each_command_shows_the_source_next_to_every_item(
-    fake: FakeDiscord, bot: discord_chat.DigestBot, library: Library, command: str, options: Options
+    fake: FakeDiscord, bot: DigestBot, library: Library, command: str, options: Options
 ) -> None:
     record = await fake.interact(command, options)
 
     assert record.response_type == CHANNEL_MESSAGE
-    assert record.latency is not None and record.latency < 3.0
+    assert record.latency is not None
+    assert record.latency < 3.0
     assert record.rejected == []
     message = record.reply
-    assert message is not None and not message.ephemeral
-    assert message.allowed_mentions is not None and message.allowed_mentions["parse"] == []
+    assert message is not None
+    assert not message.ephemeral
+    assert message.allowed_mentions is not None
+    assert message.allowed_mentions["parse"] == []
     pages = await all_pages(fake, record)
     for embed in pages:
         assert_within_limits(embed)
@@ -232,10 +234,11 @@ async def test_each_command_shows_the_source_next_to_every_item(
         assert not any(line.startswith("> “") for line in shown)
     sourced = [line for line in reply.lines if line.source is not None]
     if command not in ("digests", "help"):
-        assert sourced and len(sourced) == len(reply.lines)
+        assert sourced
+        assert len(sourced) == len(reply.lines)
 
 
-async def test_a_claim_names_its_claimant(fake: FakeDiscord, bot: discord_chat.DigestBot) -> None:
+async def test_a_claim_names_its_claimant(fake: FakeDiscord, bot: DigestBot) -> None:
     record = await fake.interact("figures", {"digest": KURSK_ID, "query": "soldiers"})
     assert record.reply is not None
     lines = [line for line in record.reply.text().split("\n") if "945" in line]
@@ -262,7 +265,8 @@ async def test_a_picture_is_attached_and_shown_in_the_embed(
     message = record.reply
     assert message is not None
     [attachment] = message.data["attachments"]
-    assert attachment["filename"].endswith(".png") and " " not in attachment["filename"]
+    assert attachment["filename"].endswith(".png")
+    assert " " not in attachment["filename"]
     assert message.embeds[0]["image"]["url"] == f"attachment://{attachment['filename']}"
     assert message.files[attachment["filename"]].startswith(b"\x89PNG")
     callback = fake.requests_to("POST /interactions/{interaction_id}/{token}/callback")[-1]
@@ -272,7 +276,7 @@ async def test_a_picture_is_attached_and_shown_in_the_embed(
 # -- autocomplete -------------------------------------------------------------------------------
 
 
-async def test_autocomplete_digest_ids(fake: FakeDiscord, bot: discord_chat.DigestBot) -> None:
+async def test_autocomplete_digest_ids(fake: FakeDiscord, bot: DigestBot) -> None:
     assert await fake.autocomplete("summary", "digest", "kur") == [
         {"name": KURSK_ID, "value": KURSK_ID}
     ]
@@ -281,7 +285,7 @@ async def test_autocomplete_digest_ids(fake: FakeDiscord, bot: discord_chat.Dige
 
 
 async def test_autocomplete_places_follow_the_chosen_digest(
-    fake: FakeDiscord, bot: discord_chat.DigestBot
+    fake: FakeDiscord, bot: DigestBot
 ) -> None:
     kursk = await fake.autocomplete("where", "place", "kor", {"digest": KURSK_ID})
     assert {"name": "Korenevo", "value": "Korenevo"} in kursk
@@ -291,19 +295,20 @@ async def test_autocomplete_places_follow_the_chosen_digest(
 
 
 async def test_autocomplete_figure_queries(
-    fake: FakeDiscord, bot: discord_chat.DigestBot, library: Library
+    fake: FakeDiscord, bot: DigestBot, library: Library
 ) -> None:
     choices = await fake.autocomplete("figures", "query", "ukr", {"digest": KURSK_ID})
     labels = [f.label for f in library.get(KURSK_ID).figures]  # type: ignore[union-attr]
-    assert choices and all(c["value"] in labels for c in choices)
+    assert choices
+    assert all(c["value"] in labels for c in choices)
     assert all(c["value"].lower().startswith("ukr") for c in choices[:1])
 
 
 async def test_autocomplete_is_trimmed_to_discords_limits(
-    fake: FakeDiscord, bot: discord_chat.DigestBot, monkeypatch: pytest.MonkeyPatch
+    fake: FakeDiscord, bot: DigestBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     many = [f"{n:02d} {'x' * 150}" for n in range(40)] + ["", "short"]
-    monkeypatch.setattr(discord_chat, "suggest", lambda *args: many)
+    monkeypatch.setattr(bot.commands, "suggest", lambda *args: many)
     choices = await fake.autocomplete("where", "place", "x")
     assert len(choices) == 25
     assert all(1 <= len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in choices)
@@ -313,26 +318,28 @@ async def test_autocomplete_is_trimmed_to_discords_limits(
 
 async def test_autocomplete_failure_offers_nothing_and_is_logged(
     fake: FakeDiscord,
-    bot: discord_chat.DigestBot,
+    bot: DigestBot,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     def broken(*args: object) -> list[str]:
         raise RuntimeError("suggest broke")
 
-    monkeypatch.setattr(discord_chat, "suggest", broken)
+    monkeypatch.setattr(bot.commands, "suggest", broken)
     assert await fake.autocomplete("summary", "digest", "k") == []
     assert "suggest broke" in caplog.text
 
 
 async def test_a_value_not_from_autocomplete_is_checked_again(
-    fake: FakeDiscord, bot: discord_chat.DigestBot
+    fake: FakeDiscord, bot: DigestBot
 ) -> None:
     record = await fake.interact("where", {"digest": KURSK_ID, "place": "Atlantis"})
-    assert record.reply is not None and record.reply.ephemeral
+    assert record.reply is not None
+    assert record.reply.ephemeral
     assert record.reply.content.startswith("no place 'Atlantis'")
     record = await fake.interact("summary", {"digest": "kursk-incursion-2099"})
-    assert record.reply is not None and record.reply.ephemeral
+    assert record.reply is not None
+    assert record.reply.ephemeral
     assert "no digest" in record.reply.content
 
 
@@ -340,7 +347,7 @@ async def test_a_value_not_from_autocomplete_is_checked_again(
 
 
 async def test_a_long_answer_pages_and_only_the_asker_may_turn_pages(
-    fake: FakeDiscord, bot: discord_chat.DigestBot, library: Library
+    fake: FakeDiscord, bot: DigestBot, library: Library
 ) -> None:
     options = {"digest": KURSK_ID, "quotes": True}
     record = await fake.interact("sources", options)
@@ -348,12 +355,14 @@ async def test_a_long_answer_pages_and_only_the_asker_may_turn_pages(
     assert message is not None
     first = message.embeds[0]
     total = int(first["footer"]["text"].rsplit(" ", 1)[1])
-    assert total >= 2 and first["footer"]["text"] == f"Page 1 of {total}"
+    assert total >= 2
+    assert first["footer"]["text"] == f"Page 1 of {total}"
     assert button(message, "Previous")["disabled"] is True
     assert not button(message, "Next").get("disabled")
 
     refused = await fake.click(message, button(message, "Next")["custom_id"], user=fake.bob)
-    assert refused.reply is not None and refused.reply.ephemeral
+    assert refused.reply is not None
+    assert refused.reply.ephemeral
     assert "Only the person who ran this command" in refused.reply.content
     assert fake.message(message.id).embeds[0]["footer"]["text"] == f"Page 1 of {total}"
 
@@ -379,7 +388,8 @@ async def test_page_buttons_are_disabled_after_the_timeout(
     await run_bot(page_timeout=0.3)
     record = await fake.interact("sources", {"digest": KURSK_ID, "quotes": True})
     message = record.reply
-    assert message is not None and len(message.buttons()) == 2
+    assert message is not None
+    assert len(message.buttons()) == 2
     await fake.wait_for(
         lambda: all(b.get("disabled") for b in fake.message(message.id).buttons()),
         timeout=5.0,
@@ -419,7 +429,7 @@ def write_oversized_digest(folder: Path) -> str:
 
 
 async def test_an_oversized_answer_is_paged_within_limits_and_nothing_is_lost(
-    fake: FakeDiscord, bot: discord_chat.DigestBot, library: Library
+    fake: FakeDiscord, bot: DigestBot, library: Library
 ) -> None:
     digest_id = write_oversized_digest(library.folder)
     changes = library.refresh()
@@ -436,11 +446,13 @@ async def test_an_oversized_answer_is_paged_within_limits_and_nothing_is_lost(
     reply = expected(library, "summary", options)
     for line in reply.lines:
         assert escape(line.text) in shown
-        assert line.quote is not None and escape(line.quote) in shown
+        assert line.quote is not None
+        assert escape(line.quote) in shown
     linked = "[The Test Paper, 1 Oct 2024](https://example.invalid/a%281%29)"
     assert shown.count(linked) == len(reply.lines) - 1
     long_source = reply.lines[-1].source
-    assert long_source is not None and escape(str(long_source)) in shown
+    assert long_source is not None
+    assert escape(str(long_source)) in shown
     assert any(p["description"].endswith(" …") for p in pages), "the long item is split, marked"
 
 
@@ -448,24 +460,29 @@ async def test_an_oversized_answer_is_paged_within_limits_and_nothing_is_lost(
 
 
 async def test_a_slow_answer_is_deferred_then_edited_in(fake: FakeDiscord, run_bot: RunBot) -> None:
-    await run_bot(defer_after=0.05, answer_fn=slow(0.4))
+    await run_bot(defer_after=0.05, commands=slow(0.4))
     record = await fake.interact("summary", {"digest": KURSK_ID})
     assert record.response_type == DEFERRED_CHANNEL_MESSAGE
-    assert record.latency is not None and record.latency < 1.0
-    assert record.original is not None and not record.original.loading
-    assert record.original.embeds and record.rejected == []
+    assert record.latency is not None
+    assert record.latency < 1.0
+    assert record.original is not None
+    assert not record.original.loading
+    assert record.original.embeds
+    assert record.rejected == []
     edits = fake.requests_to("PATCH /webhooks/{application_id}/{token}/messages/{message_id}")
-    assert len(edits) == 1 and edits[0].body["allowed_mentions"]["parse"] == []
+    assert len(edits) == 1
+    assert edits[0].body["allowed_mentions"]["parse"] == []
 
 
 async def test_a_slow_error_replaces_the_thinking_message_with_an_ephemeral_one(
     fake: FakeDiscord, run_bot: RunBot
 ) -> None:
-    await run_bot(defer_after=0.05, answer_fn=slow(0.3))
+    await run_bot(defer_after=0.05, commands=slow(0.3))
     record = await fake.interact("summary", {"digest": "nope"})
     await fake.wait_for(lambda: record.original is not None and record.original.deleted)
     [followup] = record.followups
-    assert followup.ephemeral and followup.content.startswith("no digest 'nope'")
+    assert followup.ephemeral
+    assert followup.content.startswith("no digest 'nope'")
 
 
 @pytest.mark.fake_discord(interaction_deadline=0.3)
@@ -473,7 +490,7 @@ async def test_the_fake_refuses_an_answer_after_the_deadline(
     fake: FakeDiscord, run_bot: RunBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The control for the deferral: a bot that does not defer in time is refused (10062)."""
-    await run_bot(defer_after=5.0, answer_fn=slow(0.6))
+    await run_bot(defer_after=5.0, commands=slow(0.6))
     record = await fake.interact("summary", {"digest": KURSK_ID}, wait=False)
     await fake.wait_for(lambda: len(record.rejected) >= 1, timeout=5.0)
     assert record.rejected[0][1].code == 10062
@@ -483,47 +500,55 @@ async def test_the_fake_refuses_an_answer_after_the_deadline(
 
 @pytest.mark.fake_discord(interaction_deadline=0.5)
 async def test_deferring_beats_a_short_deadline(fake: FakeDiscord, run_bot: RunBot) -> None:
-    await run_bot(defer_after=0.1, answer_fn=slow(0.8))
+    await run_bot(defer_after=0.1, commands=slow(0.8))
     record = await fake.interact("figures", {"digest": KURSK_ID})
-    assert record.response_type == DEFERRED_CHANNEL_MESSAGE and not record.failed_to_respond
-    assert record.original is not None and record.original.embeds
+    assert record.response_type == DEFERRED_CHANNEL_MESSAGE
+    assert not record.failed_to_respond
+    assert record.original is not None
+    assert record.original.embeds
 
 
-async def test_a_user_error_is_a_short_ephemeral_message(
-    fake: FakeDiscord, bot: discord_chat.DigestBot
-) -> None:
+async def test_a_user_error_is_a_short_ephemeral_message(fake: FakeDiscord, bot: DigestBot) -> None:
     record = await fake.interact("summary", {"digest": "nope", "points": 0})
     message = record.reply
-    assert message is not None and message.ephemeral and message.embeds == []
-    assert message.content.startswith("no digest 'nope'") and len(message.content) < 200
+    assert message is not None
+    assert message.ephemeral
+    assert message.embeds == []
+    assert message.content.startswith("no digest 'nope'")
+    assert len(message.content) < 200
 
 
 async def test_a_crash_becomes_a_short_ephemeral_message_and_a_log_entry(
     fake: FakeDiscord, run_bot: RunBot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def crash(library: Library, request: Request, maps: MapSource | None) -> Reply:
-        if request.command == "figures":
-            raise RuntimeError("the answer exploded")
-        return answer(library, request, maps)
+    class Crash(Commands):
+        async def answer(self, request: Request, caller: Caller = CONSOLE) -> Reply:
+            if request.command == "figures":
+                raise RuntimeError("the answer exploded")
+            return await super().answer(request, caller)
 
-    await run_bot(answer_fn=crash)
+    await run_bot(commands=Crash)
     record = await fake.interact("figures", {"digest": KURSK_ID})
     message = record.reply
-    assert message is not None and message.ephemeral
+    assert message is not None
+    assert message.ephemeral
     assert (
         message.content
         == "Sorry — /figures failed on our side. It has been logged; please try again."
     )
     assert "the answer exploded" not in message.content
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert errors and errors[0].exc_info and "the answer exploded" in str(errors[0].exc_info[1])
+    assert errors
+    assert errors[0].exc_info
+    assert "the answer exploded" in str(errors[0].exc_info[1])
     # The bot is still fine afterwards.
     record = await fake.interact("help", {})
-    assert record.reply is not None and not record.reply.ephemeral
+    assert record.reply is not None
+    assert not record.reply.ephemeral
 
 
 async def test_an_error_while_paging_is_reported_ephemerally(
-    fake: FakeDiscord, bot: discord_chat.DigestBot, monkeypatch: pytest.MonkeyPatch
+    fake: FakeDiscord, bot: DigestBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     record = await fake.interact("sources", {"digest": KURSK_ID, "quotes": True})
     assert record.reply is not None
@@ -531,14 +556,15 @@ async def test_an_error_while_paging_is_reported_ephemerally(
     async def broken(self: Any, interaction: Any, index: int) -> None:
         raise RuntimeError("page turner broke")
 
-    monkeypatch.setattr(discord_chat.PageTurner, "show", broken)
+    monkeypatch.setattr(pages.PageTurner, "show", broken)
     click = await fake.click(record.reply, button(record.reply, "Next")["custom_id"])
-    assert click.reply is not None and click.reply.ephemeral
+    assert click.reply is not None
+    assert click.reply.ephemeral
     assert click.reply.content.startswith("Sorry — That failed on our side.")
 
 
 async def test_a_stale_registered_command_gets_a_clear_message(
-    fake: FakeDiscord, bot: discord_chat.DigestBot, caplog: pytest.LogCaptureFixture
+    fake: FakeDiscord, bot: DigestBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = f"{fake.base_url}/applications/{fake.application_id}/guilds/{fake.guild_id}/commands"
     headers = {"Authorization": f"Bot {fake.token}"}
@@ -549,7 +575,8 @@ async def test_a_stale_registered_command_gets_a_clear_message(
         async with session.put(path, json=[*commands, old], headers=headers) as response:
             assert response.status == 200
     record = await fake.interact("headlines", {})
-    assert record.reply is not None and record.reply.ephemeral
+    assert record.reply is not None
+    assert record.reply.ephemeral
     assert "python -m bot sync" in record.reply.content
     assert "headlines" in caplog.text
 
@@ -557,30 +584,29 @@ async def test_a_stale_registered_command_gets_a_clear_message(
 # -- mention safety -----------------------------------------------------------------------------
 
 
-async def test_a_digest_cannot_ping_or_format(
-    fake: FakeDiscord, bot: discord_chat.DigestBot
-) -> None:
+async def test_a_digest_cannot_ping_or_format(fake: FakeDiscord, bot: DigestBot) -> None:
     for command in ("summary", "figures", "where", "sources"):
         record = await fake.interact(command, {"digest": BRIDGE_ID, "quotes": True})
         message = record.reply
-        assert message is not None and not message.ephemeral
+        assert message is not None
+        assert not message.ephemeral
         assert message.allowed_mentions == {"parse": []}
         assert message.pinged == {"everyone": False, "users": [], "roles": []}
         body = json.dumps(
             fake.requests_to("POST /interactions/{interaction_id}/{token}/callback")[-1].body
         )
-        assert "@everyone" not in body and "@here" not in body
+        assert "@everyone" not in body
+        assert "@here" not in body
         assert "<@&123>" not in body  # shown escaped: \<@&123>
     record = await fake.interact("summary", {"digest": BRIDGE_ID})
     text = record.reply.text()  # type: ignore[union-attr]
     assert "@\u200beveryone must keep off" in text
     assert "\\<@&123\\>" in text
-    assert "\\*\\*nobody\\*\\*" in text and "\\`engineer\\`" in text
+    assert "\\*\\*nobody\\*\\*" in text
+    assert "\\`engineer\\`" in text
 
 
-async def test_a_source_name_cannot_become_a_link(
-    fake: FakeDiscord, bot: discord_chat.DigestBot
-) -> None:
+async def test_a_source_name_cannot_become_a_link(fake: FakeDiscord, bot: DigestBot) -> None:
     record = await fake.interact("figures", {"digest": BRIDGE_ID, "query": "petition"})
     text = record.reply.text()  # type: ignore[union-attr]
     assert "\\[Save the Bridge\\](http://example.invalid/evil)" in text
@@ -588,13 +614,16 @@ async def test_a_source_name_cannot_become_a_link(
 
 
 async def test_an_echoed_mention_in_an_error_pings_nobody(
-    fake: FakeDiscord, bot: discord_chat.DigestBot
+    fake: FakeDiscord, bot: DigestBot
 ) -> None:
     record = await fake.interact("where", {"digest": BRIDGE_ID, "place": "@everyone <@&123>"})
     message = record.reply
-    assert message is not None and message.ephemeral
-    assert "@everyone" not in message.content and "<@&123>" not in message.content
-    assert message.allowed_mentions is not None and message.allowed_mentions["parse"] == []
+    assert message is not None
+    assert message.ephemeral
+    assert "@everyone" not in message.content
+    assert "<@&123>" not in message.content
+    assert message.allowed_mentions is not None
+    assert message.allowed_mentions["parse"] == []
     assert message.pinged == {"everyone": False, "users": [], "roles": []}
 
 
@@ -602,48 +631,53 @@ async def test_an_echoed_mention_in_an_error_pings_nobody(
 
 
 async def test_commands_still_work_after_reconnect_and_resume(
-    fake: FakeDiscord, bot: discord_chat.DigestBot
+    fake: FakeDiscord, bot: DigestBot
 ) -> None:
     before = await fake.interact("summary", {"digest": KURSK_ID, "points": 1})
     assert before.reply is not None
     await fake.force_reconnect()
-    assert fake.identify_count == 1 and fake.resume_count == 1
+    assert fake.identify_count == 1
+    assert fake.resume_count == 1
     resumed = [entry for entry in fake.gateway_log if entry[1] == 6]
     assert resumed[0][0] == "/resume"  # the client used READY's resume_gateway_url
     after = await fake.interact("summary", {"digest": KURSK_ID, "points": 1})
-    assert after.reply is not None and after.reply.embeds == before.reply.embeds
+    assert after.reply is not None
+    assert after.reply.embeds == before.reply.embeds
     assert await fake.autocomplete("where", "place", "kor", {"digest": KURSK_ID})
 
     await fake.drop_connection()
-    assert fake.identify_count == 1 and fake.resume_count == 2
+    assert fake.identify_count == 1
+    assert fake.resume_count == 2
     record = await fake.interact("digests", {})
     assert record.response_type == CHANNEL_MESSAGE
 
 
 async def test_an_interaction_sent_during_reconnect_is_replayed_and_answered(
-    fake: FakeDiscord, bot: discord_chat.DigestBot
+    fake: FakeDiscord, bot: DigestBot
 ) -> None:
     reconnect = asyncio.create_task(fake.force_reconnect())
     await asyncio.sleep(0)  # op 7 is on its way; this interaction races the reconnect
     record = await fake.interact("help", {})
     await reconnect
     assert "INTERACTION_CREATE" in fake.replayed  # sent after op 7: only RESUME delivered it
-    assert record.reply is not None and not record.reply.ephemeral
+    assert record.reply is not None
+    assert not record.reply.ephemeral
     assert len([r for r in fake.interactions.values() if r.responded]) == 1
 
 
-async def test_run_discord_serves_and_reloads_until_cancelled(
-    fake: FakeDiscord, library: Library
+async def test_the_app_serves_and_reloads_until_cancelled(
+    fake: FakeDiscord, library: Library, tmp_path: Path
 ) -> None:
-    await sync_commands(library, fake.token, fake.guild_id)
-    runner = asyncio.create_task(
-        run_discord(library, fake.token, guild_id=fake.guild_id, reload_seconds=0.05)
-    )
+    await sync_discord(library, fake.token, fake.guild_id)
+    config = config_for(library.folder, tmp_path, reload_seconds=0.05)
+    run = DiscordRun(fake.token, {"guild_id": fake.guild_id})
+    runner = asyncio.create_task(App(config, library, discord=run, use_maps=False).run())
     try:
         await fake.wait_until_connected()
         await fake.wait_for(lambda: len(fake.gateway_log) >= 2, what="the guild to load")
         record = await fake.interact("digests", {})
-        assert record.reply is not None and KURSK_ID in record.reply.text()
+        assert record.reply is not None
+        assert KURSK_ID in record.reply.text()
         extra = library.folder / "second.yaml"
         shutil.copy(library.folder / "bridge-notice.yaml", extra)
         text = extra.read_text(encoding="utf-8").replace(BRIDGE_ID, "second-notice-2024-09-03")
@@ -658,3 +692,31 @@ async def test_run_discord_serves_and_reloads_until_cancelled(
         with pytest.raises(asyncio.CancelledError):
             await runner
     assert not fake.connected or fake.gateway_log
+
+
+async def test_a_command_added_in_bot_commands_appears_on_discord(
+    fake: FakeDiscord, run_bot: RunBot, library: Library
+) -> None:
+    with throwaway_command():
+        names = await sync_discord(library, fake.token, fake.guild_id)
+        assert "echo" in names
+        await run_bot()
+        record = await fake.interact("echo", {"word": "hello"})
+    assert record.reply is not None
+    text = record.reply.text()
+    assert "echo: hello" in text
+    assert "asked on discord" in text
+
+
+async def test_options_carry_descriptions_choices_and_autocomplete_from_their_specs(
+    fake: FakeDiscord, library: Library
+) -> None:
+    """Set through discord.py's public app_commands decorators, from the registry's specs."""
+    await sync_discord(library, fake.token, None)
+    registered = {c["name"]: c for c in fake.commands(None)}
+    action = {o["name"]: o for o in registered["schedule"]["options"]}["action"]
+    assert [c["value"] for c in action["choices"]] == ["list", "add", "remove", "test"]
+    assert registered["schedule"].get("dm_permission") is False  # guild only: an admin command
+    digest = {o["name"]: o for o in registered["summary"]["options"]}["digest"]
+    assert digest["description"] == "Digest id (default: the newest)"
+    assert digest["autocomplete"] is True

@@ -9,7 +9,7 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.platforms.discord_render import (
+from bot.platforms.discord.render import (
     CONTENT_MAX,
     DESCRIPTION_MAX,
     EMBED_TOTAL_MAX,
@@ -50,7 +50,8 @@ def test_an_item_shows_its_source_and_its_quote() -> None:
         ),
     )
     [page] = render(reply).pages
-    assert page.title == "Kursk, day four" and page.footer is None
+    assert page.title == "Kursk, day four"
+    assert page.footer is None
     assert page.description == (
         "• Russia's defence ministry claims Ukraine lost up to 945 soldiers."
         " — Russia's defence ministry, via The Telegraph, 9 Aug 2024\n"
@@ -95,13 +96,16 @@ def test_an_error_is_one_short_message() -> None:
     assert rendered.pages == ()
     assert rendered.error == "no digest '@\u200beveryone' — try kursk"
     long = render(Reply.failure("x" * 5000)).error
-    assert long is not None and len(long) == CONTENT_MAX and long.endswith("…")
+    assert long is not None
+    assert len(long) == CONTENT_MAX
+    assert long.endswith("…")
 
 
 def test_a_long_title_is_cut_visibly_and_shown_whole() -> None:
     title = "A very long title " * 30
     [page] = render(Reply(title, (Section(None, (Line("x"),)),))).pages
-    assert len(page.title) <= TITLE_MAX and page.title.endswith("…")
+    assert len(page.title) <= TITLE_MAX
+    assert page.title.endswith("…")
     assert page.description.startswith(f"**{escape(title)}**")
 
 
@@ -122,7 +126,8 @@ def test_an_item_longer_than_a_page_is_split_with_marks() -> None:
     line = Line("x" * 3000 + " " + "y " * 1500, TELEGRAPH, quote="z" * 5000)
     pages = render(Reply("Split", (Section(None, (line,)),))).pages
     descriptions = [p.description for p in pages]
-    assert len(pages) >= 3 and all(len(d) <= DESCRIPTION_MAX for d in descriptions)
+    assert len(pages) >= 3
+    assert all(len(d) <= DESCRIPTION_MAX for d in descriptions)
     assert descriptions[0].endswith(" …") or descriptions[0].endswith("…")
     assert descriptions[-1].endswith("”")
     assert any(d.startswith("> …") for d in descriptions)  # a quote stays a quote
@@ -180,7 +185,8 @@ replies = st.builds(
 @given(replies)
 def test_any_reply_fits_discords_limits_and_loses_nothing(reply: Reply) -> None:
     rendered = render(reply)
-    assert rendered.error is None and rendered.pages
+    assert rendered.error is None
+    assert rendered.pages
     total = len(rendered.pages)
     for number, page in enumerate(rendered.pages, start=1):
         assert 1 <= len(page.title) <= TITLE_MAX
@@ -188,7 +194,8 @@ def test_any_reply_fits_discords_limits_and_loses_nothing(reply: Reply) -> None:
         assert len(page.footer or "") <= FOOTER_MAX
         assert page.length() <= EMBED_TOTAL_MAX
         assert (page.number, page.total) == (number, total)
-        assert "@everyone" not in page.description and "@here" not in page.description
+        assert "@everyone" not in page.description
+        assert "@here" not in page.description
         for text in page.description.split("\n"):
             assert not re.search(r"(?<!\\)\\(\\\\)*…$", text)
     shown = rejoin([page.description for page in rendered.pages])
@@ -210,6 +217,8 @@ def test_a_cut_title_or_error_keeps_its_escapes_whole() -> None:
 @given(st.text(max_size=8000))
 def test_any_error_fits_in_one_message(message: str) -> None:
     error = render(Reply.failure(message)).error
-    assert error is not None and 1 <= len(error) <= CONTENT_MAX
-    assert "@everyone" not in error and "@here" not in error
+    assert error is not None
+    assert 1 <= len(error) <= CONTENT_MAX
+    assert "@everyone" not in error
+    assert "@here" not in error
     assert not re.search(r"(?<!\\)\\(\\\\)*…$", error)

@@ -10,19 +10,21 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.answers import COMMANDS, answer, parse
+from bot.commands.base import parse
 from bot.digest.library import Library
-from bot.platforms.matrix_chat import render_matrix
-from bot.platforms.matrix_render import (
+from bot.platforms.matrix.render import (
     PART_LIMIT,
     bang,
     content_size,
     message_content,
+    render_matrix,
     render_parts,
     safe_url,
 )
 from bot.reply import Attribution, Line, Reply, Section
-from tests.conftest import KURSK, WriteDigest, base_digest
+from tests.helpers import KURSK, WriteDigest, answer, base_digest, reading_commands
+
+COMMANDS = reading_commands()
 
 SOURCE = Attribution("Russia's defence ministry", "The Telegraph", date(2024, 8, 9))
 
@@ -69,7 +71,9 @@ def test_digest_text_is_escaped_and_mentions_nobody(write_digest: WriteDigest) -
     library = Library(path.parent)
     library.refresh()
     body, formatted = render_matrix(answer(library, parse("!summary")))
-    assert "<script" not in formatted and "<img" not in formatted and "<b>all" not in formatted
+    assert "<script" not in formatted
+    assert "<img" not in formatted
+    assert "<b>all" not in formatted
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in formatted
     assert "&lt;img src=x onerror=alert(1)&gt;" in formatted
     assert '<script>alert("x")</script>' in body  # the plain body is plain text, shown as is
@@ -92,7 +96,8 @@ def test_help_shows_bang_commands_but_digest_text_is_never_rewritten() -> None:
     assert "/summary" not in body
     sourced = Reply("T /summary", (Section(None, (Line("see /summary now", SOURCE),)),))
     body, _ = render_matrix(sourced)
-    assert "see /summary now" in body and body.startswith("T /summary")
+    assert "see /summary now" in body
+    assert body.startswith("T /summary")
     assert bang("try /where Kursk, or a/where") == "try !where Kursk, or a/where"
 
 

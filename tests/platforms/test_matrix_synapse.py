@@ -19,15 +19,27 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from bot.answers import answer, parse
+from bot.app import App
+from bot.commands.base import parse
+from bot.commands.registry import Commands
+from bot.commands.schedule import SCHEDULES_UNAVAILABLE as SCHEDULE_UNAVAILABLE
 from bot.digest.library import Library
 from bot.digest.model import Digest, Place
-from bot.platforms.matrix_chat import SCHEDULE_UNAVAILABLE, MatrixBot, MatrixSettings
-from bot.platforms.matrix_render import render_parts
+from bot.platforms.matrix.bot import MatrixBot
+from bot.platforms.matrix.render import render_parts
+from bot.platforms.matrix.settings import MatrixSettings
 from bot.reply import Attribution, Line, Reply, Section
-from tests.conftest import ARTICLE, KURSK, base_digest, dump
+from tests.helpers import (
+    ARTICLE,
+    KURSK,
+    answer,
+    base_digest,
+    config_for,
+    dump,
+    throwaway_command,
+)
 from tests.synapse.harness import Account, MatrixUser, Synapse
-from tests.synapse.plugin import in_ci, synapse, synapse_limited  # noqa: F401 (fixtures)
+from tests.synapse.plugin import in_ci
 
 TRAP_ID = "storm-2024-01-08"
 TRAP_TEXT = 'Harbour <script>alert("x")</script> closed; @room see <b>this</b>.'
@@ -88,9 +100,9 @@ class Matrix:
 
     async def start_bot(self, **options: Any) -> MatrixBot:
         maps = options.pop("maps", None)
-        bot = MatrixBot(self.library, self.settings(**options), maps)
+        bot = MatrixBot(Commands(self.library, maps), self.settings(**options))
         await bot.start()
-        task = asyncio.create_task(bot.run())
+        task = asyncio.create_task(bot.serve())
         self.running.append((bot, task))
         return bot
 
@@ -112,7 +124,7 @@ class Matrix:
 
 
 @pytest.fixture
-async def matrix(synapse: Synapse, tmp_path: Path) -> AsyncIterator[Matrix]:  # noqa: F811
+async def matrix(synapse: Synapse, tmp_path: Path) -> AsyncIterator[Matrix]:
     alice = MatrixUser(synapse, synapse.register())
     harness = Matrix(
         synapse, make_library(tmp_path / "digests"), tmp_path, alice, synapse.register()
@@ -223,7 +235,8 @@ async def test_digest_html_and_room_pings_arrive_inert(matrix: Matrix) -> None:
     assert content["msgtype"] == "m.text"
     assert TRAP_TEXT in content["body"]
     formatted = content["formatted_body"]
-    assert "<script" not in formatted and "<b>" not in formatted
+    assert "<script" not in formatted
+    assert "<b>" not in formatted
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in formatted
     assert content["m.mentions"] == {}
     # The control: the same words without m.mentions do ping @room — so the check can fail.
@@ -277,8 +290,20 @@ async def test_a_restart_replays_nothing_and_keeps_its_device(matrix: Matrix) ->
         return len(await matrix.alice.from_user(room, bot.user_id))
 
     await quiet(count, 2)
-    devices = await MatrixUser(matrix.server, matrix.bot_account).call("GET", "/devices")
+    async with MatrixUser(matrix.server, matrix.bot_account) as account:
+        devices = await account.call("GET", "/devices")
     assert len(devices["devices"]) == 2  # the registration's and the bot's one login
+
+
+async def test_a_command_added_in_bot_commands_appears_on_matrix(matrix: Matrix) -> None:
+    with throwaway_command():
+        bot = await matrix.start_bot()
+        room = await matrix.room_with_bot(bot)
+        asked = await matrix.alice.say(room, "!echo hello")
+        (event,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
+    assert in_reply_to(event) == asked
+    assert event["content"]["body"].startswith("echo: hello")
+    assert "asked on matrix" in event["content"]["body"]
 
 
 async def test_schedule_needs_power_level_50(matrix: Matrix) -> None:
@@ -384,7 +409,7 @@ async def test_invites_outside_the_allow_list_are_declined(matrix: Matrix) -> No
 
 
 async def test_nothing_is_lost_under_the_default_rc_message(
-    synapse_limited: Synapse,  # noqa: F811
+    synapse_limited: Synapse,
     tmp_path: Path,
 ) -> None:
     """Synapse's default rc_message (0.2/s, burst 10): 12 posts at once, all arrive, once."""
@@ -401,10 +426,11 @@ async def test_nothing_is_lost_under_the_default_rc_message(
         password=None,
         store_dir=tmp_path / "store",
     )
-    bot = MatrixBot(make_library(tmp_path / "digests"), settings)
+    library = make_library(tmp_path / "digests")
+    bot = MatrixBot(Commands(library), settings)
     await bot.start()
     try:
-        reply = answer(bot.library, parse("!figures"))
+        reply = answer(library, parse("!figures"))
         loop = asyncio.get_running_loop()
         start = loop.time()
         ids = await asyncio.gather(*(bot.post(room, reply) for room in rooms))
@@ -486,22 +512,28 @@ async def test_a_scheduled_post_reaches_two_rooms_once(matrix: Matrix, tmp_path:
     """The scheduler's slot, the ledger and the Matrix sender together, on a real Synapse."""
     from datetime import UTC, datetime, timedelta
 
-    from bot.delivery import Limits
-    from bot.schedule import Scheduler, ScheduleSpec
-    from bot.store import Store
+    from bot.schedules.spec import ScheduleSpec
 
     slot = datetime(2024, 8, 9, 5, 0, tzinfo=UTC)  # Friday 08:00 in Kyiv
     now = [slot - timedelta(minutes=1)]
-    store = Store(f"sqlite:///{tmp_path / 'schedule.sqlite3'}")
-    scheduler = Scheduler(matrix.library, store, clock=lambda: now[0])
-    bot = MatrixBot(matrix.library, matrix.settings(), None, scheduler=scheduler)
-    await bot.start()
-    matrix.running.append((bot, asyncio.create_task(bot.run())))
+    config = config_for(matrix.library.folder, tmp_path)
+    app = App(
+        config,
+        matrix.library,
+        matrix=matrix.settings(),
+        use_maps=False,
+        run_jobs=False,
+        clock=lambda: now[0],
+    )
+    await app.start()
+    serving = asyncio.create_task(app.serve())
+    bot = app.adapter("matrix")
+    assert isinstance(bot, MatrixBot)
+    scheduler, store = app.scheduler, app.store
     rooms = [await matrix.room_with_bot(bot) for _ in range(2)]
     specs = [ScheduleSpec("matrix", room, "0 8 * * mon-fri", "Europe/Kyiv") for room in rooms]
-    await scheduler.load(specs)
-    scheduler.attach("matrix", bot, Limits(per_second=10, channel_count=10, channel_period=1))
-    await scheduler.start(run_jobs=False)  # marks the schedules as starting before the slot
+    for spec in specs:  # added before the slot, as a chat /schedule add would
+        await scheduler.add(spec)
     now[0] = slot + timedelta(seconds=3)
     for spec in specs:
         await scheduler.tick(spec.id)
@@ -510,12 +542,16 @@ async def test_a_scheduled_post_reaches_two_rooms_once(matrix: Matrix, tmp_path:
     for room in rooms:
         (event,) = await matrix.alice.wait_replies(room, bot.user_id, 1)
         content = event["content"]
-        assert content["msgtype"] == "m.notice" and "m.relates_to" not in content
+        assert content["msgtype"] == "m.notice"
+        assert "m.relates_to" not in content
         items = [line for line in content["body"].splitlines() if line.startswith("\u2022 ")]
-        assert items and all(" \u2014 " in line for line in items)  # each with its source
+        assert items
+        assert all(" \u2014 " in line for line in items)
     listed = await matrix.alice.say(rooms[0], "!schedule list")
     events = await matrix.alice.wait_replies(rooms[0], bot.user_id, 2)
-    assert in_reply_to(events[1]) == listed and "last: posted" in events[1]["content"]["body"]
+    assert in_reply_to(events[1]) == listed
+    assert "last: posted" in events[1]["content"]["body"]
     assert [r.state for r in store.all_deliveries()] == ["sent", "sent"]
-    await scheduler.stop()
-    store.close()
+    serving.cancel()
+    await asyncio.gather(serving, return_exceptions=True)
+    await app.stop()

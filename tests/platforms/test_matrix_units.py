@@ -14,14 +14,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.delivery import ChannelGone
+from bot.commands.registry import Commands
 from bot.digest.library import Library
-from bot.platforms import matrix_chat
-from bot.platforms.matrix_chat import (
-    MatrixBot,
-    MatrixConfigError,
-    MatrixSendError,
-    MatrixSettings,
+from bot.platforms.matrix import bot as matrix_bot
+from bot.platforms.matrix.bot import MatrixBot
+from bot.platforms.matrix.rooms import (
     is_command,
     power_level,
     reply_relation,
@@ -29,7 +26,9 @@ from bot.platforms.matrix_chat import (
     room_allowed,
     strip_reply_fallback,
 )
+from bot.platforms.matrix.settings import MatrixConfigError, MatrixSendError, MatrixSettings
 from bot.reply import Reply
+from bot.schedules.delivery import ChannelGone
 
 ENV = {
     "MATRIX_HOMESERVER": "https://matrix.example.org/",
@@ -45,11 +44,15 @@ def test_settings_from_env(tmp_path: Path) -> None:
     assert settings.homeserver == "https://matrix.example.org"
     assert settings.server_name == "example.org"
     assert settings.allowed == (":example.org",)
-    assert settings.msgtype == "m.notice" and settings.encryption is False
-    assert "syt_secret" not in repr(settings) and "access_token=set" in repr(settings)
+    assert settings.msgtype == "m.notice"
+    assert settings.encryption is False
+    assert "syt_secret" not in repr(settings)
+    assert "access_token=set" in repr(settings)
     with_password = {**ENV, "MATRIX_ACCESS_TOKEN": "", "MATRIX_PASSWORD": "pw"}
     settings = MatrixSettings.from_env(with_password, tmp_path)
-    assert settings is not None and settings.password == "pw" and settings.access_token is None
+    assert settings is not None
+    assert settings.password == "pw"
+    assert settings.access_token is None
 
 
 @pytest.mark.parametrize(
@@ -211,7 +214,7 @@ async def started(homeserver: Scripted, tmp_path: Path) -> AsyncIterator[MatrixB
         password=None,
         store_dir=tmp_path / "store",
     )
-    bot = MatrixBot(Library(tmp_path), settings)
+    bot = MatrixBot(Commands(Library(tmp_path)), settings)
     await bot.start()
     yield bot
     await bot.close()
@@ -230,7 +233,8 @@ async def test_retry_after_header_is_honoured_with_the_same_transaction(
     (_, first, t0), (_, second, t1) = homeserver.sends
     assert first == second  # a retry reuses the txn id: the server can never post it twice
     assert t1 - t0 >= 0.95
-    assert started.stats.rate_limited == 1 and started.stats.sent == 1
+    assert started.stats.rate_limited == 1
+    assert started.stats.sent == 1
 
 
 async def test_retry_after_ms_in_the_body_wins_and_a_bare_429_is_retried(
@@ -250,12 +254,13 @@ async def test_retry_after_ms_in_the_body_wins_and_a_bare_429_is_retried(
 async def test_retries_are_bounded_and_end_in_an_error_not_a_silent_drop(
     homeserver: Scripted, started: MatrixBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(matrix_chat, "RATE_LIMIT_RETRIES", 3)
+    monkeypatch.setattr(matrix_bot, "RATE_LIMIT_RETRIES", 3)
     homeserver.script = [(429, {**LIMITED, "retry_after_ms": 10}, {})] * 10
     with pytest.raises(MatrixSendError, match="M_LIMIT_EXCEEDED"):
         await started.post("!room:localhost", REPLY)
     assert len(homeserver.sends) == 4
-    assert started.stats.failed == 1 and started.stats.sent == 0
+    assert started.stats.failed == 1
+    assert started.stats.sent == 0
 
 
 async def test_a_room_the_bot_is_not_in_is_gone_for_the_scheduler(

@@ -1,5 +1,5 @@
 """Migrations: a new database and one made by the first release (``metadata.create_all``,
-before there were migrations) both end at the newest schema, which is what ``bot.store``
+before there were migrations) both end at the newest schema, which is what ``bot.schedules.store``
 declares; on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
@@ -21,8 +22,9 @@ from sqlalchemy import (
     insert,
 )
 
-from bot import migrations
-from bot.store import Delivery, Store, metadata
+from bot.schedules import migrations
+from bot.schedules.spec import Delivery
+from bot.schedules.store import Store, metadata
 
 HEAD = migrations.HEAD
 
@@ -33,7 +35,7 @@ def test_head_is_the_newest_migration() -> None:
     assert ScriptDirectory.from_config(migrations.config()).get_heads() == [HEAD]
 
 
-# The first release's tables exactly as its bot/store.py declared them: what made its databases.
+# The first release's tables exactly as its store module declared them: what made its databases.
 first_release = MetaData()
 Table(
     "schedules",
@@ -76,9 +78,25 @@ def test_a_new_database_gets_the_newest_schema(db_url: str) -> None:
     store.close()
 
 
-def test_a_first_release_database_upgrades_in_place(db_url: str) -> None:
+# The release after it added ``flags``, still by ``create_all``.
+with_flags = MetaData()
+for table in first_release.tables.values():
+    table.to_metadata(with_flags)
+Table(
+    "flags",
+    with_flags,
+    Column("schedule_id", String(64), primary_key=True),
+    Column("error", Text, nullable=False),
+    Column("flagged_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@pytest.mark.parametrize("release", [first_release, with_flags], ids=["first", "with-flags"])
+def test_a_database_from_before_migrations_upgrades_in_place(
+    db_url: str, release: MetaData
+) -> None:
     engine = create_engine(db_url)
-    first_release.create_all(engine)  # the first release's start-up
+    release.create_all(engine)  # that release's start-up
     when = datetime(2024, 8, 9, 5, 0, 3, tzinfo=UTC)
     with engine.begin() as conn:
         conn.execute(
@@ -128,5 +146,6 @@ def test_processes_starting_together_migrate_once(db_url: str) -> None:
         thread.join(60)
     assert errors == []
     store = Store(db_url)
-    assert migrations.current(store.engine) == HEAD and differences(store) == []
+    assert migrations.current(store.engine) == HEAD
+    assert differences(store) == []
     store.close()

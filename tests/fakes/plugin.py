@@ -1,4 +1,11 @@
-"""Fixtures for the fake Discord's own tests (the fake must be right before it judges the bot)."""
+"""The fake Discord's fixtures, for every test that uses it (a pytest plugin, loaded by the
+root conftest): ``no_network`` and ``fake``.
+
+``fake``  a started FakeDiscord with discord.py pointed at it; options by marker:
+          ``@pytest.mark.fake_discord(interaction_deadline=0.5)``. At the end of the test no
+          request may have gone unanswered by a route (``fake.unhandled == []``).
+Every test using them runs under ``loopback_only``: reaching a non-loopback address fails.
+"""
 
 from __future__ import annotations
 
@@ -30,3 +37,4 @@ async def fake(request: pytest.FixtureRequest, no_network: list[str]) -> AsyncIt
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
     async with running_fake(**options) as fake:
         yield fake
+    assert fake.unhandled == [], [f"{r.method} {r.path}" for r in fake.unhandled]

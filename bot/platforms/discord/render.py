@@ -1,6 +1,6 @@
 """``Reply`` → Discord embed pages, as plain data, within Discord's limits.
 
-Pure functions, no ``discord`` import: ``discord_chat`` turns a :class:`Page` into an embed.
+Pure functions, no ``discord`` import: ``pages.to_embed`` turns a :class:`Page` into an embed.
 Every item keeps its source on its own line (``• text — source``, the source linked to the
 article when it has a URL) and its verbatim quote under it (``> “quote”``) when asked for.
 

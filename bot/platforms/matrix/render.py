@@ -21,8 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from bot.platforms.console import render_line
-from bot.reply import Line, Reply
+from bot.reply import Line, Reply, render_line
 
 PART_LIMIT = 24_000
 """Bytes of JSON (``body`` + ``formatted_body``, non-ASCII escaped) per event, under 64 KiB."""

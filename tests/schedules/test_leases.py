@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.delivery import Deliverer, Limits
 from bot.reply import Line, Reply, Section
-from bot.store import LEASE, Delivery, Store
+from bot.schedules.delivery import Deliverer, Limits
+from bot.schedules.spec import Delivery
+from bot.schedules.store import LEASE, Store
 
 T0 = datetime(2024, 8, 9, 5, 0, tzinfo=UTC)
 
@@ -51,11 +52,14 @@ def test_a_row_is_leased_by_one_store(two: tuple[Store, Store]) -> None:
     made = rows(a, 6)
     first = a.lease("discord", 4)
     second = b.lease("discord", 4)
-    assert len(first) == 4 and len(second) == 2
+    assert len(first) == 4
+    assert len(second) == 2
     assert {r.key for r in first}.isdisjoint({r.key for r in second})
     assert {r.key for r in first + second} == {r.key for r in made}
-    assert a.lease("discord", 4) == [] and b.lease("discord", 4) == []
-    assert all(a.holds(r.key) for r in first) and not any(b.holds(r.key) for r in first)
+    assert a.lease("discord", 4) == []
+    assert b.lease("discord", 4) == []
+    assert all(a.holds(r.key) for r in first)
+    assert not any(b.holds(r.key) for r in first)
     assert a.lease("matrix", 4) == []  # other platforms' rows are not touched
 
 
@@ -65,10 +69,12 @@ def test_a_dead_holders_rows_are_taken_over_after_the_lease(
     a, b = two
     rows(a, 3)
     held = a.lease("discord", 10)
-    assert len(held) == 3 and timedelta(seconds=30) >= LEASE
+    assert len(held) == 3
+    assert timedelta(seconds=30) >= LEASE
     clock.now += LEASE - timedelta(seconds=1)
     assert b.lease("discord", 10) == []  # a is only slow, not yet presumed dead
-    assert b.waiting("discord") == 0 and a.waiting("discord") == 3
+    assert b.waiting("discord") == 0
+    assert a.waiting("discord") == 3
     clock.now += timedelta(seconds=2)
     taken = b.lease("discord", 10)
     assert {r.key for r in taken} == {r.key for r in held}
@@ -110,7 +116,8 @@ def test_racing_stores_lease_every_row_exactly_once(db_url: str) -> None:
     for thread in threads:
         thread.join(60)
     keys = [r.key for got in leased for r in got]
-    assert len(keys) == 200 and len(set(keys)) == 200
+    assert len(keys) == 200
+    assert len(set(keys)) == 200
     for store in stores:
         store.close()
 
@@ -120,15 +127,17 @@ class Hanging:
 
     def __init__(self) -> None:
         self.nonces: list[str] = []
+        self.reached = asyncio.Event()
 
     async def post(self, channel: str, reply: Reply, nonce: str) -> str:
         self.nonces.append(nonce)
+        self.reached.set()
         if len(self.nonces) == 1:
             await asyncio.Event().wait()  # the process hangs here and is then killed
         return f"m-{nonce}"
 
 
-def one_line(_: Delivery) -> Reply:
+async def one_line(_: Delivery) -> Reply:
     return Reply(title="t", sections=(Section(None, (Line("x", source="s"),)),))
 
 
@@ -141,8 +150,7 @@ async def test_a_taken_over_row_is_re_sent_with_the_same_nonce(db_url: str) -> N
     fast = Limits(per_second=1000, channel_count=100)
     first = Deliverer("discord", poster, a, one_line, limits=fast, workers=1, poll=0.01)
     first.start()
-    while not poster.nonces:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(poster.reached.wait(), 10)
     for task in first._tasks:  # SIGKILL: no release, no renewal, no mark
         task.cancel()
     await asyncio.gather(*first._tasks, return_exceptions=True)
@@ -153,6 +161,8 @@ async def test_a_taken_over_row_is_re_sent_with_the_same_nonce(db_url: str) -> N
     await second.stop()
     assert poster.nonces == [row.nonce, row.nonce]
     done = b.get(row.key)
-    assert done is not None and done.state == "sent" and done.message_id == f"m-{row.nonce}"
+    assert done is not None
+    assert done.state == "sent"
+    assert done.message_id == f"m-{row.nonce}"
     a.close()
     b.close()

@@ -2,7 +2,8 @@
 
 A ``Poster`` is what a platform adapter provides; it raises ``RateLimited`` on a 429 that got
 through anyway (honoured, then retried), ``ChannelGone`` on 403/404 (reported, the schedule
-flagged, never retried: such requests count towards Discord's invalid-request ban), and anything
+flagged, never retried: such requests count towards Discord's invalid-request ban), ``GaveUp``
+when it has retried on its own already (marked failed, not retried twice), and anything
 else is transient (retried with backoff a bounded number of times, then marked failed and shown
 in ``/schedule list``; never silently dropped).
 
@@ -15,7 +16,8 @@ Which process sends a row: whichever leases it (``Store.lease``). Every process 
 of a slot; each ``Deliverer`` takes small batches of pending rows it may lease, renews its
 leases while it holds them, and checks right before each send that the row is still its own.
 Small batches keep the work spread over the processes and bound what a killed one leaves to
-be taken over when its leases run out.
+be taken over when its leases run out. The pace is the token's budget (``budget``): shared by
+every process on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -26,11 +28,21 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from bot.budget import Budget, Limits, Pacer
 from bot.reply import Reply
-from bot.store import Delivery, Store
+from bot.schedules.budget import Budget, Pacer
+from bot.schedules.spec import Delivery, Limits
+from bot.schedules.store import Store
 
-__all__ = ["Budget", "ChannelGone", "Deliverer", "Limits", "Pacer", "Poster", "RateLimited"]
+__all__ = [
+    "Budget",
+    "ChannelGone",
+    "Deliverer",
+    "GaveUp",
+    "Limits",
+    "Pacer",
+    "Poster",
+    "RateLimited",
+]
 
 log = logging.getLogger(__name__)
 
@@ -45,25 +57,36 @@ class ChannelGone(Exception):
     """403/404: the channel is gone or the bot may not post there. Not retried."""
 
 
+class GaveUp(Exception):
+    """The poster already retried this as often as it should (Matrix waits out its own 429s):
+    marked failed at once, not retried here too — one retry layer."""
+
+
 class Poster(Protocol):
+    """What a platform gives the deliverer: one message (or a few) in a channel."""
+
     async def post(self, channel: str, reply: Reply, nonce: str) -> str:
-        """Send ``reply``; return the platform's message id."""
+        """Send ``reply``; return the platform's message id. A 429 is retried by one layer
+        only: the poster raises ``RateLimited`` for the deliverer to wait out, or waits it out
+        itself and raises ``GaveUp`` past its bound."""
         ...
 
 
-BuildReply = Callable[[Delivery], Reply | None]
-OnGone = Callable[[Delivery, str], Awaitable[None]]
+Build = Callable[[Delivery], Awaitable[Reply | None]]
+"""The post for a leased row; None when it cannot be built (the row is then marked failed)."""
 
 
 class Deliverer:
-    """One per platform: leases pending ledger rows and a few workers send them paced."""
+    """One per platform: leases pending ledger rows, has them built, and a few workers send
+    them paced. It only sends and marks; a gone channel is flagged in the store, where
+    ``/schedule list`` reads it."""
 
     def __init__(
         self,
         platform: str,
         poster: Poster,
         store: Store,
-        build: BuildReply,
+        build: Build,
         *,
         limits: Limits | None = None,
         budget: Budget | None = None,
@@ -71,7 +94,6 @@ class Deliverer:
         max_attempts: int = 5,
         backoff: float = 1.0,
         poll: float = 1.0,
-        on_gone: OnGone | None = None,
         ready: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.platform = platform
@@ -83,7 +105,6 @@ class Deliverer:
         self.backoff = backoff
         self.poll = poll
         """Seconds between looks at the ledger for rows others wrote or a dead process left."""
-        self.on_gone = on_gone
         self.ready = ready
         """Returns when the platform can post (Discord: the gateway is READY). Nothing is leased,
         and no budget spent, before: requests held back until then would all go at once."""
@@ -128,10 +149,15 @@ class Deliverer:
             await asyncio.sleep(0.02)
 
     async def _feed(self) -> None:
-        """Keep the queue topped up with leased rows, a batch about one second of sending."""
+        """Keep the queue topped up with leased rows, a batch of one row per worker."""
         batch = max(1, self._workers)
-        if self.ready is not None:
-            await self.ready()
+        while self.ready is not None:
+            try:
+                await self.ready()
+                break
+            except Exception as exc:  # not connected yet: the rows wait in the ledger
+                log.warning("%s cannot post yet (%s); its posts wait", self.platform, exc)
+                await asyncio.sleep(self.poll)
         while True:
             if self.queue.qsize() < batch:
                 try:
@@ -162,7 +188,9 @@ class Deliverer:
             if self.queue.qsize() < self._workers // 2:
                 self.wake()  # running low: lease the next batch before the workers go idle
             try:
-                await self.send(delivery)
+                reply = await self.build(delivery)
+                if reply is not None:
+                    await self.send(delivery, reply)
             except Exception:  # a bug in one post must not stop the others
                 log.exception("delivery %s crashed", delivery.key)
                 await asyncio.to_thread(
@@ -171,13 +199,7 @@ class Deliverer:
             finally:
                 self.queue.task_done()
 
-    async def send(self, delivery: Delivery) -> None:
-        reply = self.build(delivery)
-        if reply is None:
-            error = f"digest '{delivery.digest_id}' is no longer loaded"
-            await asyncio.to_thread(self.store.mark, delivery.key, "failed", error=error)
-            log.warning("not posted %s: %s", delivery.key, error)
-            return
+    async def send(self, delivery: Delivery, reply: Reply) -> None:
         attempts = 0
         while True:
             # Check the lease first, then send the moment the budget allows: a database round
@@ -199,9 +221,15 @@ class Deliverer:
                 await asyncio.to_thread(
                     self.store.mark, delivery.key, "failed", error=error, attempted=True
                 )
+                await asyncio.to_thread(self.store.flag, delivery.schedule_id, error)
                 log.error("%s (schedule %s flagged)", error, delivery.schedule_id)
-                if self.on_gone is not None:
-                    await self.on_gone(delivery, error)
+                return
+            except GaveUp as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                await asyncio.to_thread(
+                    self.store.mark, delivery.key, "failed", error=error, attempted=True
+                )
+                log.error("not posted %s: %s", delivery.key, error)
                 return
             except Exception as exc:
                 attempts += 1

@@ -33,17 +33,8 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
 
-from bot.store import Store, send_budget, send_budget_channels
-
-
-@dataclass(frozen=True)
-class Limits:
-    per_second: float = 48.0
-    """Global budget, under Discord's 50 requests/s."""
-    channel_count: int = 5
-    channel_period: float = 5.0
-    """Per-channel bucket: Discord allows 5 messages per 5 s in a channel."""
-
+from bot.schedules.spec import Limits
+from bot.schedules.store import Store, send_budget, send_budget_channels
 
 AHEAD = 0.05
 """Seconds ahead of now a send time may be reserved (about two slots at 48/s)."""

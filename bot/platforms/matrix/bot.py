@@ -1,10 +1,10 @@
-"""Matrix: the chat commands in Matrix rooms, over matrix-nio (the only module that imports nio).
+"""Matrix: the registry's commands in Matrix rooms over matrix-nio, and the Matrix adapter.
 
 ``!summary``, ``!figures``, ``!where``, ``!sources``, ``!digests``, ``!help`` (and ``!schedule``)
 give the same answers as Discord and the console, every item with its source.
 
 * Replies are ``m.notice`` (or ``m.text``, see ``MatrixSettings.msgtype``) with a plain ``body``
-  and an escaped HTML ``formatted_body`` (``matrix_render``), sent as a reply to the command
+  and an escaped HTML ``formatted_body`` (``render``), sent as a reply to the command
   (``m.relates_to`` / ``m.in_reply_to``) and inside its thread when it came from one.
 * The bot ignores its own messages, notices, edits, and everything from before it started: the
   first sync after start-up only joins pending invites; commands are read from the next one on.
@@ -13,347 +13,79 @@ give the same answers as Discord and the console, every item with its source.
   suffixes; empty = rooms on the bot's own homeserver); other invites are declined.
 * Every send goes through one queue that honours ``M_LIMIT_EXCEEDED`` (``retry_after_ms`` in the
   body, else the ``Retry-After`` header) with a bounded number of retries of the *same*
-  transaction id (so a retry can never post twice); when the bound is reached the caller gets a
-  ``MatrixSendError`` — a post is never dropped silently.
-* ``!schedule`` needs power level 50 or more in the room (``is_admin``, which knows that room
-  version 12 gives creators unlimited power).
+  transaction id (so a retry can never post twice). This is the only layer that retries a 429:
+  when the bound is reached a scheduled post raises ``GaveUp``, which the deliverer marks failed
+  without retrying it again; an answer gets a ``MatrixSendError``. Never dropped silently.
+* Admin commands (``!schedule``) need power level 50 or more in the room (``is_admin``, which
+  knows that room version 12 gives creators unlimited power).
 * End-to-end encryption is optional (``encryption=True``, needs ``matrix-nio[e2e]``, which uses
   vodozemac): the keys live in a persistent store in ``store_dir``; the bot shares its room keys
   with every device in the room (it does not verify devices).
-
-Errors: ``MatrixError`` and its subclasses ``MatrixConfigError`` (settings), ``MatrixLoginError``
-(the homeserver refused the credentials) and ``MatrixSendError`` (not delivered).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import io
 import json
 import logging
 import os
-import re
-import struct
-import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
 import nio  # type: ignore[import-untyped]
 
-from bot.answers import COMMANDS, MapSource, Request, answer, parse, suggestion
-from bot.delivery import ChannelGone
-from bot.digest.library import Library
-from bot.platforms.matrix_render import message_content, render_matrix, render_parts
+from bot.commands.base import Caller, parse
+from bot.commands.registry import Commands
+from bot.platforms.matrix.client import NioClient, Response, new_client, rate_limited, retry_wait
+from bot.platforms.matrix.render import message_content, render_parts
+from bot.platforms.matrix.rooms import (
+    ADMIN_LEVEL,
+    is_command,
+    png_size,
+    power_level,
+    reply_relation,
+    room_allowed,
+    server_of,
+    strip_reply_fallback,
+)
+from bot.platforms.matrix.settings import (
+    MatrixConfigError,
+    MatrixError,
+    MatrixLoginError,
+    MatrixSendError,
+    MatrixSettings,
+)
 from bot.reply import Picture, Reply
-from bot.schedule import Caller, Scheduler, schedule_command
-
-__all__ = [
-    "ADMIN_LEVEL",
-    "MatrixBot",
-    "MatrixConfigError",
-    "MatrixError",
-    "MatrixLoginError",
-    "MatrixSendError",
-    "MatrixSettings",
-    "power_level",
-    "render_matrix",
-    "room_allowed",
-]
+from bot.schedules.delivery import ChannelGone, GaveUp
+from bot.schedules.spec import Limits
 
 log = logging.getLogger(__name__)
 
-Msgtype = Literal["m.notice", "m.text"]
-AnswerFn = Callable[[Library, Request, MapSource | None], Reply]
 
-ADMIN_LEVEL = 50
+class MatrixGaveUp(MatrixSendError, GaveUp):
+    """A post still rate limited after ``RATE_LIMIT_RETRIES`` waits: the deliverer marks it
+    failed instead of retrying it once more (one retry layer)."""
+
+
 RATE_LIMIT_RETRIES = 12
-"""429s one send may meet before it gives up with ``MatrixSendError``."""
-MAX_RETRY_WAIT = 300.0
-DEFAULT_RETRY_WAIT = 5.0
-"""Seconds to wait on a 429 that says nothing about when to retry."""
-MAX_TIMEOUTS = 4
-"""Connection errors and timeouts nio retries (same transaction id) before giving up."""
-REQUEST_TIMEOUT = 60.0
+"""429s one answer may meet before it gives up with ``MatrixSendError``."""
 SYNC_TIMEOUT_MS = 30_000
 FIRST_SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 1}}}
 SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 50}}}
-PRIVILEGED_CREATOR_VERSIONS = frozenset({"org.matrix.hydra.11"})
-"""Room versions (besides numeric ones ≥ 12) in which creators have unlimited power."""
-CREATOR_POWER = 2**53
 SEEN_MAX = 2048
-SCHEDULE_UNAVAILABLE = "scheduling is not available yet"
 GONE_ERRCODES = frozenset({"M_FORBIDDEN", "M_NOT_FOUND"})
 """A post to a room the bot is not (or no longer) in: the deliverer must not retry it."""
-_USER_ID = re.compile(r"^@[^:\s]+:[^\s]+$")
-
-
-class MatrixError(Exception):
-    """Base class for everything this adapter raises; the message is one line for the user."""
-
-
-class MatrixConfigError(MatrixError):
-    """Missing or inconsistent settings (environment variables, store, E2EE)."""
-
-
-class MatrixLoginError(MatrixError):
-    """The homeserver refused the access token or password."""
-
-
-class MatrixSendError(MatrixError):
-    """A request failed (after the bounded retries): the message was not sent."""
-
-    def __init__(self, message: str, errcode: str | None = None) -> None:
-        super().__init__(message)
-        self.errcode = errcode
-
-
-@dataclass(frozen=True)
-class MatrixSettings:
-    homeserver: str
-    user_id: str
-    access_token: str | None
-    password: str | None
-    store_dir: Path
-    """Sync token, device/credentials and (with E2EE) the key store; keep it across restarts."""
-    device_name: str = "digest-bot"
-    allowed: tuple[str, ...] = ()
-    """Room ids ('!abc:example.org') or server suffixes (':example.org'); empty = own server."""
-    msgtype: Msgtype = "m.notice"
-    encryption: bool = False
-
-    def __post_init__(self) -> None:
-        if not re.match(r"^https?://", self.homeserver):
-            raise MatrixConfigError(
-                f"MATRIX_HOMESERVER must be an http(s) URL, not '{self.homeserver}'"
-            )
-        if not _USER_ID.match(self.user_id):
-            raise MatrixConfigError(
-                f"MATRIX_USER_ID must look like @bot:example.org, not '{self.user_id}'"
-            )
-        if not (self.access_token or self.password):
-            raise MatrixConfigError("set MATRIX_ACCESS_TOKEN or MATRIX_PASSWORD")
-        for entry in self.allowed:
-            if not entry.startswith(("!", ":")):
-                raise MatrixConfigError(
-                    f"allowed rooms: '{entry}' is neither a room id (!…) "
-                    "nor a server (:example.org)"
-                )
-        if self.msgtype not in ("m.notice", "m.text"):
-            raise MatrixConfigError(f"msgtype must be m.notice or m.text, not '{self.msgtype}'")
-
-    def __repr__(self) -> str:
-        return (
-            f"MatrixSettings(homeserver={self.homeserver!r}, user_id={self.user_id!r}, "
-            f"access_token={'set' if self.access_token else 'unset'}, "
-            f"password={'set' if self.password else 'unset'}, store_dir={self.store_dir!r}, "
-            f"allowed={self.allowed!r}, msgtype={self.msgtype!r}, encryption={self.encryption})"
-        )
-
-    @property
-    def server_name(self) -> str:
-        return self.user_id.split(":", 1)[1]
-
-    @classmethod
-    def from_env(
-        cls,
-        env: Mapping[str, str],
-        store_dir: Path,
-        allowed: Iterable[str] = (),
-        msgtype: Msgtype = "m.notice",
-        encryption: bool = False,
-    ) -> MatrixSettings | None:
-        """From MATRIX_HOMESERVER, MATRIX_USER_ID and MATRIX_ACCESS_TOKEN or MATRIX_PASSWORD.
-
-        None when none of them is set; ``MatrixConfigError`` naming what is missing when only some
-        are (a half-configured bot must not quietly fall back to the console).
-        """
-        names = ("MATRIX_HOMESERVER", "MATRIX_USER_ID", "MATRIX_ACCESS_TOKEN", "MATRIX_PASSWORD")
-        values = {name: (env.get(name) or "").strip() or None for name in names}
-        if not any(values.values()):
-            return None
-        missing = [n for n in names[:2] if values[n] is None]
-        if values["MATRIX_ACCESS_TOKEN"] is None and values["MATRIX_PASSWORD"] is None:
-            missing.append("MATRIX_ACCESS_TOKEN (or MATRIX_PASSWORD)")
-        if missing:
-            raise MatrixConfigError(f"Matrix is half configured: set {', '.join(missing)}")
-        return cls(
-            homeserver=str(values["MATRIX_HOMESERVER"]).rstrip("/"),
-            user_id=str(values["MATRIX_USER_ID"]),
-            access_token=values["MATRIX_ACCESS_TOKEN"],
-            password=values["MATRIX_PASSWORD"],
-            store_dir=store_dir,
-            device_name=(env.get("MATRIX_DEVICE_NAME") or "").strip() or "digest-bot",
-            allowed=tuple(allowed),
-            msgtype=msgtype,
-            encryption=encryption,
-        )
-
-
-# -- pure helpers (tested without a homeserver) ---------------------------------------------
-
-
-def server_of(identifier: str) -> str | None:
-    """'@bot:example.org' / '!room:example.org' → 'example.org'; None for v12 room ids."""
-    return identifier.split(":", 1)[1] if ":" in identifier else None
-
-
-def room_allowed(
-    room_id: str, allowed: Iterable[str], own_server: str, room_server: str | None = None
-) -> bool:
-    """Whether the bot may join or answer in a room.
-
-    ``room_server`` is where the room lives: the server part of its id, or (room version 12 ids
-    have none) the server of its creator or inviter.
-    """
-    entries = tuple(allowed)
-    if room_id in entries:
-        return True
-    servers = {e[1:] for e in entries if e.startswith(":")}
-    if not entries:
-        servers = {own_server}
-    server = server_of(room_id) or room_server
-    return server is not None and server in servers
-
-
-def _version_has_creator_power(version: str) -> bool:
-    if version in PRIVILEGED_CREATOR_VERSIONS:
-        return True
-    return version.isdigit() and int(version) >= 12
-
-
-def power_level(state: Iterable[Mapping[str, Any]], user_id: str) -> int:
-    """A user's power level from a room's state events, as the spec's auth rules define it.
-
-    Room version 12 creators (``m.room.create`` sender and ``additional_creators``) have unlimited
-    power and are not listed in ``m.room.power_levels``; without a power-levels event the creator
-    has 100 and everyone else 0.
-    """
-    create: Mapping[str, Any] | None = None
-    levels: Mapping[str, Any] | None = None
-    for event in state:
-        if event.get("state_key", "") != "":
-            continue
-        if event.get("type") == "m.room.create":
-            create = event
-        elif event.get("type") == "m.room.power_levels":
-            levels = event
-    create_content: Mapping[str, Any] = (create or {}).get("content") or {}
-    version = str(create_content.get("room_version", "1"))
-    creator = (create or {}).get("sender")
-    if _version_has_creator_power(version):
-        extra = create_content.get("additional_creators") or []
-        if user_id == creator or user_id in extra:
-            return CREATOR_POWER
-    if levels is not None:
-        content: Mapping[str, Any] = levels.get("content") or {}
-        users: Mapping[str, Any] = content.get("users") or {}
-        raw = users.get(user_id, content.get("users_default", 0))
-        try:
-            return int(raw)
-        except (TypeError, ValueError):
-            return 0
-    if version in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10"):
-        creator = create_content.get("creator", creator)
-    return 100 if user_id == creator else 0
-
-
-def retry_after_header(value: str | None, now: float | None = None) -> int | None:
-    """A ``Retry-After`` header (seconds or an HTTP date) in milliseconds, or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return int(float(value) * 1000)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    now = time.time() if now is None else now
-    return max(0, int((when.timestamp() - now) * 1000))
-
-
-def strip_reply_fallback(body: str) -> str:
-    """Drop the '> <@user> quoted' lines older clients put before the text of a reply."""
-    lines = body.splitlines()
-    if not lines or not lines[0].startswith("> "):
-        return body
-    while lines and lines[0].startswith(">"):
-        lines.pop(0)
-    return "\n".join(lines).lstrip("\n")
-
-
-def is_command(text: str) -> bool:
-    """'!summary …' and friends; an unknown '!word' only when it is close to a command."""
-    if not text.startswith("!") or len(text) < 2 or text[1].isspace():
-        return False
-    word = text[1:].split(maxsplit=1)[0].lower()
-    if word in COMMANDS or word == "schedule":
-        return True
-    return bool(suggestion(word, [*COMMANDS, "schedule"]))
-
-
-def reply_relation(event_id: str, content: Mapping[str, Any]) -> dict[str, Any]:
-    """``m.relates_to`` for an answer to ``event_id``: a reply, in its thread if it has one."""
-    relates = content.get("m.relates_to")
-    if isinstance(relates, Mapping) and relates.get("rel_type") == "m.thread":
-        return {
-            "rel_type": "m.thread",
-            "event_id": relates.get("event_id"),
-            "is_falling_back": False,
-            "m.in_reply_to": {"event_id": event_id},
-        }
-    return {"m.in_reply_to": {"event_id": event_id}}
-
-
-def png_size(data: bytes) -> tuple[int, int] | None:
-    if len(data) >= 24 and data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
-        width, height = struct.unpack(">II", data[16:24])
-        return int(width), int(height)
-    return None
-
-
-# -- nio ------------------------------------------------------------------------------------
-
-
-class _Client(nio.AsyncClient):  # type: ignore[misc]
-    """nio's client, plus what it leaves out: a 429's ``Retry-After`` header."""
-
-    async def create_matrix_response(
-        self,
-        response_class: Any,
-        transport_response: Any,
-        data: Any = None,
-        save_to: Any = None,
-    ) -> Any:
-        resp = await super().create_matrix_response(
-            response_class, transport_response, data, save_to
-        )
-        if transport_response.status == 429 and isinstance(resp, nio.ErrorResponse):
-            resp.http_429 = True
-            if resp.retry_after_ms is None:
-                resp.retry_after_ms = retry_after_header(
-                    transport_response.headers.get("Retry-After")
-                )
-        return resp
-
-
-def _rate_limited(resp: Any) -> bool:
-    return isinstance(resp, nio.ErrorResponse) and (
-        getattr(resp, "http_429", False) or resp.status_code == "M_LIMIT_EXCEEDED"
-    )
-
-
-def _retry_wait(resp: Any) -> float:
-    ms = getattr(resp, "retry_after_ms", None)
-    seconds = DEFAULT_RETRY_WAIT if ms is None else ms / 1000
-    return min(max(seconds, 0.05), MAX_RETRY_WAIT)
+ADMIN_NEED = f"power level {ADMIN_LEVEL} or more in this room (ask a room admin or moderator)"
+MATRIX_LIMITS = Limits(per_second=10.0, channel_count=10, channel_period=1.0)
+"""Synapse's limits vary per server and are not advertised: the adapter waits out each
+M_LIMIT_EXCEEDED exactly (no post dropped), so the deliverer's pacer only spreads bursts."""
 
 
 @dataclass
@@ -379,26 +111,20 @@ class _State:
 
 
 class MatrixBot:
-    """The bot in Matrix rooms: ``start()`` (login, first sync), ``run()`` until cancelled,
+    """The bot in Matrix rooms: ``start()`` (login, first sync), ``serve()`` until cancelled,
     ``close()``; ``post()`` for scheduled posts (the scheduler's ``Poster``), ``is_admin()``."""
 
+    name = "matrix"
+
     def __init__(
-        self,
-        library: Library,
-        settings: MatrixSettings,
-        maps: MapSource | None = None,
-        *,
-        scheduler: Scheduler | None = None,
-        answer_fn: AnswerFn = answer,
+        self, commands: Commands, settings: MatrixSettings, limits: Limits = MATRIX_LIMITS
     ) -> None:
-        self.library = library
+        self.commands = commands
         self.settings = settings
-        self.maps = maps
-        self.scheduler = scheduler
-        self.answer_fn = answer_fn
+        self.limits = limits
         self.user_id = settings.user_id
         self.stats = SendStats()
-        self.client: Any = None
+        self._client: NioClient | None = None
         self._state = _State()
         self._send_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -406,6 +132,12 @@ class MatrixBot:
         self._seen_set: set[str] = set()
         self._room_servers: dict[str, str] = {}
         self._started = False
+
+    @property
+    def client(self) -> NioClient:
+        if self._client is None:
+            raise MatrixError("the Matrix client is not started")
+        return self._client
 
     # -- life cycle -----------------------------------------------------------------------
     @property
@@ -457,19 +189,12 @@ class MatrixBot:
             )
         settings.store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._state = self._load_state()
-        config = nio.AsyncClientConfig(
-            max_limit_exceeded=0,  # 429s come back to us: _request honours and bounds them
-            max_timeouts=MAX_TIMEOUTS,
-            request_timeout=REQUEST_TIMEOUT,
-            encryption_enabled=settings.encryption,
-            store_sync_tokens=False,
-        )
-        self.client = _Client(
+        self._client = new_client(
             settings.homeserver,
             settings.user_id,
-            device_id=self._state.device_id or "",
-            store_path=str(settings.store_dir),
-            config=config,
+            self._state.device_id or "",
+            str(settings.store_dir),
+            encryption=settings.encryption,
         )
         try:
             await self._login()
@@ -554,7 +279,7 @@ class MatrixBot:
         if getattr(resp, "status_code", None) in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
             raise MatrixLoginError(f"{self.settings.homeserver} refused the login: {resp.message}")
 
-    async def run(self) -> None:
+    async def serve(self) -> None:
         """Answer commands until cancelled. Sync failures back off and retry; a refused login
         raises ``MatrixLoginError``."""
         await self.start()
@@ -589,8 +314,8 @@ class MatrixBot:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        if self.client is not None:
-            await self.client.close()
+        if self._client is not None:
+            await self._client.close()
         self._started = False
 
     async def __aenter__(self) -> MatrixBot:
@@ -729,23 +454,12 @@ class MatrixBot:
         task.add_done_callback(self._tasks.discard)
 
     async def _answer(self, room_id: str, sender: str, text: str, relation: dict[str, Any]) -> None:
-        request = parse(text)
-        if request.command == "schedule":
-            reply = await self._schedule(room_id, sender, request)
-        else:
-            reply = await asyncio.to_thread(self.answer_fn, self.library, request, self.maps)
-        await self._send_reply(room_id, reply, relation)
+        async def admin() -> bool:
+            return await self.is_admin(room_id, sender)
 
-    async def _schedule(self, room_id: str, sender: str, request: Request) -> Reply:
-        if not await self.is_admin(room_id, sender):
-            return Reply.failure(
-                f"!schedule needs power level {ADMIN_LEVEL} or more in this room "
-                "(ask a room admin or moderator)"
-            )
-        if self.scheduler is None:
-            return Reply.failure(SCHEDULE_UNAVAILABLE)
-        caller = Caller("matrix", room_id, sender, is_admin=True)
-        return await schedule_command(self.scheduler, request, caller)
+        caller = Caller("matrix", room_id, sender, check_admin=admin, admin_need=ADMIN_NEED)
+        reply = await self.commands.answer(parse(text), caller)
+        await self._send_reply(room_id, reply, relation)
 
     # -- sending ----------------------------------------------------------------------------
     async def post(self, room_id: str, reply: Reply, nonce: str | None = None) -> str:
@@ -753,14 +467,17 @@ class MatrixBot:
 
         The scheduler's ``Poster``. ``nonce`` (the delivery's ledger nonce) makes the transaction
         ids stable, so a repeat of the same post (after a crash, or a retry by the deliverer) is
-        deduplicated by the homeserver. 429s are waited out here (bounded); a room the bot is
-        not in raises ``ChannelGone``; anything else that stops delivery ``MatrixSendError``.
+        deduplicated by the homeserver. 429s are waited out here (the one retry layer for them:
+        past the bound it raises ``GaveUp``, which the deliverer does not retry); a room the bot
+        is not in raises ``ChannelGone``; anything else ``MatrixSendError`` (retried there).
         """
         try:
             ids = await self._send_reply(room_id, reply, None, key=nonce)
         except MatrixSendError as exc:
             if exc.errcode in GONE_ERRCODES:
                 raise ChannelGone(str(exc)) from exc
+            if exc.errcode == "M_LIMIT_EXCEEDED":  # waited out RATE_LIMIT_RETRIES times here
+                raise MatrixGaveUp(str(exc), exc.errcode) from exc
             raise
         return ids[0]
 
@@ -793,7 +510,7 @@ class MatrixBot:
         """Send one event through the rate-limit-honouring queue; returns its event id."""
         txn_id = txn or uuid.uuid4().hex
 
-        async def call() -> Any:
+        async def call() -> Response:
             return await self.client.room_send(
                 room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True
             )
@@ -803,7 +520,7 @@ class MatrixBot:
         self.stats.sent += 1
         return str(resp.event_id)
 
-    async def _request(self, what: str, call: Callable[[], Awaitable[Any]]) -> Any:
+    async def _request(self, what: str, call: Callable[[], Awaitable[Response]]) -> Response:
         """Call until it is not rate limited (at most RATE_LIMIT_RETRIES waits).
 
         A successful response (or None) is returned; any other error raises ``MatrixSendError``.
@@ -819,10 +536,10 @@ class MatrixBot:
                 raise MatrixSendError(f"{what}: {type(exc).__name__}: {exc}") from exc
             if not isinstance(resp, nio.ErrorResponse):
                 return resp
-            if not _rate_limited(resp) or attempt == RATE_LIMIT_RETRIES:
+            if not rate_limited(resp) or attempt == RATE_LIMIT_RETRIES:
                 self.stats.failed += 1
                 raise MatrixSendError(f"{what}: {resp}", resp.status_code)
-            wait = _retry_wait(resp)
+            wait = retry_wait(resp)
             self.stats.rate_limited += 1
             self.stats.waited += wait
             log.info("matrix: rate limited %s; retrying in %.2f s", what, wait)
@@ -834,13 +551,17 @@ class MatrixBot:
         return bool(self.client.olm is not None and room is not None and room.encrypted)
 
     async def _send_picture(
-        self, room_id: str, picture: Picture, relation: dict[str, Any] | None, txn: str | None
+        self,
+        room_id: str,
+        picture: Picture,
+        relation: dict[str, Any] | None,
+        txn: str | None,
     ) -> str:
         data = await asyncio.to_thread(picture.path.read_bytes)
         encrypt = self._encrypted(room_id)
         keys: dict[str, Any] | None = None
 
-        async def call() -> Any:
+        async def call() -> Response:
             nonlocal keys
             resp, keys = await self.client.upload(
                 io.BytesIO(data),

@@ -4,15 +4,16 @@ Every schema change is a new file in ``versions/`` (``0001`` is the schema of th
 release). ``upgrade(engine)`` brings any database to the newest version in place:
 
 * a database from before migrations (made by ``metadata.create_all``: tables but no
-  ``alembic_version``) is stamped as ``0001`` first, then upgraded;
+  ``alembic_version``) is stamped first — ``0002`` when it has the ``flags`` table, else
+  ``0001`` — then upgraded;
 * processes starting together migrate one at a time: an advisory lock on PostgreSQL, an
   exclusive transaction on SQLite.
 
 To write a migration, copy the newest file in ``versions/``, give it the next number as
 ``revision`` and the previous one as ``down_revision``, set ``HEAD`` below to it, and change
-``bot.store`` to match; ``tests/test_migrations.py`` checks that they agree on SQLite and
-PostgreSQL. Alembic is imported only when a database is behind ``HEAD``: every start pays one
-query, not Alembic's import.
+``bot.schedules.store`` to match; ``tests/schedules/test_migrations.py`` checks that they agree,
+on SQLite and PostgreSQL. Alembic is imported only when a database is behind ``HEAD``: every
+start pays one query, not Alembic's import.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 HERE = Path(__file__).resolve().parent
-FIRST = "0001"
-HEAD = "0003"
+HEAD = "0004"
 """The newest revision in ``versions/``."""
 LOCK_KEY = 0x6469676573  # "diges": any constant shared by every process of this bot
 
@@ -55,8 +55,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         elif conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN EXCLUSIVE")  # the others wait (busy_timeout)
         names = set(inspect(conn).get_table_names())
-        if "deliveries" in names and "alembic_version" not in names:
-            command.stamp(config(conn), FIRST)  # made by the first release's create_all
+        if "deliveries" in names and "alembic_version" not in names:  # made by create_all
+            command.stamp(config(conn), "0002" if "flags" in names else "0001")
         command.upgrade(config(conn), revision)
 
 

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from bot.answers import parse
-from bot.delivery import ChannelGone, Limits, Pacer, RateLimited
+from bot.commands.base import Caller, Request, parse
+from bot.commands.registry import Commands
 from bot.digest.library import Library
+from bot.digest.model import Digest, Place
 from bot.reply import Reply
-from bot.schedule import (
-    Caller,
+from bot.schedules.delivery import ChannelGone, Limits, RateLimited
+from bot.schedules.scheduler import Scheduler
+from bot.schedules.spec import (
+    Delivery,
     ScheduleError,
-    Scheduler,
     ScheduleSpec,
     parse_duration,
-    schedule_command,
     slots,
     trigger,
 )
-from bot.store import Store
-from tests.conftest import KURSK
+from bot.schedules.store import Store
+from tests.helpers import KURSK
 
 KYIV_8AM_FRIDAY = datetime(2024, 8, 9, 5, 0, tzinfo=UTC)  # 08:00 in Kyiv (UTC+3)
 
@@ -40,13 +43,16 @@ class Recorder:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, str]] = []
+        self.replies: list[tuple[str, Reply]] = []
         self.failures: list[Exception] = []
 
     async def post(self, channel: str, reply: Reply, nonce: str) -> str:
         if self.failures:
             raise self.failures.pop(0)
-        assert reply.lines and all(line.source for line in reply.lines)
+        assert reply.lines
+        assert all(line.source for line in reply.lines)
         self.sent.append((channel, reply.title, nonce))
+        self.replies.append((channel, reply))
         return f"m{len(self.sent)}"
 
 
@@ -61,15 +67,33 @@ def weekday_8am(channel: str = "news", **extra: object) -> ScheduleSpec:
     return ScheduleSpec("console", channel, "0 8 * * mon-fri", "Europe/Kyiv", **extra)  # type: ignore[arg-type]
 
 
+opened: list[Store] = []
+
+
+@pytest.fixture(autouse=True)
+def close_stores() -> Iterator[None]:
+    """Every store a test opened is closed (a PostgreSQL connection left open is a warning)."""
+    yield
+    while opened:
+        opened.pop().close()
+
+
 async def make(
     library: Library, url: str, clock: Clock, specs: list[ScheduleSpec], poster: Recorder
 ) -> Scheduler:
-    scheduler = Scheduler(library, Store(url), catch_up=timedelta(hours=1), clock=clock)
+    store = Store(url)
+    opened.append(store)
+    scheduler = Scheduler(library, store, catch_up=timedelta(hours=1), clock=clock)
     deliverer = scheduler.attach("console", poster, Limits(per_second=1000, channel_count=100))
     deliverer.backoff = 0.001
     await scheduler.load(specs)
     await scheduler.start(run_jobs=False)
     return scheduler
+
+
+async def schedule_command(scheduler: Scheduler, request: Request, caller: Caller) -> Reply:
+    """/schedule as every platform runs it: through ``Commands.answer``."""
+    return await Commands(scheduler.library, scheduler=scheduler).answer(request, caller)
 
 
 async def settle(scheduler: Scheduler) -> None:
@@ -131,8 +155,10 @@ async def test_a_slot_posts_once(library: Library, db_url: str) -> None:
     await settle(scheduler)
     assert [s[0] for s in poster.sent] == ["news"]
     status = (await scheduler.statuses())[0]
-    assert status.last is not None and status.last.state == "sent"
-    assert status.next_run is not None and status.next_run.weekday() == 0  # Monday
+    assert status.last is not None
+    assert status.last.state == "sent"
+    assert status.next_run is not None
+    assert status.next_run.weekday() == 0
     await scheduler.stop()
 
 
@@ -168,7 +194,9 @@ async def test_restart_mid_fan_out_loses_and_duplicates_nothing(
     for spec in specs:
         await scheduler.deliver(spec, "2024-08-09T05:00Z")
     for row in scheduler.store.lease("console", 3):
-        await deliverer.send(row)
+        reply = await scheduler.prepare(row)
+        assert reply is not None
+        await deliverer.send(row, reply)
     scheduler.store.close()
 
     second = Recorder()
@@ -203,9 +231,11 @@ async def test_gone_channel_is_flagged_not_retried(library: Library, db_url: str
     spec = await scheduler.add(weekday_8am())
     await scheduler.test(spec.id)
     await settle(scheduler)
-    assert poster.sent == [] and len(poster.failures) == 1
+    assert poster.sent == []
+    assert len(poster.failures) == 1
     reply = await schedule_command(scheduler, parse("/schedule list"), ADMIN)
-    assert "FLAGGED" in reply.lines[0].text and "404 Unknown Channel" in reply.lines[0].text
+    assert "FLAGGED" in reply.lines[0].text
+    assert "404 Unknown Channel" in reply.lines[0].text
     await scheduler.stop()
 
 
@@ -218,9 +248,8 @@ async def test_transient_failures_retry_then_show_why(library: Library, db_url: 
     await scheduler.test(spec.id)
     await settle(scheduler)
     reply = await schedule_command(scheduler, parse("/schedule list"), ADMIN)
-    assert (
-        "failed" in reply.lines[0].text and "ConnectionResetError: dropped" in reply.lines[0].text
-    )
+    assert "failed" in reply.lines[0].text
+    assert "ConnectionResetError: dropped" in reply.lines[0].text
     await scheduler.stop()
 
 
@@ -250,13 +279,15 @@ async def test_schedule_commands(library: Library, db_url: str) -> None:
     refused = await schedule_command(scheduler, parse('/schedule add cron:"0 8 * * mon"'), user)
     assert refused.error == "only server admins may manage schedules here"
     bad = await schedule_command(scheduler, parse('/schedule add cron:"0 8 * * 1"'), ADMIN)
-    assert bad.error is not None and "must use names" in bad.error
+    assert bad.error is not None
+    assert "must use names" in bad.error
     added = await schedule_command(
         scheduler,
         parse('/schedule add cron:"30 7 * * sat,sun" timezone:Europe/Kyiv parts:summary,figures'),
         ADMIN,
     )
-    assert added.error is None and "next Sat 10 Aug 07:30" in added.lines[0].text
+    assert added.error is None
+    assert "next Sat 10 Aug 07:30" in added.lines[0].text
     schedule_id = added.lines[0].text.split(":")[0]
     await scheduler.stop()
     # It survives a restart.
@@ -266,34 +297,90 @@ async def test_schedule_commands(library: Library, db_url: str) -> None:
     tested = await schedule_command(again, parse(f"/schedule test {schedule_id}"), ADMIN)
     assert tested.error is None
     await settle(again)
-    assert poster.sent and poster.sent[-1][0] == "news"
+    assert poster.sent
+    assert poster.sent[-1][0] == "news"
     removed = await schedule_command(again, parse(f"/schedule remove {schedule_id}"), ADMIN)
     assert removed.error is None
     empty = await schedule_command(again, parse("/schedule list"), ADMIN)
-    assert empty.note is not None and empty.note.startswith("No schedules")
+    assert empty.note is not None
+    assert empty.note.startswith("No schedules")
     unknown = await schedule_command(again, parse("/schedule frobnicate"), ADMIN)
-    assert unknown.error is not None and "no /schedule frobnicate" in unknown.error
+    assert unknown.error is not None
+    assert "no /schedule frobnicate" in unknown.error
     await again.stop()
 
 
-async def test_pacer_keeps_every_window_under_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    now = [0.0]
+async def test_a_flag_stays_across_a_restart_until_a_post_gets_through(
+    library: Library, db_url: str
+) -> None:
+    clock = Clock(KYIV_8AM_FRIDAY)
+    poster = Recorder()
+    poster.failures = [ChannelGone("403 Missing Access")]
+    db = db_url
+    scheduler = await make(library, db, clock, [], poster)
+    spec = await scheduler.add(weekday_8am())
+    await scheduler.test(spec.id)
+    await settle(scheduler)
+    await scheduler.stop()
+    again = await make(library, db, clock, [], poster)
+    listed = await schedule_command(again, parse("/schedule list"), ADMIN)
+    assert "FLAGGED: cannot post to news: 403 Missing Access" in listed.lines[0].text
+    clock.now += timedelta(seconds=1)  # a new test slot
+    await again.test(spec.id)
+    await settle(again)
+    listed = await schedule_command(again, parse("/schedule list"), ADMIN)
+    assert "FLAGGED" not in listed.lines[0].text
+    await again.stop()
 
-    async def fake_sleep(seconds: float) -> None:
-        now[0] += seconds
 
-    monkeypatch.setattr("bot.delivery.asyncio.sleep", fake_sleep)
-    pacer = Pacer(Limits(per_second=50, channel_count=5, channel_period=5), clock=lambda: now[0])
-    stamps: list[tuple[str, float]] = []
-    for i in range(200):
-        channel = "busy" if i % 10 == 0 else f"c{i}"
-        await pacer.acquire(channel)
-        stamps.append((channel, now[0]))
-    times = [t for _, t in stamps]
-    for t in times:
-        assert sum(1 for u in times if t <= u < t + 1) <= 50
-    busy = [t for c, t in stamps if c == "busy"]
-    for t in busy:
-        assert sum(1 for u in busy if t <= u < t + 5) <= 5
-    # Paced, not throttled: 200 requests at 50/s take about 4 s (plus the busy channel's waits).
-    assert times[-1] < 200 / 50 + 5 * 4
+async def test_a_test_post_for_a_platform_not_running_claims_nothing(
+    library: Library, db_url: str
+) -> None:
+    """Otherwise a later start with that platform would send a stale test post."""
+    scheduler = await make(library, db_url, Clock(KYIV_8AM_FRIDAY), [], Recorder())
+    elsewhere = await scheduler.add(ScheduleSpec("matrix", "!room:example.org", "0 8 * * mon"))
+    with pytest.raises(ScheduleError, match="platform matrix is not running"):
+        await scheduler.test(elsewhere.id)
+    assert scheduler.store.all_deliveries() == []
+    await scheduler.stop()
+
+
+class MapOf:
+    def picture(self, digest: Digest, focus: Place | None = None) -> Path:
+        return Path(f"/maps/{digest.id}.png")
+
+    def describe(self, digest: Digest, focus: Place | None = None) -> str:
+        return f"Map of {digest.id}"
+
+
+async def test_the_map_is_a_schedule_option(library: Library, db_url: str) -> None:
+    clock = Clock(KYIV_8AM_FRIDAY)
+    poster = Recorder()
+    scheduler = await make(library, db_url, clock, [], poster)
+    scheduler.maps = MapOf()
+    plain_spec = await scheduler.add(weekday_8am("plain"))
+    mapped = await scheduler.add(weekday_8am("mapped", parts=("summary", "places", "map")))
+    for spec in (plain_spec, mapped):
+        await scheduler.test(spec.id)
+    await settle(scheduler)
+    by_channel = {channel: reply for channel, reply in poster.replies}
+    assert by_channel["plain"].picture is None
+    picture = by_channel["mapped"].picture
+    assert picture is not None
+    assert picture.alt.startswith("Map of kursk")
+    assert [s.heading for s in by_channel["mapped"].sections][:1] == ["Summary"]
+    await scheduler.stop()
+
+
+async def test_a_post_that_cannot_be_built_is_marked_failed_with_why(
+    library: Library, db_url: str
+) -> None:
+    scheduler = await make(library, db_url, Clock(KYIV_8AM_FRIDAY), [], Recorder())
+    row = Delivery("console", "news", "gone-digest", "slot", "s1", "pending")
+    claimed, _ = scheduler.store.claim(row)
+    assert await scheduler.prepare(claimed) is None
+    failed = scheduler.store.get(row.key)
+    assert failed is not None
+    assert failed.state == "failed"
+    assert failed.error == "digest 'gone-digest' is no longer loaded"
+    await scheduler.stop()

@@ -2,7 +2,7 @@
 
 SQLite file by default; any SQLAlchemy URL (PostgreSQL) when ``DATABASE_URL`` is set. Calls are
 blocking and short: async callers run them with ``asyncio.to_thread``. The schema is migrated to
-the newest version when a store opens (``bot.migrations``).
+the newest version when a store opens (``bot.schedules.migrations``).
 
 The ledger is what makes a post happen once: a row keyed (platform, channel, digest, slot) is
 written *before* the send and marked *after* it, so a crash between the two leaves a ``pending``
@@ -19,7 +19,6 @@ send is repeated with the same nonce. Leases compare the processes' clocks: keep
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
@@ -27,9 +26,8 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -54,9 +52,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot import migrations
-
-State = Literal["pending", "sent", "failed", "skipped"]
+from bot.schedules import migrations
+from bot.schedules.spec import Delivery, State
 
 metadata = MetaData()
 
@@ -93,7 +90,15 @@ marks = Table(
     Column("last_slot", String(32), nullable=False),  # newest slot already handled
 )
 
-send_budget = Table(  # bot.budget.SharedBudget: one timetable per token for every process
+flags = Table(
+    "flags",
+    metadata,
+    Column("schedule_id", String(64), primary_key=True),
+    Column("error", Text, nullable=False),  # why its channel cannot be posted to
+    Column("flagged_at", DateTime(timezone=True), nullable=False),
+)
+
+send_budget = Table(  # budget.SharedBudget: one timetable per token for every process
     "send_budget",
     metadata,
     Column("name", String(64), primary_key=True),
@@ -110,30 +115,6 @@ send_budget_channels = Table(
 
 LEASE = timedelta(seconds=15)
 """How long a lease lasts unless renewed: a dead process's rows are taken over within this."""
-
-
-@dataclass(frozen=True)
-class Delivery:
-    platform: str
-    channel: str
-    digest_id: str
-    slot: str
-    schedule_id: str
-    state: State
-    attempts: int = 0
-    message_id: str | None = None
-    error: str | None = None
-    updated_at: datetime | None = None
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.platform, self.channel, self.digest_id, self.slot)
-
-    @property
-    def nonce(self) -> str:
-        """Deterministic per delivery: a re-sent create after a lost answer is recognised."""
-        digest = hashlib.sha256("|".join(self.key).encode()).hexdigest()
-        return digest[:25]  # Discord nonces are at most 25 characters
 
 
 def _now() -> datetime:
@@ -191,6 +172,7 @@ class Store:
         with self._tx() as conn:
             done = conn.execute(delete(schedules).where(schedules.c.id == schedule_id))
             conn.execute(delete(marks).where(marks.c.schedule_id == schedule_id))
+            conn.execute(delete(flags).where(flags.c.schedule_id == schedule_id))
             return bool(done.rowcount)
 
     def load_schedules(self) -> list[tuple[str, dict[str, Any]]]:
@@ -214,9 +196,23 @@ class Store:
             if not done.rowcount:
                 conn.execute(insert(marks).values(schedule_id=schedule_id, last_slot=slot))
 
+    # -- flags: a channel the bot cannot post to ----------------------------------------------
+    def flag(self, schedule_id: str, error: str) -> None:
+        with self._tx() as conn:
+            conn.execute(delete(flags).where(flags.c.schedule_id == schedule_id))
+            conn.execute(
+                insert(flags).values(schedule_id=schedule_id, error=error, flagged_at=self.clock())
+            )
+
+    def flagged(self) -> dict[str, str]:
+        with self._tx() as conn:
+            rows = conn.execute(select(flags.c.schedule_id, flags.c.error))
+            return {row.schedule_id: row.error for row in rows}
+
     # -- the ledger ---------------------------------------------------------------------------
-    def claim(self, delivery: Delivery) -> Delivery:
-        """Write the row before sending. Returns the row as stored: an existing one wins."""
+    def claim(self, delivery: Delivery) -> tuple[Delivery, bool]:
+        """Write the row before sending. Returns the row as stored (an existing one wins) and
+        whether this call created it."""
         with self._tx() as conn:
             try:
                 conn.execute(
@@ -231,12 +227,12 @@ class Store:
                         updated_at=self.clock(),
                     )
                 )
-                return delivery
+                return delivery, True
             except IntegrityError:
                 pass
         found = self.get(delivery.key)
         assert found is not None
-        return found
+        return found, False
 
     def get(self, key: tuple[str, str, str, str]) -> Delivery | None:
         with self._tx() as conn:
@@ -259,6 +255,9 @@ class Store:
             values["attempts"] = deliveries.c.attempts + 1
         with self._tx() as conn:
             conn.execute(update(deliveries).where(*_key(key)).values(**values))
+            if state == "sent":  # the channel works (again): its schedule is not flagged
+                owner = select(deliveries.c.schedule_id).where(*_key(key)).scalar_subquery()
+                conn.execute(delete(flags).where(flags.c.schedule_id == owner))
 
     def unfinished(self, platform: str | None = None) -> list[Delivery]:
         """Rows a crash or a restart left pending: they are resumed, never dropped."""

@@ -1,0 +1,270 @@
+"""Schedules: cron slots (APScheduler 3) → ledger rows → built posts → paced deliveries.
+
+Time comes from an injected clock so tests can walk through days without sleeping. APScheduler
+only wakes us at each slot; *which* slots are due is decided here from the persisted mark
+(the time up to which every slot was handled), which is also how downtime is caught up:
+slots missed by less than ``catch_up`` are posted late, older ones are skipped with a log line.
+A post is built here, by the same content builders as /summary, and handed to the platform's
+``Deliverer`` with its ledger row; a post that cannot be built is marked failed with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.commands import content
+from bot.commands.base import MapSource, UserError
+from bot.digest.library import Library
+from bot.digest.model import Digest
+from bot.reply import Reply
+from bot.schedules.budget import budget_for
+from bot.schedules.delivery import Deliverer, Limits, Poster
+from bot.schedules.spec import (
+    Delivery,
+    ScheduleError,
+    ScheduleSpec,
+    Status,
+    slot_key,
+    slots,
+)
+from bot.schedules.store import Store
+
+log = logging.getLogger(__name__)
+
+NEW_PER_SLOT = 10
+"""At most this many not-yet-posted digests go out in one slot (the rest wait for the next)."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Scheduler:
+    """Owns the schedules (config + chat), the APScheduler jobs and the catch-up logic."""
+
+    library: Library
+    store: Store
+    deliverers: dict[str, Deliverer] = field(default_factory=dict)
+    catch_up: timedelta = timedelta(hours=1)
+    clock: Callable[[], datetime] = utcnow
+    maps: MapSource | None = None
+    """Draws the map of posts whose schedule asks for it (``parts: [..., map]``)."""
+    specs: dict[str, ScheduleSpec] = field(default_factory=dict)
+    _built: dict[tuple[str, tuple[str, ...]], tuple[Digest, Reply]] = field(default_factory=dict)
+    """The last post built per (digest, parts): a fan-out to many channels builds it once."""
+    _aps: AsyncIOScheduler | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    # -- set-up -------------------------------------------------------------------------------
+    async def load(self, configured: Sequence[ScheduleSpec]) -> None:
+        for spec in configured:
+            self.specs[spec.id] = spec
+        for schedule_id, data in await asyncio.to_thread(self.store.load_schedules):
+            try:
+                spec = ScheduleSpec.from_json(data)
+            except (ScheduleError, TypeError) as exc:
+                log.error("stored schedule %s is invalid and was not loaded: %s", schedule_id, exc)
+                continue
+            self.specs[spec.id] = spec
+
+    async def start(self, *, run_jobs: bool = True) -> None:
+        """Resume unfinished posts, catch up on missed slots, then wait for the next ones.
+
+        The deliverers lease unfinished rows themselves (also rows a dead process held)."""
+        for deliverer in self.deliverers.values():
+            deliverer.start()
+        for row in await asyncio.to_thread(self.store.unfinished):
+            if row.platform not in self.deliverers:
+                log.warning("pending post %s waits: platform %s not running", row.key, row.platform)
+        for schedule_id in list(self.specs):
+            await self.tick(schedule_id)
+        if run_jobs:
+            self._aps = AsyncIOScheduler(timezone=UTC)
+            for spec in self.specs.values():
+                self._add_job(spec)
+            self._aps.start()
+
+    async def stop(self) -> None:
+        if self._aps is not None:
+            self._aps.shutdown(wait=False)
+            self._aps = None
+        for deliverer in self.deliverers.values():
+            await deliverer.stop()
+
+    def _add_job(self, spec: ScheduleSpec) -> None:
+        if self._aps is None:
+            return
+        self._aps.add_job(
+            self.tick,
+            spec.trigger,
+            args=[spec.id],
+            id=spec.id,
+            replace_existing=True,
+            misfire_grace_time=None,  # lateness is judged by tick() against catch_up
+            coalesce=True,
+        )
+
+    # -- the slots ----------------------------------------------------------------------------
+    async def tick(self, schedule_id: str) -> None:
+        async with self._lock:
+            spec = self.specs.get(schedule_id)
+            if spec is None or spec.platform not in self.deliverers:
+                return  # its platform is not running: its slots wait for a run that has it
+            now = self.clock()
+            mark = await asyncio.to_thread(self.store.last_slot, schedule_id)
+            if mark is None:  # a new schedule starts now; it owes nothing from before
+                await asyncio.to_thread(self.store.set_last_slot, schedule_id, now.isoformat())
+                return
+            after = datetime.fromisoformat(mark)
+            for slot in slots(spec.trigger, after, now):
+                late = now - slot
+                if late > self.catch_up:
+                    log.warning(
+                        "schedule %s skipped the %s slot: missed by %s, beyond catch_up %s",
+                        schedule_id,
+                        slot_key(slot),
+                        str(late).split(".")[0],
+                        self.catch_up,
+                    )
+                    row = Delivery(
+                        spec.platform, spec.channel, "", slot_key(slot), schedule_id, "skipped"
+                    )
+                    _, created = await asyncio.to_thread(self.store.claim, row)
+                    if created:
+                        await asyncio.to_thread(
+                            self.store.mark,
+                            row.key,
+                            "skipped",
+                            error=f"missed by {str(late).split('.')[0]} (bot was down)",
+                        )
+                    continue
+                await self.deliver(spec, slot_key(slot))
+            await asyncio.to_thread(self.store.set_last_slot, schedule_id, now.isoformat())
+
+    def _digests_for(self, spec: ScheduleSpec, posted: set[str]) -> list[str]:
+        if spec.post == "latest":
+            newest = self.library.newest()
+            return [newest.id] if newest else []
+        fresh = [d.id for d in reversed(self.library.all()) if d.id not in posted]
+        return fresh[:NEW_PER_SLOT]
+
+    async def deliver(self, spec: ScheduleSpec, slot: str) -> list[Delivery]:
+        """Write a ledger row per digest for this slot; whichever process leases a row first
+        (this one's deliverer is woken) sends it."""
+        deliverer = self.deliverers.get(spec.platform)
+        if deliverer is None:
+            log.warning("schedule %s: platform %s is not running", spec.id, spec.platform)
+            return []
+        posted = await asyncio.to_thread(self.store.posted_digests, spec.platform, spec.channel)
+        queued: list[Delivery] = []
+        for digest_id in self._digests_for(spec, posted):
+            row = Delivery(spec.platform, spec.channel, digest_id, slot, spec.id, "pending")
+            claimed, created = await asyncio.to_thread(self.store.claim, row)
+            if not created:
+                continue  # this slot's post already exists: sent, failed, or another process's
+            queued.append(claimed)
+        if queued:
+            deliverer.wake()
+        if not queued and spec.post == "latest" and self.library.newest() is None:
+            log.warning("schedule %s: no digest loaded, nothing posted for %s", spec.id, slot)
+        return queued
+
+    # -- management (/schedule) ---------------------------------------------------------------
+    async def add(self, spec: ScheduleSpec) -> ScheduleSpec:
+        if spec.id in self.specs:
+            raise ScheduleError(f"that schedule exists already as {spec.id}")
+        await asyncio.to_thread(self.store.save_schedule, spec.id, spec.to_json())
+        self.specs[spec.id] = spec
+        await asyncio.to_thread(self.store.set_last_slot, spec.id, self.clock().isoformat())
+        self._add_job(spec)
+        return spec
+
+    async def remove(self, schedule_id: str) -> ScheduleSpec:
+        spec = self.specs.get(schedule_id)
+        if spec is None:
+            raise ScheduleError(f"no schedule '{schedule_id}' — /schedule list shows the ids")
+        if spec.origin == "config":
+            raise ScheduleError(f"{schedule_id} comes from config.yaml: remove it there")
+        await asyncio.to_thread(self.store.remove_schedule, schedule_id)
+        del self.specs[schedule_id]
+        if self._aps is not None and self._aps.get_job(schedule_id) is not None:
+            self._aps.remove_job(schedule_id)
+        return spec
+
+    async def test(self, schedule_id: str) -> list[Delivery]:
+        spec = self.specs.get(schedule_id)
+        if spec is None:
+            raise ScheduleError(f"no schedule '{schedule_id}' — /schedule list shows the ids")
+        slot = "test-" + self.clock().strftime("%Y%m%dT%H%M%S")
+        newest = self.library.newest()
+        if newest is None:
+            raise ScheduleError("no digest is loaded, so there is nothing to post")
+        deliverer = self.deliverers.get(spec.platform)
+        if deliverer is None:  # checked before the claim: a later start must not send it stale
+            raise ScheduleError(f"platform {spec.platform} is not running here")
+        row = Delivery(spec.platform, spec.channel, newest.id, slot, spec.id, "pending")
+        claimed, _ = await asyncio.to_thread(self.store.claim, row)
+        deliverer.wake()
+        return [claimed]
+
+    async def statuses(self, platform: str | None = None) -> list[Status]:
+        out = []
+        now = self.clock()
+        flagged = await asyncio.to_thread(self.store.flagged)
+        for spec in sorted(self.specs.values(), key=lambda s: s.id):
+            if platform is not None and spec.platform != platform:
+                continue
+            last = await asyncio.to_thread(self.store.latest, spec.id)
+            upcoming = spec.trigger.get_next_fire_time(None, now)
+            out.append(Status(spec, upcoming, last, flagged.get(spec.id)))
+        return out
+
+    def build(self, delivery: Delivery) -> Reply:
+        """The post for a ledger row, by the content builders /summary uses (blocking: maps).
+
+        Raises ``UserError`` when it cannot be built (its digest is gone, it has nothing to
+        show)."""
+        spec = self.specs.get(delivery.schedule_id)
+        parts = spec.parts if spec is not None else ("summary",)
+        digest = self.library.get(delivery.digest_id)
+        if digest is None:
+            raise UserError(f"digest '{delivery.digest_id}' is no longer loaded")
+        key = (digest.id, tuple(parts))
+        cached = self._built.get(key)
+        if cached is not None and cached[0] is digest:  # the same version of the digest
+            return cached[1]
+        reply = content.post(digest, parts, self.maps)
+        self._built[key] = (digest, reply)
+        return reply
+
+    async def prepare(self, row: Delivery) -> Reply | None:
+        """The leased row's post; one that cannot be built is marked failed (None)."""
+        try:
+            return await asyncio.to_thread(self.build, row)
+        except UserError as exc:
+            await asyncio.to_thread(self.store.mark, row.key, "failed", error=str(exc))
+            log.warning("not posted %s: %s", row.key, exc)
+            return None
+
+    def attach(
+        self,
+        platform: str,
+        poster: Poster,
+        limits: Limits | None = None,
+        ready: Callable[[], Awaitable[object]] | None = None,
+    ) -> Deliverer:
+        """Register a running platform; its posts go through one paced sender (per token, with
+        the other processes on a shared database), from when ``ready()`` returns."""
+        budget = budget_for(self.store, platform, limits or Limits())
+        deliverer = Deliverer(
+            platform, poster, self.store, self.prepare, budget=budget, ready=ready
+        )
+        self.deliverers[platform] = deliverer
+        return deliverer
