@@ -91,6 +91,7 @@ class Deliverer:
         limits: Limits | None = None,
         budget: Budget | None = None,
         workers: int = 32,
+        batch: int = 8,
         max_attempts: int = 5,
         backoff: float = 1.0,
         poll: float = 1.0,
@@ -110,6 +111,9 @@ class Deliverer:
         and no budget spent, before: requests held back until then would all go at once."""
         self.queue: asyncio.Queue[Delivery] = asyncio.Queue()
         self._workers = workers
+        self.batch = batch
+        """Rows leased at a time (and the low-water mark for the next lease): small, so that
+        several processes share a fan-out and a killed one strands few rows."""
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self.rate_limited = 0
@@ -149,8 +153,8 @@ class Deliverer:
             await asyncio.sleep(0.02)
 
     async def _feed(self) -> None:
-        """Keep the queue topped up with leased rows, a batch of one row per worker."""
-        batch = max(1, self._workers)
+        """Keep the queue topped up with leased rows."""
+        batch = max(1, self.batch)
         while self.ready is not None:
             try:
                 await self.ready()
@@ -185,7 +189,7 @@ class Deliverer:
     async def _work(self) -> None:
         while True:
             delivery = await self.queue.get()
-            if self.queue.qsize() < self._workers // 2:
+            if self.queue.qsize() < self.batch:
                 self.wake()  # running low: lease the next batch before the workers go idle
             try:
                 reply = await self.build(delivery)
