@@ -44,24 +44,43 @@ def write_config(folder: Path, specs: list[ScheduleSpec]) -> Path:
         f"digests: {copy_digests(folder / 'digests')}",
         "reload_seconds: 0",
         "schedules:",
-        *(f"  - {{platform: discord, channel: '{s.channel}', cron: '{s.cron}'}}" for s in specs),
+        *(
+            f"  - {{platform: discord, channel: '{s.channel}', cron: '{s.cron}', "
+            f"timezone: {s.timezone}}}"
+            for s in specs
+        ),
     ]
     config = folder / "config.yaml"
     config.write_text("\n".join(lines) + "\n", "utf-8")
     return config
 
 
-def due_now(url: str, channels: list[int]) -> list[ScheduleSpec]:
-    """A schedule per channel whose slot is this minute, marked as handled up to just before."""
+UTC_NAMES = ("UTC", "Etc/UTC", "GMT", "Etc/GMT", "Universal", "Zulu", "Etc/Zulu")
+"""One clock, several names: a schedule id is 28 bits of a hash, so among 10,000 schedules a
+few share an id (and the bot would keep only one of them); another name gives another id."""
+
+
+def due_now(url: str, channels: list[int]) -> tuple[list[ScheduleSpec], int]:
+    """A schedule per channel whose slot is this minute, marked as handled up to just before;
+    and how many needed another name for UTC to get an id of their own."""
     slot = datetime.now(UTC).replace(second=0, microsecond=0)
     cron = f"{slot.minute} {slot.hour} * * *"
-    specs = [ScheduleSpec("discord", str(c), cron, "UTC") for c in channels]
+    specs: dict[str, ScheduleSpec] = {}
+    renamed = 0
+    for channel in channels:
+        for zone in UTC_NAMES:
+            spec = ScheduleSpec("discord", str(channel), cron, zone)
+            if spec.id not in specs:
+                break
+        renamed += zone != "UTC"
+        specs[spec.id] = spec
     store = Store(url)
     before = (slot - timedelta(seconds=1)).isoformat()
     with store.engine.begin() as conn:
-        conn.execute(insert(marks), [{"schedule_id": s.id, "last_slot": before} for s in specs])
+        rows = [{"schedule_id": s.id, "last_slot": before} for s in specs.values()]
+        conn.execute(insert(marks), rows)
     store.close()
-    return specs
+    return list(specs.values()), renamed
 
 
 def tally(fake: FakeDiscord) -> tuple[int, int]:
@@ -75,7 +94,9 @@ async def run(server: Postgres, channels: int, processes: int, kill: bool, tmp: 
     async with running_fake(
         channels=names, rate_limits=RateLimits(), shard_count=processes
     ) as fake:
-        specs = due_now(url, [c.id for c in fake.channels])
+        specs, renamed = due_now(url, [c.id for c in fake.channels])
+        if renamed:
+            print(f"  ({renamed} schedule ids collided under 'UTC': written with another name)")
         config = write_config(tmp / ("kill" if kill else "plain"), specs)
         env = {
             **os.environ,
@@ -83,6 +104,7 @@ async def run(server: Postgres, channels: int, processes: int, kill: bool, tmp: 
             "DATABASE_URL": url,
             "PYTHONPATH": str(ROOT),
         }
+        logs = [(config.parent / f"bot{i}.log").open("wb") for i in range(processes)]
         launched = time.perf_counter()
         procs = [
             await asyncio.create_subprocess_exec(
@@ -101,7 +123,7 @@ async def run(server: Postgres, channels: int, processes: int, kill: bool, tmp: 
                 env=env,
                 cwd=ROOT,
                 stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
+                stderr=logs[index],
             )
             for index in range(processes)
         ]
@@ -111,12 +133,17 @@ async def run(server: Postgres, channels: int, processes: int, kill: bool, tmp: 
             def done() -> int:
                 return sum(1 for c in fake.channels if fake.messages_in(c.id))
 
+            def gone() -> bool:
+                return all(p.returncode is not None for p in procs)
+
             if kill:
-                await fake.wait_for(lambda: done() >= channels // 3, 3600, "a third posted")
+                await fake.wait_for(
+                    lambda: done() >= channels // 3 or gone(), 3600, "a third posted"
+                )
                 procs[0].send_signal(signal.SIGKILL)
                 await procs[0].wait()
                 killed = f"  (process 0 SIGKILLed at {done()} channels)"
-            await fake.wait_for(lambda: done() == channels, 3600, "every channel")
+            await fake.wait_for(lambda: done() == channels or gone(), 3600, "every channel")
             finished = time.perf_counter()
             await asyncio.sleep(2.0)  # anything extra would arrive now
         finally:
@@ -125,6 +152,13 @@ async def run(server: Postgres, channels: int, processes: int, kill: bool, tmp: 
                     proc.terminate()
             for proc in procs:
                 await proc.wait()
+            for log in logs:
+                log.close()
+        died = [i for i, p in enumerate(procs) if p.returncode not in (0, -signal.SIGTERM)]
+        if died[kill:]:
+            first = died[kill]
+            tail = (config.parent / f"bot{first}.log").read_text(errors="replace")[-2000:]
+            print(f"process {first} exited with {procs[first].returncode}:\n{tail}")
         sent = [r.at for r in fake.requests_to(POSTS) if r.status == 200]
         wall = max(sent) - min(sent)
         floor = channels / GLOBAL_PER_SECOND

@@ -6,7 +6,9 @@ on a free port, trust authentication for the loopback only, ``fsync`` off (a tes
 not survive a power cut). PostgreSQL refuses to run as root, so as root the data folder is
 handed to the ``postgres`` account the Debian package creates (or ``nobody``) and the server
 runs as that user. About 1.5 s to ``initdb`` and start; each test then gets a database of its
-own from ``Postgres.create_database()`` (milliseconds).
+own from ``Postgres.create_database()`` (milliseconds). The server is stopped at the end of
+the session, and also when the test process dies without stopping it (a killed pytest): it
+runs under ``setpriv --pdeathsig INT`` (util-linux) where that is available.
 
 Raises ``PostgresUnavailable`` (with the reason and the log's tail) when there is no server to
 run; the fixtures turn that into a skip — or a failure under ``CI=true``.
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 START_TIMEOUT = 30.0
+PREFIX = "digest-bot-pg-"
 USER = "bot"
 """The database superuser initdb creates (not the OS account the server runs as)."""
 
@@ -116,8 +119,9 @@ def start_postgres(max_connections: int = 200) -> Postgres:
     """initdb a temporary cluster and start it on 127.0.0.1; blocks until it accepts logins."""
     started = time.monotonic()
     binaries = server_bin()
+    _remove_abandoned()
     account = _account()
-    folder = Path(tempfile.mkdtemp(prefix="digest-bot-pg-"))
+    folder = Path(tempfile.mkdtemp(prefix=PREFIX))
     data, sockets = folder / "data", folder / "sockets"
     data.mkdir()
     sockets.mkdir()
@@ -158,6 +162,7 @@ def start_postgres(max_connections: int = 200) -> Postgres:
             os.chown(log, account.pw_uid, account.pw_gid)
         process = subprocess.Popen(
             [
+                *_die_with_parent(),
                 str(binaries / "postgres"),
                 "-D",
                 str(data),
@@ -199,6 +204,28 @@ def start_postgres(max_connections: int = 200) -> Postgres:
         time.sleep(0.05)
     server.started_in = time.monotonic() - started
     return server
+
+
+def _remove_abandoned(age: float = 3600.0) -> None:
+    """Data folders of servers that died with a killed test run (older than ``age``, no live
+    postmaster): about 40 MB each, nobody else removes them."""
+    for folder in Path(tempfile.gettempdir()).glob(PREFIX + "*"):
+        with contextlib.suppress(OSError, ValueError):
+            if time.time() - folder.stat().st_mtime < age:
+                continue
+            pidfile = folder / "data" / "postmaster.pid"
+            if pidfile.exists():
+                pid = int(pidfile.read_text().split()[0])
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, 0)
+                    continue  # still running
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _die_with_parent() -> list[str]:
+    """A command prefix that stops the server (SIGINT: fast shutdown) when this process dies."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "INT"] if setpriv else []
 
 
 def _accepts_logins(port: int) -> bool:
