@@ -3,19 +3,21 @@ PostgreSQL database, against the fake Discord (50 requests/s globally, 5 per 5 s
 
     .venv/bin/python -m bench scale_out [--channels 10000] [--processes 4] [--skip-kill]
 
-Starts a PostgreSQL server (tests/postgres) and the fake Discord, writes one schedule per
-channel whose slot is due now, and runs ``python -m bot run --shard-count P --shard-ids i`` for
-i in 0..P-1, each with the same ``DATABASE_URL``. Prints, per run: the fan-out's wall time
-(first post to last) and its ratio to the floor N/50 s, the time from launch to the last post,
-the 429s the fake answered, channels that got nothing (lost) and extra posts (duplicates).
-The second run SIGKILLs one process a third of the way through: the others must finish its
-rows once its leases run out. Targets: ratio ≤ 1.05, 0 429s, 0 lost, 0 duplicates.
+Starts a PostgreSQL server (tests/postgres) and the fake Discord, stores one schedule per
+channel (as /schedule add does) whose slot is the first whole minute at least ``--lead`` s
+ahead, and runs ``python -m bot run --shard-count P --shard-ids i`` for i in 0..P-1, each with
+the same ``DATABASE_URL``; every process ticks every schedule at the slot. Prints, per run: the
+time from the slot to the last post and its ratio to the floor N/50 s, first post to last, the
+429s the fake answered, channels that got nothing (lost) and extra posts (duplicates). The
+second run SIGKILLs one process a third of the way through: the others must finish its rows
+once its leases run out. Targets: ratio ≤ 1.05, 0 429s, 0 lost, 0 duplicates.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -28,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from bot.schedules.spec import ScheduleSpec
-from bot.schedules.store import Store, marks
+from bot.schedules.store import Store, marks, schedules
 from tests.fakes.discord_server import FakeDiscord, RateLimits, running_fake
 from tests.fakes.netguard import loopback_only
 from tests.fakes.sample_digests import copy_digests
@@ -39,17 +41,8 @@ GLOBAL_PER_SECOND = 50
 POSTS = "POST /channels/{channel_id}/messages"
 
 
-def write_config(folder: Path, specs: list[ScheduleSpec]) -> Path:
-    lines = [
-        f"digests: {copy_digests(folder / 'digests')}",
-        "reload_seconds: 0",
-        "schedules:",
-        *(
-            f"  - {{platform: discord, channel: '{s.channel}', cron: '{s.cron}', "
-            f"timezone: {s.timezone}}}"
-            for s in specs
-        ),
-    ]
+def write_config(folder: Path) -> Path:
+    lines = [f"digests: {copy_digests(folder / 'digests')}", "reload_seconds: 0"]
     config = folder / "config.yaml"
     config.write_text("\n".join(lines) + "\n", "utf-8")
     return config
@@ -60,27 +53,36 @@ UTC_NAMES = ("UTC", "Etc/UTC", "GMT", "Etc/GMT", "Universal", "Zulu", "Etc/Zulu"
 few share an id (and the bot would keep only one of them); another name gives another id."""
 
 
-def due_now(url: str, channels: list[int]) -> tuple[list[ScheduleSpec], int]:
-    """A schedule per channel whose slot is this minute, marked as handled up to just before;
-    and how many needed another name for UTC to get an id of their own."""
-    slot = datetime.now(UTC).replace(second=0, microsecond=0)
+def schedule_slot(url: str, channels: list[int], lead: float) -> tuple[datetime, int]:
+    """A schedule per channel (stored, as /schedule add stores them: 10,000 do not fit in
+    config.yaml) whose slot is the first whole minute at least ``lead`` s away, so that every
+    process is up before it; and how many needed another name for UTC to get an id."""
+    now = datetime.now(UTC)
+    slot = (now + timedelta(seconds=lead + 60)).replace(second=0, microsecond=0)
     cron = f"{slot.minute} {slot.hour} * * *"
     specs: dict[str, ScheduleSpec] = {}
     renamed = 0
     for channel in channels:
         for zone in UTC_NAMES:
-            spec = ScheduleSpec("discord", str(channel), cron, zone)
+            spec = ScheduleSpec("discord", str(channel), cron, zone, origin="chat")
             if spec.id not in specs:
                 break
         renamed += zone != "UTC"
         specs[spec.id] = spec
     store = Store(url)
-    before = (slot - timedelta(seconds=1)).isoformat()
     with store.engine.begin() as conn:
-        rows = [{"schedule_id": s.id, "last_slot": before} for s in specs.values()]
-        conn.execute(insert(marks), rows)
+        conn.execute(
+            insert(schedules),
+            [
+                {"id": i, "spec": json.dumps(s.to_json()), "created_at": now}
+                for i, s in specs.items()
+            ],
+        )
+        conn.execute(
+            insert(marks), [{"schedule_id": i, "last_slot": now.isoformat()} for i in specs]
+        )
     store.close()
-    return list(specs.values()), renamed
+    return slot, renamed
 
 
 def tally(fake: FakeDiscord) -> tuple[int, int]:
@@ -88,16 +90,18 @@ def tally(fake: FakeDiscord) -> tuple[int, int]:
     return sum(1 for n in counts if n == 0), sum(n - 1 for n in counts if n > 1)
 
 
-async def run(server: Postgres, channels: int, processes: int, kill: bool, tmp: Path) -> None:
+async def run(
+    server: Postgres, channels: int, processes: int, kill: bool, lead: float, tmp: Path
+) -> None:
     url = server.create_database("scale_out")
     names = tuple(f"c{i}" for i in range(channels))
     async with running_fake(
         channels=names, rate_limits=RateLimits(), shard_count=processes
     ) as fake:
-        specs, renamed = due_now(url, [c.id for c in fake.channels])
+        slot, renamed = schedule_slot(url, [c.id for c in fake.channels], lead)
         if renamed:
             print(f"  ({renamed} schedule ids collided under 'UTC': written with another name)")
-        config = write_config(tmp / ("kill" if kill else "plain"), specs)
+        config = write_config(tmp / ("kill" if kill else "plain"))
         env = {
             **os.environ,
             "DISCORD_TOKEN": fake.token,
@@ -105,7 +109,6 @@ async def run(server: Postgres, channels: int, processes: int, kill: bool, tmp: 
             "PYTHONPATH": str(ROOT),
         }
         logs = [(config.parent / f"bot{i}.log").open("wb") for i in range(processes)]
-        launched = time.perf_counter()
         procs = [
             await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -128,6 +131,7 @@ async def run(server: Postgres, channels: int, processes: int, kill: bool, tmp: 
             for index in range(processes)
         ]
         killed = ""
+        slot_at = time.monotonic() + (slot - datetime.now(UTC)).total_seconds()
         try:
 
             def done() -> int:
@@ -136,6 +140,13 @@ async def run(server: Postgres, channels: int, processes: int, kill: bool, tmp: 
             def gone() -> bool:
                 return all(p.returncode is not None for p in procs)
 
+            await fake.wait_for(
+                lambda: fake.connected_shards == list(range(processes)) or gone(),
+                3600,
+                "every shard",
+            )
+            if time.monotonic() > slot_at:
+                print(f"  (the processes took until after the slot to start: raise --lead {lead})")
             if kill:
                 await fake.wait_for(
                     lambda: done() >= channels // 3 or gone(), 3600, "a third posted"
@@ -144,7 +155,6 @@ async def run(server: Postgres, channels: int, processes: int, kill: bool, tmp: 
                 await procs[0].wait()
                 killed = f"  (process 0 SIGKILLed at {done()} channels)"
             await fake.wait_for(lambda: done() == channels or gone(), 3600, "every channel")
-            finished = time.perf_counter()
             await asyncio.sleep(2.0)  # anything extra would arrive now
         finally:
             for proc in procs:
@@ -160,7 +170,7 @@ async def run(server: Postgres, channels: int, processes: int, kill: bool, tmp: 
             tail = (config.parent / f"bot{first}.log").read_text(errors="replace")[-2000:]
             print(f"process {first} exited with {procs[first].returncode}:\n{tail}")
         sent = [r.at for r in fake.requests_to(POSTS) if r.status == 200]
-        wall = max(sent) - min(sent)
+        wall = max(sent) - slot_at
         floor = channels / GLOBAL_PER_SECOND
         lost, dupes = tally(fake)
         scopes = sorted({h.scope for h in fake.rate_limited})
@@ -168,8 +178,9 @@ async def run(server: Postgres, channels: int, processes: int, kill: bool, tmp: 
         hits = f" ({hits})" if hits else ""
         name = f"{processes} processes{', one killed' if kill else ''}"
         print(
-            f"{name:<26} fan-out {wall:7.2f} s  floor {floor:6.2f} s  ratio {wall / floor:5.3f}  "
-            f"launch→last {finished - launched:7.2f} s  429s {fake.count_429:3d}{hits}  "
+            f"{name:<26} slot→last post {wall:7.2f} s  floor {floor:6.2f} s  "
+            f"ratio {wall / floor:5.3f}  first→last {max(sent) - min(sent):7.2f} s  "
+            f"429s {fake.count_429:3d}{hits}  "
             f"lost {lost}  duplicates {dupes}{killed}"
         )
 
@@ -179,13 +190,16 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--channels", type=int, default=10_000)
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--skip-kill", action="store_true")
+    parser.add_argument(
+        "--lead", type=float, default=60.0, help="seconds from launch to the slot, at least"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     server = start_postgres()
     try:
         with loopback_only(), tempfile.TemporaryDirectory() as tmp:
-            asyncio.run(run(server, args.channels, args.processes, False, Path(tmp)))
+            asyncio.run(run(server, args.channels, args.processes, False, args.lead, Path(tmp)))
             if not args.skip_kill:
-                asyncio.run(run(server, args.channels, args.processes, True, Path(tmp)))
+                asyncio.run(run(server, args.channels, args.processes, True, args.lead, Path(tmp)))
     finally:
         server.stop()
