@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from bot.reply import Reply
-from bot.schedules.budget import Budget, Pacer
+from bot.schedules.pacing import Budget, Pacer
 from bot.schedules.spec import Delivery, Limits
 from bot.schedules.store import Store
 

@@ -23,8 +23,8 @@ from bot.commands.base import MapSource, UserError
 from bot.digest.library import Library
 from bot.digest.model import Digest
 from bot.reply import Reply
-from bot.schedules.budget import budget_for
 from bot.schedules.delivery import Deliverer, Limits, Poster
+from bot.schedules.pacing import budget_for
 from bot.schedules.spec import (
     Delivery,
     ScheduleError,

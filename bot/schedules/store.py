@@ -98,7 +98,7 @@ flags = Table(
     Column("flagged_at", DateTime(timezone=True), nullable=False),
 )
 
-send_budget = Table(  # budget.SharedBudget: one timetable per token for every process
+send_budget = Table(  # pacing.SharedBudget: one timetable per token for every process
     "send_budget",
     metadata,
     Column("name", String(64), primary_key=True),

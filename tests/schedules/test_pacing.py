@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.schedules.budget import AHEAD, Pacer, SharedBudget, budget_for, reserve
+from bot.schedules.pacing import AHEAD, Pacer, SharedBudget, budget_for, reserve
 from bot.schedules.spec import Limits
 from bot.schedules.store import Store
 from tests.postgres.harness import Postgres
