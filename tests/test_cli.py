@@ -370,3 +370,29 @@ def test_interactive_console_on_a_terminal(site: Path) -> None:
     finally:
         os.close(fd)
     assert os.WEXITSTATUS(status) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--shard-ids", "1"], "--shard-ids needs --shard-count"),
+        (["--shard-count", "0"], "there must be at least one shard"),
+        (["--shard-count", "4", "--shard-ids", "1,4"], "4 is not a shard of 0..3"),
+        (["--shard-count", "4", "--shard-ids", "1,1"], "names a shard twice"),
+        (["--shard-count", "4", "--shard-ids", "one"], "give shard numbers like 0,1"),
+        (["--shard-count", "4"], "--shard-count is for Discord: set DISCORD_TOKEN"),
+    ],
+)
+def test_bad_shard_options_are_one_clear_line(args: list[str], fragment: str) -> None:
+    done = bot("run", *args)
+    assert done.returncode == 2
+    assert fragment in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_shard_options_become_discord_py_options() -> None:
+    from bot.__main__ import shard_options
+
+    assert shard_options(None, None) == {}
+    assert shard_options(4, None) == {"shard_count": 4}
+    assert shard_options(4, "3,1") == {"shard_count": 4, "shard_ids": [1, 3]}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +28,7 @@ from bot.reply import Reply
 from bot.schedules.delivery import Deliverer, EditJob, Inspector, Limits, Outcome, Poster
 from bot.schedules.health import Health, HealthState, Notice
 from bot.schedules.options import Placement
+from bot.schedules.pacing import budget_for
 from bot.schedules.spec import (
     Delivery,
     ScheduleError,
@@ -88,16 +89,14 @@ class Scheduler:
         self.health.restore([HealthState(sid, 0, why) for sid, why in flagged.items()])
 
     async def start(self, *, run_jobs: bool = True) -> None:
-        """Resume unfinished posts, catch up on missed slots, then wait for the next ones."""
+        """Resume unfinished posts, catch up on missed slots, then wait for the next ones.
+
+        The deliverers lease unfinished rows themselves (also rows a dead process held)."""
         for deliverer in self.deliverers.values():
             deliverer.start()
         for row in await asyncio.to_thread(self.store.unfinished):
-            sender = self.deliverers.get(row.platform)
-            if sender is None:
+            if row.platform not in self.deliverers:
                 log.warning("pending post %s waits: platform %s not running", row.key, row.platform)
-                continue
-            log.info("resuming unfinished post %s", row.key)
-            await self._submit(sender, row)
         for schedule_id in list(self.specs):
             await self.tick(schedule_id)
         if run_jobs:
@@ -206,7 +205,8 @@ class Scheduler:
         return fresh[:NEW_PER_SLOT]
 
     async def deliver(self, spec: ScheduleSpec, slot: str) -> list[Delivery]:
-        """Write a ledger row per digest for this slot, then hand the unsent ones to a sender."""
+        """Write a ledger row per digest for this slot; whichever process leases a row first
+        (this one's deliverer is woken) sends it."""
         deliverer = self.deliverers.get(spec.platform)
         if deliverer is None:
             log.warning("schedule %s: platform %s is not running", spec.id, spec.platform)
@@ -217,9 +217,10 @@ class Scheduler:
             row = Delivery(spec.platform, spec.channel, digest_id, slot, spec.id, "pending")
             claimed, created = await asyncio.to_thread(self.store.claim, row)
             if not created:
-                continue  # this slot's post already exists: sent, failed or being resumed
-            if await self._submit(deliverer, claimed):
-                queued.append(claimed)
+                continue  # this slot's post already exists: sent, failed, or another process's
+            queued.append(claimed)
+        if queued:
+            deliverer.wake()
         if not queued and spec.post == "latest" and self.library.newest() is None:
             log.warning("schedule %s: no digest loaded, nothing posted for %s", spec.id, slot)
         elif not queued and spec.post == "latest" and not self._digests_for(spec, set()):
@@ -273,7 +274,7 @@ class Scheduler:
             raise ScheduleError(f"platform {spec.platform} is not running here")
         row = Delivery(spec.platform, spec.channel, newest.id, slot, spec.id, "pending")
         claimed, _ = await asyncio.to_thread(self.store.claim, row)
-        await self._submit(deliverer, claimed)
+        deliverer.wake()
         return [claimed]
 
     def ids(self, platform: str | None = None) -> list[str]:
@@ -309,26 +310,27 @@ class Scheduler:
         self._built[key] = (digest, reply)
         return reply
 
-    async def _submit(self, deliverer: Deliverer, row: Delivery) -> bool:
-        """Build the row's post and queue it; a post that cannot be built is marked failed."""
+    async def prepare(self, row: Delivery) -> tuple[Reply, Placement] | None:
+        """The leased row's post and where it goes (its schedule's options, the digest's title
+        for a forum post); one that cannot be built is marked failed (None)."""
         try:
             reply = await asyncio.to_thread(self.build, row)
         except UserError as exc:
             await asyncio.to_thread(self.store.mark, row.key, "failed", error=str(exc))
             log.warning("not posted %s: %s", row.key, exc)
-            return False
+            return None
         spec = self.specs.get(row.schedule_id)
         digest = self.library.get(row.digest_id)
         placement = Placement(
             options=spec.options if spec is not None else Placement().options,
             title=digest.title if digest is not None else row.digest_id,
         )
-        deliverer.submit(row, reply, placement)
-        return True
+        return reply, placement
 
     async def submit_edit(self, delivery: Delivery, version: str) -> bool:
-        """Queue the correction of a posted delivery: the post as it would be made now, headed
-        by one line saying what changed (the digest's latest correction)."""
+        """Queue the correction of a posted delivery (its edit row claimed or leased by this
+        process): the post as it would be made now, headed by one line saying what changed (the
+        digest's latest correction)."""
         deliverer = self.deliverers.get(delivery.platform)
         if deliverer is None:
             return False
@@ -343,13 +345,23 @@ class Scheduler:
         deliverer.submit_edit(EditJob(delivery, version, reply))
         return True
 
-    def attach(self, platform: str, poster: Poster, limits: Limits | None = None) -> Deliverer:
-        """Register a running platform; its posts go through one paced sender."""
+    def attach(
+        self,
+        platform: str,
+        poster: Poster,
+        limits: Limits | None = None,
+        ready: Callable[[], Awaitable[object]] | None = None,
+    ) -> Deliverer:
+        """Register a running platform; its posts go through one paced sender (per token, with
+        the other processes on a shared database), from when ``ready()`` returns."""
+        budget = budget_for(self.store, platform, limits or Limits())
         deliverer = Deliverer(
             platform,
             poster,
             self.store,
-            limits=limits,
+            self.prepare,
+            budget=budget,
+            ready=ready,
             tables=self.tables,
             on_outcome=self._outcome,
         )

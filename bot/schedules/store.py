@@ -1,26 +1,40 @@
 """State that must survive restarts: schedules added in chat, the delivery ledger, progress marks.
 
 SQLite file by default; any SQLAlchemy URL (PostgreSQL) when ``DATABASE_URL`` is set. Calls are
-blocking and short: async callers run them with ``asyncio.to_thread``.
+blocking and short: async callers run them with ``asyncio.to_thread``. The schema is migrated to
+the newest version when a store opens (``bot.schedules.migrations``).
 
 The ledger is what makes a post happen once: a row keyed (platform, channel, digest, slot) is
 written *before* the send and marked *after* it, so a crash between the two leaves a ``pending``
 row that the next start resumes (with the same nonce), and a ``sent`` row is never sent again.
+
+Several processes may share one database. Writing a row does not make its writer the sender:
+a sender first takes a *lease* on pending rows (``lease``: owner and expiry; ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, a conditional UPDATE everywhere), keeps it fresh while it holds them
+(``renew``) and checks it right before each send (``holds``). A process that dies stops
+renewing, so after ``LEASE`` its rows are free and another process takes them; its half-done
+send is repeated with the same nonce. Leases compare the processes' clocks: keep them in step
+(NTP), as any host running a scheduler does.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import threading
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -29,13 +43,16 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
+    or_,
     select,
     update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.schedules import migrations
 from bot.schedules.spec import Delivery, State
 
 metadata = MetaData()
@@ -61,6 +78,9 @@ deliveries = Table(
     Column("message_id", String(64)),
     Column("error", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("lease_owner", String(64)),  # the process sending it, while lease_until is ahead
+    Column("lease_until", DateTime(timezone=True)),
+    Index("deliveries_by_state", "state", "platform"),
 )
 
 delivery_messages = Table(
@@ -86,6 +106,8 @@ edits = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("error", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("lease_owner", String(64)),  # the process editing it, while lease_until is ahead
+    Column("lease_until", DateTime(timezone=True)),
 )
 
 snapshots = Table(
@@ -95,6 +117,31 @@ snapshots = Table(
     Column("data", Text, nullable=False),  # JSON of the digest as last seen live
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+publish_uses = Table(  # schedules.tables: the publish budget (Discord announcements)
+    "publish_uses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(255), nullable=False, index=True),
+    Column("at", Float, nullable=False),  # seconds since the epoch
+)
+
+publish_holds = Table(
+    "publish_holds",
+    metadata,
+    Column("channel", String(255), primary_key=True),
+    Column("until", Float, nullable=False),
+)
+
+digest_threads = Table(
+    "digest_threads",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("channel", String(255), primary_key=True),
+    Column("digest_id", String(80), primary_key=True),
+    Column("thread", String(255), nullable=False),
+)
+
 
 marks = Table(
     "marks",
@@ -111,19 +158,57 @@ flags = Table(
     Column("flagged_at", DateTime(timezone=True), nullable=False),
 )
 
+send_budget = Table(  # pacing.SharedBudget: one timetable per token for every process
+    "send_budget",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("next_at", Float, nullable=False),  # database clock, seconds since the epoch
+)
+
+send_budget_channels = Table(
+    "send_budget_channels",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("channel", String(255), primary_key=True),
+    Column("stamps", Text, nullable=False),  # JSON list of the channel's recent send times
+)
+
+LEASE = timedelta(seconds=15)
+"""How long a lease lasts unless renewed: a dead process's rows are taken over within this."""
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def process_owner() -> str:
+    """A lease owner name unique to this store: host, pid and a random part."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        owner: str | None = None,
+        lease: timedelta = LEASE,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.url = url
+        self.owner = owner or process_owner()
+        self.lease_time = lease
+        self.clock = clock or _now
         self.engine: Engine = create_engine(url, future=True)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        migrations.upgrade(self.engine)
         self._lock = threading.Lock()
+
+    @property
+    def shared(self) -> bool:
+        """True when other processes can share this database (PostgreSQL), not a SQLite file."""
+        return self.engine.dialect.name == "postgresql"
 
     def close(self) -> None:
         self.engine.dispose()
@@ -138,7 +223,9 @@ class Store:
         with self._tx() as conn:
             conn.execute(delete(schedules).where(schedules.c.id == schedule_id))
             conn.execute(
-                insert(schedules).values(id=schedule_id, spec=json.dumps(spec), created_at=_now())
+                insert(schedules).values(
+                    id=schedule_id, spec=json.dumps(spec), created_at=self.clock()
+                )
             )
 
     def remove_schedule(self, schedule_id: str) -> bool:
@@ -174,7 +261,7 @@ class Store:
         with self._tx() as conn:
             conn.execute(delete(flags).where(flags.c.schedule_id == schedule_id))
             conn.execute(
-                insert(flags).values(schedule_id=schedule_id, error=error, flagged_at=_now())
+                insert(flags).values(schedule_id=schedule_id, error=error, flagged_at=self.clock())
             )
 
     def flagged(self) -> dict[str, str]:
@@ -197,7 +284,7 @@ class Store:
                         schedule_id=delivery.schedule_id,
                         state=delivery.state,
                         attempts=0,
-                        updated_at=_now(),
+                        updated_at=self.clock(),
                     )
                 )
                 return delivery, True
@@ -223,7 +310,7 @@ class Store:
         message_ids: Sequence[str] = (),
     ) -> None:
         """``message_ids``: every message the post became (kept per message, for edits)."""
-        values: dict[str, Any] = {"state": state, "updated_at": _now(), "error": error}
+        values: dict[str, Any] = {"state": state, "updated_at": self.clock(), "error": error}
         if message_id is not None:
             values["message_id"] = message_id
         if attempted:
@@ -262,8 +349,10 @@ class Store:
 
     # -- edits (corrections of posted messages) --------------------------------------------------
     def claim_edit(self, key: tuple[str, str, str, str], version: str) -> bool:
-        """Write the edit's row before editing; False when it exists (done, or being resumed)."""
+        """Write the edit's row before editing, leased to this store; False when it exists
+        (done, or another process's / being resumed)."""
         platform, channel, digest_id, slot = key
+        now = self.clock()
         with self._tx() as conn:
             try:
                 conn.execute(
@@ -275,12 +364,61 @@ class Store:
                         version=version,
                         state="pending",
                         attempts=0,
-                        updated_at=_now(),
+                        updated_at=now,
+                        lease_owner=self.owner,
+                        lease_until=now + self.lease_time,
                     )
                 )
                 return True
             except IntegrityError:
                 return False
+
+    def lease_edits(self, limit: int = 100) -> list[tuple[Delivery, str]]:
+        """Pending edits nobody holds (a restart's, or a dead process's), leased to this store:
+        two processes never both edit one post."""
+        now = self.clock()
+        free = or_(edits.c.lease_until.is_(None), edits.c.lease_until < now)
+        query = (
+            select(deliveries, edits.c.version)
+            .join(edits, _same_post(edits))
+            .where(edits.c.state == "pending", free)
+            .order_by(edits.c.updated_at)
+            .limit(limit)
+        )
+        if self.shared:
+            query = query.with_for_update(of=edits, skip_locked=True)
+        taken: list[tuple[Delivery, str]] = []
+        with self._tx() as conn:
+            for row in conn.execute(query).all():
+                found = _delivery(row._mapping)
+                done = conn.execute(
+                    update(edits)
+                    .where(
+                        *_key(found.key, edits),
+                        edits.c.version == row.version,
+                        edits.c.state == "pending",
+                        free,
+                    )
+                    .values(lease_owner=self.owner, lease_until=now + self.lease_time)
+                )
+                if done.rowcount:
+                    taken.append((found, row.version))
+        return taken
+
+    def holds_edit(self, key: tuple[str, str, str, str], version: str) -> bool:
+        """Right before an edit: is it still pending and ours? Extends the lease if so."""
+        with self._tx() as conn:
+            done = conn.execute(
+                update(edits)
+                .where(
+                    *_key(key, edits),
+                    edits.c.version == version,
+                    edits.c.state == "pending",
+                    edits.c.lease_owner == self.owner,
+                )
+                .values(lease_until=self.clock() + self.lease_time)
+            )
+            return bool(done.rowcount)
 
     def mark_edit(
         self, key: tuple[str, str, str, str], version: str, state: str, error: str | None = None
@@ -289,25 +427,10 @@ class Store:
             conn.execute(
                 update(edits)
                 .where(*_key(key, edits), edits.c.version == version)
-                .values(state=state, error=error, updated_at=_now(), attempts=edits.c.attempts + 1)
+                .values(
+                    state=state, error=error, updated_at=self.clock(), attempts=edits.c.attempts + 1
+                )
             )
-
-    def pending_edits(self) -> list[tuple[Delivery, str]]:
-        """Edits a crash or restart left undone: resumed on start, never dropped."""
-        query = (
-            select(deliveries, edits.c.version)
-            .join(
-                edits,
-                (edits.c.platform == deliveries.c.platform)
-                & (edits.c.channel == deliveries.c.channel)
-                & (edits.c.digest_id == deliveries.c.digest_id)
-                & (edits.c.slot == deliveries.c.slot),
-            )
-            .where(edits.c.state == "pending")
-            .order_by(edits.c.updated_at)
-        )
-        with self._tx() as conn:
-            return [(_delivery(row._mapping), row.version) for row in conn.execute(query)]
 
     def edit_states(self, digest_id: str) -> list[tuple[tuple[str, str, str, str], str, str]]:
         """(delivery key, version, state) of every edit of a digest's posts."""
@@ -329,7 +452,7 @@ class Store:
         with self._tx() as conn:
             conn.execute(delete(snapshots).where(snapshots.c.digest_id == digest_id))
             conn.execute(
-                insert(snapshots).values(digest_id=digest_id, data=data, updated_at=_now())
+                insert(snapshots).values(digest_id=digest_id, data=data, updated_at=self.clock())
             )
 
     def unfinished(self, platform: str | None = None) -> list[Delivery]:
@@ -367,6 +490,96 @@ class Store:
             rows = conn.execute(select(deliveries).order_by(deliveries.c.updated_at))
             return [_delivery(row._mapping) for row in rows]
 
+    # -- leases: which process sends a pending row ------------------------------------------
+    def _free(self, now: datetime) -> Any:
+        return or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
+
+    def lease(self, platform: str, limit: int) -> list[Delivery]:
+        """Take up to ``limit`` pending rows nobody holds (oldest first) for this store.
+
+        PostgreSQL skips rows another transaction is taking (``SKIP LOCKED``) instead of
+        waiting for them; the conditional UPDATE is what makes a lease exclusive everywhere:
+        of two stores racing for a row, one updates it and the other finds it taken.
+        """
+        now = self.clock()
+        until = now + self.lease_time
+        query = (
+            select(deliveries)
+            .where(
+                deliveries.c.platform == platform,
+                deliveries.c.state == "pending",
+                self._free(now),
+            )
+            .order_by(deliveries.c.updated_at)
+            .limit(limit)
+        )
+        if self.shared:
+            query = query.with_for_update(skip_locked=True)
+        taken: list[Delivery] = []
+        with self._tx() as conn:
+            for row in conn.execute(query).all():
+                found = _delivery(row._mapping)
+                done = conn.execute(
+                    update(deliveries)
+                    .where(*_key(found.key), deliveries.c.state == "pending", self._free(now))
+                    .values(lease_owner=self.owner, lease_until=until)
+                )
+                if done.rowcount:
+                    taken.append(found)
+        return taken
+
+    def holds(self, key: tuple[str, str, str, str]) -> bool:
+        """Right before a send: is the row still pending and ours? Extends the lease if so."""
+        with self._tx() as conn:
+            done = conn.execute(
+                update(deliveries)
+                .where(
+                    *_key(key),
+                    deliveries.c.state == "pending",
+                    deliveries.c.lease_owner == self.owner,
+                )
+                .values(lease_until=self.clock() + self.lease_time)
+            )
+            return bool(done.rowcount)
+
+    def renew(self) -> int:
+        """Extend the lease on every pending row (and edit) this store holds; how many."""
+        held = 0
+        with self._tx() as conn:
+            for table in (deliveries, edits):
+                done = conn.execute(
+                    update(table)
+                    .where(table.c.lease_owner == self.owner, table.c.state == "pending")
+                    .values(lease_until=self.clock() + self.lease_time)
+                )
+                held += int(done.rowcount)
+        return held
+
+    def release(self) -> None:
+        """On a clean stop: hand back the rows not yet sent, so others need not wait."""
+        with self._tx() as conn:
+            for table in (deliveries, edits):
+                conn.execute(
+                    update(table)
+                    .where(table.c.lease_owner == self.owner, table.c.state == "pending")
+                    .values(lease_owner=None, lease_until=None)
+                )
+
+    def waiting(self, platform: str) -> int:
+        """Pending rows this store holds or could take now (rows others hold are theirs)."""
+        now = self.clock()
+        with self._tx() as conn:
+            count = conn.execute(
+                select(func.count())
+                .select_from(deliveries)
+                .where(
+                    deliveries.c.platform == platform,
+                    deliveries.c.state == "pending",
+                    or_(self._free(now), deliveries.c.lease_owner == self.owner),
+                )
+            ).scalar_one()
+            return int(count)
+
 
 def _key(key: tuple[str, str, str, str], table: Table = deliveries) -> Sequence[Any]:
     platform, channel, digest_id, slot = key
@@ -375,6 +588,16 @@ def _key(key: tuple[str, str, str, str], table: Table = deliveries) -> Sequence[
         table.c.channel == channel,
         table.c.digest_id == digest_id,
         table.c.slot == slot,
+    )
+
+
+def _same_post(table: Table) -> Any:
+    """Join condition: ``table``'s rows of the same post (ledger key) as ``deliveries``."""
+    return (
+        (table.c.platform == deliveries.c.platform)
+        & (table.c.channel == deliveries.c.channel)
+        & (table.c.digest_id == deliveries.c.digest_id)
+        & (table.c.slot == deliveries.c.slot)
     )
 
 
