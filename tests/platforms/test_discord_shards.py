@@ -83,7 +83,7 @@ async def test_four_processes_share_the_fan_out_and_finish_a_killed_ones_rows(
             "--shard-ids",
             str(index),
             env=env,
-            cwd=ROOT,
+            cwd=tmp_path,  # not the repository: its ./config.yaml reads ./digests
             stderr=asyncio.subprocess.DEVNULL,
         )
         for index in range(PROCESSES)

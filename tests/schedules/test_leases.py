@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.reply import Line, Reply, Section
-from bot.schedules.delivery import Deliverer, Limits
+from bot.schedules.delivery import Deliverer, EditJob, Limits
 from bot.schedules.options import AS_CONFIGURED, Placement, Posted
 from bot.schedules.spec import Delivery
 from bot.schedules.store import LEASE, Store
@@ -211,3 +211,41 @@ def test_edit_leases_are_renewed_and_released(two: tuple[Store, Store], clock: C
     assert b.lease_edits() == []
     a.release()  # a clean stop
     assert [(d.key, v) for d, v in b.lease_edits()] == [(row.key, "v1")]
+
+
+class Editing:
+    """A poster that records the edits it is asked to make."""
+
+    def __init__(self) -> None:
+        self.edits: list[tuple[str, tuple[str, ...]]] = []
+
+    async def post(
+        self, channel: str, reply: Reply, nonce: str, placement: Placement = AS_CONFIGURED
+    ) -> Posted:
+        return Posted("m1")
+
+    async def edit(self, channel: str, message_ids: Sequence[str], reply: Reply) -> list[str]:
+        self.edits.append((channel, tuple(message_ids)))
+        return list(message_ids)
+
+
+async def test_an_edit_another_process_holds_is_not_made_twice(
+    two: tuple[Store, Store],
+) -> None:
+    """Both processes queue the same correction (one claimed it, the other found it pending at
+    start): only the holder edits; the other's queued job sees the lease and drops it."""
+    a, b = two
+    row = sent_row(a)
+    assert a.claim_edit(row.key, "v1")
+    reply, _ = await one_line(row)
+    poster_a, poster_b = Editing(), Editing()
+    fast = Limits(per_second=1000, channel_count=100)
+    first = Deliverer("discord", poster_a, a, one_line, limits=fast, workers=1)
+    second = Deliverer("discord", poster_b, b, one_line, limits=fast, workers=1)
+    stored = b.get(row.key)
+    assert stored is not None
+    await second.send_edit(EditJob(stored, "v1", reply))
+    assert poster_b.edits == []
+    await first.send_edit(EditJob(stored, "v1", reply))
+    assert poster_a.edits == [("c0", ("m1",))]
+    assert a.edit_states("d") == [(row.key, "v1", "done")]
