@@ -44,7 +44,11 @@ def holders(store: Store) -> dict[int, int]:
 
 @pytest.mark.fake_discord(channels=CHANNELS, shard_count=PROCESSES)
 async def test_four_processes_share_the_fan_out_and_finish_a_killed_ones_rows(
-    fake: FakeDiscord, library: Library, tmp_path: Path, postgres: Postgres
+    fake: FakeDiscord,
+    library: Library,
+    tmp_path: Path,
+    postgres: Postgres,
+    request: pytest.FixtureRequest,
 ) -> None:
     await sync_discord(library, fake.token, None)
     url = postgres.create_database()
@@ -52,6 +56,7 @@ async def test_four_processes_share_the_fan_out_and_finish_a_killed_ones_rows(
     cron = f"{slot.minute} {slot.hour} * * *"
     specs = [ScheduleSpec("discord", str(c.id), cron, "UTC") for c in fake.channels]
     store = Store(url)
+    request.addfinalizer(store.close)  # also when it fails: no connections leak into later tests
     for spec in specs:  # due now: each process's start-up catches the slot up
         store.set_last_slot(spec.id, (slot - timedelta(seconds=1)).isoformat())
     lines = [
@@ -108,8 +113,6 @@ async def test_four_processes_share_the_fan_out_and_finish_a_killed_ones_rows(
                 proc.terminate()
         for proc in procs:
             await proc.wait()
-        if sys.exc_info()[0] is not None:
-            store.close()  # a failure here must not leak its connections into later tests
     assert sorted(fake.identified_shards) == [(i, PROCESSES) for i in range(PROCESSES)]
     counts = [len(fake.messages_in(c.id)) for c in fake.channels]
     assert counts == [1] * len(CHANNELS), counts
