@@ -5,11 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench requirements
+.PHONY: run test lint bench requirements system
 run: $(STAMP)
 	$(BIN)/python -m bot $(ARGS)
 
-test: $(STAMP) lint
+test: $(STAMP) lint system
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -17,6 +17,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict bot
 	$(BIN)/lint-imports
+
+# Debian's Chromium for the desk's browser tests (installed when missing).
+system:
+	@bash scripts/system-packages.sh
 
 # requirements.txt (for a host's buildpack) is generated from pyproject.toml; a test fails when
 # it is out of date.

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot import app
 from bot.config import Config, ConfigError, Secrets, config_path, load_config
+from bot.desk import cli as desk_cli
 from bot.draft import cli as draft_cli
 from bot.pipeline import cli as pipeline_cli
 from bot.reply import plain
@@ -95,6 +96,22 @@ def _parser() -> argparse.ArgumentParser:
         "NAME.draft.yaml: drafts are never served until renamed.",
     )
     draft_cli.add_arguments(draft)
+    desk = sub.add_parser(
+        "desk",
+        parents=[common],
+        help="serve the editors' desk (web page) on 127.0.0.1:8080",
+        description="Serve the desk: review drafts, read digests beside their articles, watch "
+        "deliveries, manage schedules. Accounts: desk-user add.",
+    )
+    desk_cli.add_arguments(desk)
+    desk_user = sub.add_parser(
+        "desk-user",
+        parents=[common],
+        help="add, remove or list desk accounts",
+        description="Desk accounts (argon2 hashes in the database). add reads the password "
+        "from stdin; key prints a new DESK_SECRET.",
+    )
+    desk_cli.add_user_arguments(desk_user)
     pipeline_cli.add_ingest_arguments(
         sub.add_parser("ingest", parents=[common], help="queue an article or a feed for review")
     )
@@ -162,7 +179,10 @@ def cmd_console(args: argparse.Namespace) -> int:
     config = _config(args)
     _need_stdin()
     _logging(config)
-    asyncio.run(app.App(config, console=app.ConsoleRun()).run())
+    try:
+        asyncio.run(app.App(config, console=app.ConsoleRun(), desk=config.desk).run())
+    except app.PlatformError as exc:  # the desk, when config.yaml has one, could not start
+        raise CliError(str(exc)) from None
     return 0
 
 
@@ -206,10 +226,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if sys.stdin is None or sys.stdin.closed or not sys.stdin.isatty():
             raise CliError(NO_PLATFORM)
         log.info("no platform token set: starting the console sandbox")
-        asyncio.run(app.App(config, console=app.ConsoleRun()).run())
-        return 0
+        return cmd_console(args)
     try:
-        asyncio.run(app.App(config, discord=discord, matrix=matrix).run())
+        asyncio.run(app.App(config, discord=discord, matrix=matrix, desk=config.desk).run())
     except* app.PlatformError as group:
         raise CliError(" / ".join(str(e) for e in group.exceptions)) from None
     return 0
@@ -263,6 +282,10 @@ def _logging(config: Config) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
+def cmd_desk(args: argparse.Namespace) -> int:
+    return desk_cli.run(args, app.serve_desk)
+
+
 COMMANDS = {
     "run": cmd_run,
     "console": cmd_console,
@@ -270,6 +293,8 @@ COMMANDS = {
     "check": cmd_check,
     "sync": cmd_sync,
     "draft": draft_cli.run,
+    "desk": cmd_desk,
+    "desk-user": desk_cli.run_user,
     "ingest": cmd_ingest,
     "review": cmd_review,
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.commands.base import SHELL, MapSource, Request, parse
 from bot.commands.registry import Commands
-from bot.config import Config, ConfigError, Secrets
+from bot.config import Config, ConfigError, DeskConfig, Secrets
 from bot.digest.library import Library, describe
 from bot.digest.load import DigestInvalid, load_digest
 from bot.platforms.base import Adapter, PlatformError
@@ -32,6 +33,7 @@ from bot.schedules.store import Store
 from bot.schedules.tables import StateTables
 
 if TYPE_CHECKING:
+    from bot.desk.server import Running
     from bot.pipeline.service import Newsroom
     from bot.platforms.discord.client import DiscordAdapter
     from bot.platforms.matrix.settings import MatrixSettings
@@ -183,6 +185,8 @@ class App:
         run_jobs: bool = True,
         commands: type[Commands] = Commands,
         clock: Callable[[], datetime] | None = None,
+        desk: DeskConfig | None = None,
+        background: bool = True,
     ) -> None:
         self.config = config
         self.library = library if library is not None else open_library(config)
@@ -243,6 +247,10 @@ class App:
         self._reload: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
         self._started: list[Adapter] = []
+        self.desk_settings = desk
+        self._desk: Running | None = None
+        self.background = background
+        """False for the desk on its own: the bot's process polls the feeds and edits posts."""
 
     def adapter(self, name: str) -> Adapter:
         return next(a for a in self.adapters if a.name == name)
@@ -267,15 +275,34 @@ class App:
                 ready = getattr(adapter, "ready", None)
                 self.scheduler.attach(adapter.name, adapter, adapter.limits, ready)
             await self.scheduler.start(run_jobs=self.run_jobs)
+            if self.desk_settings is not None:  # the web stack loads only when the desk runs
+                from bot.desk.pipeline_queue import DeskQueue, PipelineQueue
+                from bot.desk.review import FolderQueue
+                from bot.desk.server import start_desk
+
+                drafts = PipelineQueue(
+                    self.newsroom.queue, self.config.digests, self.config.review.expire
+                )
+                self._desk = await start_desk(
+                    self.config,
+                    self.desk_settings,
+                    library=self.library,
+                    store=self.store,
+                    commands=self.commands,
+                    scheduler=self.scheduler,
+                    maps=self.maps,
+                    queue=DeskQueue(FolderQueue(self.config.digests), drafts),
+                )
         except BaseException:
             await self.stop()
             raise
         if self.config.reload_seconds:
             self._reload = asyncio.create_task(self._reload_forever(), name="digest-reload")
-        self._background = [  # beside the adapters: each logs its own failures, never stops
-            asyncio.create_task(self.newsroom.serve(), name="newsroom"),
-            asyncio.create_task(self.corrector.serve(), name="corrections"),
-        ]
+        if self.background:
+            self._background = [  # beside the adapters: each logs its own failures, never stops
+                asyncio.create_task(self.newsroom.serve(), name="newsroom"),
+                asyncio.create_task(self.corrector.serve(), name="corrections"),
+            ]
 
     async def serve(self) -> None:
         """Until one adapter's ``serve`` ends (the console's input) or raises."""
@@ -293,6 +320,9 @@ class App:
             raise errors[0]
 
     async def stop(self) -> None:
+        if self._desk is not None:
+            await self._desk.close()
+            self._desk = None
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -341,3 +371,20 @@ class App:
                     self.console.say(f"{datetime.now().astimezone():%H:%M:%S} {line}")
                 else:
                     log.log(level, "%s", line)
+
+
+async def serve_desk(config: Config, settings: DeskConfig) -> None:
+    """The desk on its own: the app's library, store and scheduler, no chat platform."""
+    app = App(config, desk=settings, run_jobs=False, background=False)
+    # Stop cleanly on Ctrl-C and on a service manager's SIGTERM, even when SIGINT came
+    # inherited as ignored (a background job of a non-interactive shell).
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await app.start()
+    try:
+        await stop.wait()
+    finally:
+        await app.stop()
+        log.info("desk: stopped")

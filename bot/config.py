@@ -87,6 +87,16 @@ class _Matrix(BaseModel):
     store: str = "matrix-store"
 
 
+class DeskConfig(BaseModel):
+    """The editors' web desk (``python -m bot desk``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    secure_cookie: bool = False
+
+
 class _Feed(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
@@ -118,6 +128,7 @@ class _File(BaseModel):
     discord_publish: _Publish = _Publish()
     notify: _Notify = _Notify()
     matrix: _Matrix = _Matrix()
+    desk: DeskConfig | None = None
     feeds: list[_Feed] = []
     review: _Review = _Review()
 
@@ -170,6 +181,8 @@ class Config:
     schedules: tuple[ScheduleSpec, ...] = ()
     discord: DiscordSection = field(default_factory=DiscordSection)
     matrix: MatrixSection = field(default_factory=MatrixSection)
+    desk: DeskConfig | None = None
+    """Set when config.yaml has a ``desk:`` section."""
     notify: Mapping[str, str] = field(default_factory=dict)
     """platform → the admin channel or room that hears when a schedule fails and recovers."""
     feeds: tuple[Feed, ...] = ()
@@ -380,6 +393,7 @@ def _resolve(
             encryption=model.matrix.encryption,
             store=(base / model.matrix.store).resolve(),
         ),
+        desk=model.desk,
         notify=notify,
         feeds=tuple(feeds),
         review=review,

@@ -191,7 +191,7 @@ def test_ask_reaches_schedule_list_and_help(site: Path) -> None:
     assert "here only /schedule list" in added.stderr
     helped = bot("ask", "/help schedule")
     assert helped.returncode == 0, helped.stderr
-    assert "cron: add: when" in helped.stdout
+    assert "/schedule add cron: channel: timezone:" in helped.stdout
 
 
 def test_check_missing_path() -> None:

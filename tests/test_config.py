@@ -155,7 +155,8 @@ def config_error(tmp_path: Path, text: str) -> str:
         (
             "schedules:\n  - {platform: console, channel: news, cron: '0 8 * * mon', tz: UTC}\n",
             "schedules[0].tz: unknown key in schedules[0] "
-            "(known keys: platform, channel, cron, timezone, post, parts)",
+            "(known keys: platform, channel, cron, timezone, post, parts, only, publish, thread, "
+            "tags, mention)",
         ),
         ("digest: x\n", "digest: unknown key (known keys: digests, reload_seconds, "),
     ],

@@ -72,7 +72,7 @@ discord_publish: {{per_channel: 4, period: 30m}}
         (
             f'schedules:\n  - {{platform: discord, channel: "{CHANNEL}", cron: "0 8 * * *",'
             " only: {tag: [x]}}\n",
-            "schedules[0].only.tag: unknown key (check the spelling",
+            "schedules[0].only.tag: unknown key in schedules[0].only (known keys: tags, words)",
         ),
         ('notify:\n  discord: "#admins"\n', ":2: notify.discord: channel '#admins' is not"),
         ("discord_publish: {per_channel: 11}\n", "discord_publish.per_channel"),

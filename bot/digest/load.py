@@ -288,6 +288,17 @@ def _unused_sources(file: Path, parsed: Parsed, digest: Digest) -> tuple[Problem
 def load_digest(file: Path) -> Loaded:
     """Load and verify ``file``; raise ``DigestInvalid`` with every problem found."""
     text, sha256 = read_hashed(file, MAX_DIGEST_BYTES, "digest file")
+    return load_digest_text(file, text, sha256)
+
+
+def load_digest_text(file: Path, text: str, sha256: str | None = None) -> Loaded:
+    """Verify ``text`` as if it were ``file``'s content (the desk checks an edit before saving)."""
+    if sha256 is None:
+        data = text.encode("utf-8")
+        if len(data) > MAX_DIGEST_BYTES:
+            message = f"a digest is at most {MAX_DIGEST_BYTES:,} bytes"
+            raise DigestInvalid([Problem(file, 1, "", message)])
+        sha256 = hashlib.sha256(data).hexdigest()
     try:
         parsed = parse(text)
     except YamlProblem as exc:

@@ -148,7 +148,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(
         f"drafted {where}: {summary} summary points, {figures} figures, {places} places"
-        f"{unresolved}; review it, then: python -m bot check {output or 'FILE'}",
+        f"{unresolved}; review it, then: digest-bot check {output or 'FILE'}",
         file=sys.stderr,
     )
     return 0

@@ -225,10 +225,10 @@ def draft(
 
 
 _HEADER = """\
-Draft digest of {text}, made by `python -m bot draft`. Review it before committing:
+Draft digest of {text}, made by `digest-bot draft`. Review it before committing:
 every summary point, label, status, source and place below is a first guess from the text.
 Comments marked "review:" need a look; "claim:" figures rest on one party's word.
-Trim what the digest does not need; `python -m bot check FILE` verifies what is left.
+Trim what the digest does not need; `digest-bot check FILE` verifies what is left.
 Place coordinates: {credit}."""
 
 

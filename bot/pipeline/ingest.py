@@ -356,7 +356,8 @@ class Ingestor:
             raw = await asyncio.to_thread(path.read_bytes)
         except OSError as exc:
             raise IngestError(f"cannot read {path}: {exc.strerror or exc}") from None
-        fetched = Fetched(url=path.as_uri(), status=200, body=raw)
+        uri = (await asyncio.to_thread(path.resolve)).as_uri()  # a relative path has no URI
+        fetched = Fetched(url=uri, status=200, body=raw)
         try:
             text = decode(fetched)
             if is_html("", text) or path.suffix.lower() in (".html", ".htm"):
@@ -367,6 +368,6 @@ class Ingestor:
                     raise ExtractError(f"{path}: no article text (headline first, then the text)")
                 article = Extracted(" ".join(headline.split()), body.strip())
         except (FetchError, ExtractError) as exc:
-            raise IngestError(str(exc).replace(path.as_uri(), str(path))) from None
+            raise IngestError(str(exc).replace(uri, str(path))) from None
         await self._queue(article, publisher, None, [], "", published, outcome)
         return outcome
