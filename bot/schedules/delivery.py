@@ -173,8 +173,11 @@ class Deliverer:
         self.queue: asyncio.Queue[Delivery | EditJob] = asyncio.Queue()
         self._workers = workers
         self.batch = batch
-        """Rows leased at a time (and the low-water mark for the next lease): small, so that
-        several processes share a fan-out and a killed one strands few rows."""
+        """Most rows this process holds unsent (queued or being sent); it leases more when half
+        are sent. Small, so that several processes share a fan-out and a killed one strands few
+        rows: counting only the queue let the workers take every row the moment it was leased,
+        and the first process to be ready leased the whole fan-out."""
+        self._held = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self.rate_limited = 0
@@ -199,6 +202,7 @@ class Deliverer:
         while not self.queue.empty():
             self.queue.get_nowait()
             self.queue.task_done()
+        self._held = 0
 
     def wake(self) -> None:
         """New rows were written: look at the ledger now rather than at the next poll."""
@@ -228,16 +232,16 @@ class Deliverer:
                 log.warning("%s cannot post yet (%s); its posts wait", self.platform, exc)
                 await asyncio.sleep(self.poll)
         while True:
-            if self.queue.qsize() < batch:
+            room = batch - self._held
+            if self._held <= batch // 2:
                 try:
-                    rows = await asyncio.to_thread(self.store.lease, self.platform, batch)
+                    rows = await asyncio.to_thread(self.store.lease, self.platform, room)
                 except Exception:  # the database is down: try again at the next poll
                     log.exception("could not lease %s posts", self.platform)
                     rows = []
+                self._held += len(rows)
                 for row in rows:
                     self.queue.put_nowait(row)
-                if len(rows) == batch:
-                    continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll)
             self._wake.clear()
@@ -254,8 +258,6 @@ class Deliverer:
     async def _work(self) -> None:
         while True:
             job = await self.queue.get()
-            if self.queue.qsize() < self.batch:
-                self.wake()  # running low: lease the next batch before the workers go idle
             try:
                 if isinstance(job, EditJob):
                     await self.send_edit(job)
@@ -280,6 +282,10 @@ class Deliverer:
                     )
             finally:
                 self.queue.task_done()
+                if not isinstance(job, EditJob):
+                    self._held -= 1
+                    if self._held <= self.batch // 2:
+                        self.wake()  # half sent: lease the next rows before the workers go idle
 
     async def _placed(self, delivery: Delivery, placement: Placement) -> Placement:
         """Paced by this deliverer, in the digest's thread in this channel (looked up just

@@ -39,7 +39,7 @@ from bot.schedules.spec import (
 )
 from bot.schedules.store import Store
 from bot.schedules.tables import StateTables
-from bot.schedules.targets import problems
+from bot.schedules.targets import NotSeenHere, problems
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,8 @@ class Scheduler:
                 continue
             try:
                 facts = await deliverer.poster.inspect(spec.channel, spec.options)
+            except NotSeenHere:
+                continue
             except Exception as exc:  # a platform that is not ready: checked at the next post
                 log.warning("schedule %s: could not check its channel: %s", spec.id, exc)
                 continue

@@ -49,6 +49,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -250,19 +251,12 @@ class Store:
 
     def set_last_slot(self, schedule_id: str, slot: str) -> None:
         with self._tx() as conn:
-            done = conn.execute(
-                update(marks).where(marks.c.schedule_id == schedule_id).values(last_slot=slot)
-            )
-            if not done.rowcount:
-                conn.execute(insert(marks).values(schedule_id=schedule_id, last_slot=slot))
+            _upsert(conn, marks, schedule_id=schedule_id, last_slot=slot)
 
     # -- flags: a channel the bot cannot post to ----------------------------------------------
     def flag(self, schedule_id: str, error: str) -> None:
         with self._tx() as conn:
-            conn.execute(delete(flags).where(flags.c.schedule_id == schedule_id))
-            conn.execute(
-                insert(flags).values(schedule_id=schedule_id, error=error, flagged_at=self.clock())
-            )
+            _upsert(conn, flags, schedule_id=schedule_id, error=error, flagged_at=self.clock())
 
     def flagged(self) -> dict[str, str]:
         with self._tx() as conn:
@@ -450,10 +444,7 @@ class Store:
 
     def save_snapshot(self, digest_id: str, data: str) -> None:
         with self._tx() as conn:
-            conn.execute(delete(snapshots).where(snapshots.c.digest_id == digest_id))
-            conn.execute(
-                insert(snapshots).values(digest_id=digest_id, data=data, updated_at=self.clock())
-            )
+            _upsert(conn, snapshots, digest_id=digest_id, data=data, updated_at=self.clock())
 
     def unfinished(self, platform: str | None = None) -> list[Delivery]:
         """Rows a crash or a restart left pending: they are resumed, never dropped."""
@@ -579,6 +570,20 @@ class Store:
                 )
             ).scalar_one()
             return int(count)
+
+
+def _upsert(conn: Connection, table: Table, **values: Any) -> None:
+    """Insert the row or overwrite the one with its primary key, in one statement: a read (or
+    delete) then an insert lets two processes both insert, and one fails on the key."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**values)
+    keys = [c.name for c in table.primary_key.columns]
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={name: statement.excluded[name] for name in values if name not in keys},
+        )
+    )
 
 
 def _key(key: tuple[str, str, str, str], table: Table = deliveries) -> Sequence[Any]:

@@ -73,6 +73,14 @@ async def test_four_processes_share_the_fan_out_and_finish_a_killed_ones_rows(
     def posted() -> int:
         return sum(1 for c in fake.channels if fake.messages_in(c.id))
 
+    logs = [tmp_path / f"bot-{index}.log" for index in range(PROCESSES)]
+
+    def show_logs() -> None:  # what each process said: printed when the test fails
+        for log in logs:
+            print(f"--- {log.name}\n{log.read_text('utf-8', 'replace')}", file=sys.stderr)
+
+    request.addfinalizer(show_logs)
+    files = [log.open("wb") for log in logs]
     procs = [
         await asyncio.create_subprocess_exec(
             sys.executable,
@@ -89,10 +97,12 @@ async def test_four_processes_share_the_fan_out_and_finish_a_killed_ones_rows(
             str(index),
             env=env,
             cwd=tmp_path,  # not the repository: its ./config.yaml reads ./digests
-            stderr=asyncio.subprocess.DEVNULL,
+            stderr=log,
         )
-        for index in range(PROCESSES)
+        for index, log in enumerate(files)
     ]
+    for log in files:  # the children hold their own copies
+        log.close()
     try:
         await fake.wait_for(
             lambda: fake.connected_shards == list(range(PROCESSES)), 60, "all four shards"
@@ -122,4 +132,8 @@ async def test_four_processes_share_the_fan_out_and_finish_a_killed_ones_rows(
         senders = set(conn.execute(select(deliveries.c.lease_owner)).scalars())
     assert len(senders) >= 3, senders  # the work was shared, and the dead one's taken over
     assert fake.count_429 == 0
+    for log in logs:  # no process crashed or failed at start, none judged a channel it cannot see
+        said = log.read_text("utf-8", "replace")
+        assert "Traceback" not in said, log.name
+        assert "cannot see it" not in said, log.name  # 3 of 4 run shards without the guild
     store.close()

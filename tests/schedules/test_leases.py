@@ -249,3 +249,40 @@ async def test_an_edit_another_process_holds_is_not_made_twice(
     await first.send_edit(EditJob(stored, "v1", reply))
     assert poster_a.edits == [("c0", ("m1",))]
     assert a.edit_states("d") == [(row.key, "v1", "done")]
+
+
+class Gate:
+    """A poster whose sends wait until the test opens the gate."""
+
+    def __init__(self) -> None:
+        self.waiting = 0
+        self.open = asyncio.Event()
+
+    async def post(
+        self, channel: str, reply: Reply, nonce: str, placement: Placement = AS_CONFIGURED
+    ) -> Posted:
+        self.waiting += 1
+        await self.open.wait()
+        return Posted(f"m-{nonce}")
+
+
+async def test_a_deliverer_holds_only_a_batch_of_rows_unsent(two: tuple[Store, Store]) -> None:
+    """However many workers it has, a process leases at most ``batch`` rows ahead of its sends:
+    the rest stay free for the other processes (and a killed one strands only a batch)."""
+    a, b = two
+    rows(a, 12)
+    gate = Gate()
+    fast = Limits(per_second=1000, channel_count=100)
+    sender = Deliverer("discord", gate, a, one_line, limits=fast, workers=32, batch=4, poll=0.01)
+    sender.start()
+    for _ in range(500):
+        if gate.waiting == 4:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.2)  # time to lease more, if it would
+    assert gate.waiting == 4
+    assert len(b.lease("discord", 100)) == 8
+    gate.open.set()
+    await asyncio.wait_for(sender.queue.join(), 10)
+    await sender.stop()
+    assert sum(1 for r in a.all_deliveries() if r.state == "sent") == 4

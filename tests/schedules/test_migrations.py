@@ -25,6 +25,7 @@ from sqlalchemy import (
     inspect,
 )
 
+from bot.pipeline.queue import Queue
 from bot.schedules import migrations
 from bot.schedules.spec import Delivery
 from bot.schedules.store import Store, metadata
@@ -248,4 +249,41 @@ def test_processes_starting_together_migrate_once(db_url: str) -> None:
     store = Store(db_url)
     assert migrations.current(store.engine) == HEAD
     assert differences(store) == []
+    store.close()
+
+
+def test_processes_starting_together_make_the_other_tables_and_write_the_same_rows(
+    db_url: str,
+) -> None:
+    """What every process does at start, at the same moment: the pipeline's own tables are
+    created once (two CREATE TABLEs at once collide on PostgreSQL), and the same schedule's
+    mark, flag and a digest's snapshot are written by all of them without a key violation."""
+    together = threading.Barrier(4, timeout=30)
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            together.wait()
+            store = Store(db_url)
+            together.wait()
+            Queue(store.engine)
+            together.wait()
+            store.set_last_slot("s1", "2024-08-09T05:00:00+00:00")
+            store.flag("s1", "channel gone")
+            store.save_snapshot("d1", "title: x")
+            store.close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    store = Store(db_url)
+    assert store.last_slot("s1") == "2024-08-09T05:00:00+00:00"
+    assert store.flagged() == {"s1": "channel gone"}
+    assert store.snapshot("d1") == "title: x"
+    assert Queue(store.engine).find(["nothing"]) is None  # its tables are there
     store.close()

@@ -19,10 +19,12 @@ start pays one query, not Alembic's import.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, MetaData, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -50,15 +52,30 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         return
     from alembic import command
 
+    with _one_at_a_time(engine) as conn:
+        names = set(inspect(conn).get_table_names())
+        if "deliveries" in names and "alembic_version" not in names:  # made by create_all
+            command.stamp(config(conn), stamp_for(names))
+        command.upgrade(config(conn), revision)
+
+
+def create_all(engine: Engine, metadata: MetaData) -> None:
+    """Create the missing tables of a module that keeps its own (the pipeline's queue, the
+    desk's accounts), one process at a time like a migration: two processes creating a table at
+    once collide on PostgreSQL (a unique violation in its catalogue) and one of them dies."""
+    with _one_at_a_time(engine) as conn:
+        metadata.create_all(conn)
+
+
+@contextmanager
+def _one_at_a_time(engine: Engine) -> Iterator[Connection]:
+    """A transaction no other process of this bot runs schema changes beside."""
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         elif conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN EXCLUSIVE")  # the others wait (busy_timeout)
-        names = set(inspect(conn).get_table_names())
-        if "deliveries" in names and "alembic_version" not in names:  # made by create_all
-            command.stamp(config(conn), stamp_for(names))
-        command.upgrade(config(conn), revision)
+        yield conn
 
 
 def stamp_for(names: set[str]) -> str:
