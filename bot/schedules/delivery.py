@@ -243,7 +243,10 @@ class Deliverer:
                 for row in rows:
                     self.queue.put_nowait(row)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll)
+                # Not wait_for: on 3.11 it can swallow a cancel that lands as the wake does,
+                # and stop() then waits for this loop forever.
+                async with asyncio.timeout(self.poll):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def _renew(self) -> None:
