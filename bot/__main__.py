@@ -280,6 +280,7 @@ def _logging(config: Config) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # not a line per plugin and step
 
 
 def cmd_desk(args: argparse.Namespace) -> int:
