@@ -6,11 +6,12 @@ PostgreSQL database, against the fake Discord (50 requests/s globally, 5 per 5 s
 Starts a PostgreSQL server (tests/postgres) and the fake Discord, stores one schedule per
 channel (as /schedule add does) whose slot is the first whole minute at least ``--lead`` s
 ahead, and runs ``python -m bot run --shard-count P --shard-ids i`` for i in 0..P-1, each with
-the same ``DATABASE_URL``; every process ticks every schedule at the slot. Prints, per run: the
-time from the slot to the last post and its ratio to the floor N/50 s, first post to last, the
-429s the fake answered, channels that got nothing (lost) and extra posts (duplicates). The
-second run SIGKILLs one process a third of the way through: the others must finish its rows
-once its leases run out. Targets: ratio ≤ 1.05, 0 429s, 0 lost, 0 duplicates.
+the same ``DATABASE_URL``; every process ticks every schedule at the slot and one of them, the
+token's elected sender, sends. Prints, per run: the time from the slot to the last post and its
+ratio to the floor N/50 s, first post to last, the 429s the fake answered, channels that got
+nothing (lost) and extra posts (duplicates). The second run SIGKILLs the sender a third of the
+way through: another process must take the lock and its leases and finish. Targets: ratio ≤
+1.05, 0 429s, 0 lost, 0 duplicates.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import create_engine, insert, select
 
 from bot.schedules.spec import ScheduleSpec
-from bot.schedules.store import Store, marks, schedules
+from bot.schedules.store import Store, deliveries, marks, schedules
 from tests.fakes.discord_server import FakeDiscord, RateLimits, running_fake
 from tests.fakes.netguard import loopback_only
 from tests.fakes.sample_digests import copy_digests
@@ -85,6 +86,22 @@ def schedule_slot(url: str, channels: list[int], lead: float) -> tuple[datetime,
     return slot, renamed
 
 
+def sender_pids(url: str) -> set[int]:
+    """The processes holding leases on pending rows (owners are ``host:pid:random``): the
+    sender."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            owners = conn.execute(
+                select(deliveries.c.lease_owner)
+                .where(deliveries.c.state == "pending", deliveries.c.lease_owner.is_not(None))
+                .distinct()
+            ).scalars()
+            return {int(owner.split(":")[1]) for owner in owners}
+    finally:
+        engine.dispose()
+
+
 def tally(fake: FakeDiscord) -> tuple[int, int]:
     counts = [len(fake.messages_in(c.id)) for c in fake.channels]
     return sum(1 for n in counts if n == 0), sum(n - 1 for n in counts if n > 1)
@@ -131,6 +148,7 @@ async def run(
             for index in range(processes)
         ]
         killed = ""
+        victim: asyncio.subprocess.Process | None = None
         slot_at = time.monotonic() + (slot - datetime.now(UTC)).total_seconds()
         try:
 
@@ -151,9 +169,14 @@ async def run(
                 await fake.wait_for(
                     lambda: done() >= channels // 3 or gone(), 3600, "a third posted"
                 )
-                procs[0].send_signal(signal.SIGKILL)
-                await procs[0].wait()
-                killed = f"  (process 0 SIGKILLed at {done()} channels)"
+                pids: set[int] = set()
+                while not pids and not gone():
+                    pids = await asyncio.to_thread(sender_pids, url)
+                victim = next(p for p in procs if p.pid in pids)
+                victim.send_signal(signal.SIGKILL)
+                await victim.wait()
+                index = procs.index(victim)
+                killed = f"  (the sender, process {index}, SIGKILLed at {done()} channels)"
             await fake.wait_for(lambda: done() == channels or gone(), 3600, "every channel")
             await asyncio.sleep(2.0)  # anything extra would arrive now
         finally:
@@ -164,9 +187,13 @@ async def run(
                 await proc.wait()
             for log in logs:
                 log.close()
-        died = [i for i, p in enumerate(procs) if p.returncode not in (0, -signal.SIGTERM)]
-        if died[kill:]:
-            first = died[kill]
+        died = [
+            i
+            for i, p in enumerate(procs)
+            if p.returncode not in (0, -signal.SIGTERM) and p is not victim
+        ]
+        if died:
+            first = died[0]
             tail = (config.parent / f"bot{first}.log").read_text(errors="replace")[-2000:]
             print(f"process {first} exited with {procs[first].returncode}:\n{tail}")
         sent = [r.at for r in fake.requests_to(POSTS) if r.status == 200]

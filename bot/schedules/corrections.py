@@ -88,10 +88,12 @@ class Corrector:
         await self.check()
 
     async def resume(self) -> int:
-        """Lease and queue pending edits nobody holds: a restart's, or those of a process that
-        died (its leases ran out). Several processes never both edit one post."""
+        """Lease and queue pending edits nobody holds — a restart's, a dead process's, or one
+        another process handed over — of the platforms this process sends for. Several
+        processes never both edit one post."""
         resumed = 0
-        for delivery, at in await asyncio.to_thread(self.store.lease_edits):
+        sending = self.scheduler.sending()
+        for delivery, at in await asyncio.to_thread(self.store.lease_edits, sending):
             if await self.scheduler.submit_edit(delivery, at):
                 log.info("resuming the correction of %s", delivery.key)
                 resumed += 1

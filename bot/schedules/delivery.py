@@ -17,8 +17,8 @@ of a slot; each ``Deliverer`` takes small batches of pending rows it may lease, 
 leases while it holds them, and checks right before each send that the row is still its own.
 Small batches keep the work spread over the processes and bound what a killed one leaves to
 be taken over when its leases run out. Edits (corrections) are leased the same way: the process
-that claimed an edit row holds it, and checks it right before editing. The pace is the token's
-budget (``budget``): shared by every process on PostgreSQL.
+that claimed an edit row holds it, and checks it right before editing. Only the token's
+sender leases and sends (``election``, ``bot.schedules.sender``), at the pace of its ``budget``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -34,6 +35,7 @@ from typing import Protocol, runtime_checkable
 from bot.reply import Reply
 from bot.schedules.options import AS_CONFIGURED, Placement, Posted, PostOptions
 from bot.schedules.pacing import Budget, Pacer
+from bot.schedules.sender import Alone, Election
 from bot.schedules.spec import Delivery, Limits
 from bot.schedules.store import Store
 from bot.schedules.tables import StateTables
@@ -155,6 +157,7 @@ class Deliverer:
         ready: Callable[[], Awaitable[object]] | None = None,
         tables: StateTables | None = None,
         on_outcome: OnOutcome | None = None,
+        election: Election | None = None,
     ) -> None:
         self.platform = platform
         self.poster = poster
@@ -178,6 +181,12 @@ class Deliverer:
         rows: counting only the queue let the workers take every row the moment it was leased,
         and the first process to be ready leased the whole fan-out."""
         self._held = 0
+        self.election: Election = election or Alone()
+        self._next_try = 0.0
+        self._electing: asyncio.Future[bool] | None = None
+        self.sending = isinstance(self.election, Alone)
+        """This process is the platform's sender (``bot.schedules.sender``): only the sender
+        leases rows and sends them; the others only write them."""
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self.rate_limited = 0
@@ -199,6 +208,12 @@ class Deliverer:
         if running:
             with contextlib.suppress(Exception):  # a dead database: the leases run out instead
                 await asyncio.to_thread(self.store.release)
+            with contextlib.suppress(Exception):
+                if self._electing is not None:
+                    await self._electing
+                await asyncio.to_thread(self.election.resign)
+            self._electing = None
+            self.sending = isinstance(self.election, Alone)
         while not self.queue.empty():
             self.queue.get_nowait()
             self.queue.task_done()
@@ -233,7 +248,7 @@ class Deliverer:
                 await asyncio.sleep(self.poll)
         while True:
             room = batch - self._held
-            if self._held <= batch // 2:
+            if self._held <= batch // 2 and await self._elected():
                 try:
                     rows = await asyncio.to_thread(self.store.lease, self.platform, room)
                 except Exception:  # the database is down: try again at the next poll
@@ -248,6 +263,32 @@ class Deliverer:
                 async with asyncio.timeout(self.poll):
                     await self._wake.wait()
             self._wake.clear()
+
+    async def _elected(self) -> bool:
+        """Is this process the sender (taking the role when it is free)? The one that takes it
+        frees the old sender's leases at once: its lock is free only once its session ended."""
+        was = self.sending
+        now = time.monotonic()
+        if not was and now < self._next_try:  # woken by a tick: the lock waits for the poll
+            return False
+        self._next_try = now + self.poll
+        # Shielded: a stop() landing now waits for the answer, so that a lock the thread takes
+        # after the cancel is still resigned (else this process would hold it unused).
+        self._electing = asyncio.ensure_future(asyncio.to_thread(self.election.take))
+        try:
+            self.sending = await asyncio.shield(self._electing)
+        except Exception:
+            log.exception("could not ask who sends for %s", self.platform)
+            self.sending = False
+        if self.sending and not was:
+            try:
+                freed = await asyncio.to_thread(self.store.take_over, self.platform)
+            except Exception:  # they run out within LEASE anyway
+                log.exception("could not take over the previous %s sender's rows", self.platform)
+            else:
+                if freed:
+                    log.info("took over %d %s posts from the previous sender", freed, self.platform)
+        return self.sending
 
     async def _renew(self) -> None:
         """Heartbeat: while this process lives, the rows (and edits) it holds stay its own."""

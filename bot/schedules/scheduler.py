@@ -28,7 +28,8 @@ from bot.reply import Reply
 from bot.schedules.delivery import Deliverer, EditJob, Inspector, Limits, Outcome, Poster
 from bot.schedules.health import Health, HealthState, Notice
 from bot.schedules.options import Placement
-from bot.schedules.pacing import budget_for
+from bot.schedules.pacing import Pacer
+from bot.schedules.sender import election_for
 from bot.schedules.spec import (
     Delivery,
     ScheduleError,
@@ -279,6 +280,10 @@ class Scheduler:
         deliverer.wake()
         return [claimed]
 
+    def sending(self) -> list[str]:
+        """The platforms this process is the sender for (posts and edits go out from it)."""
+        return [name for name, deliverer in self.deliverers.items() if deliverer.sending]
+
     def ids(self, platform: str | None = None) -> list[str]:
         return sorted(i for i, s in self.specs.items() if platform in (None, s.platform))
 
@@ -336,6 +341,9 @@ class Scheduler:
         deliverer = self.deliverers.get(delivery.platform)
         if deliverer is None:
             return False
+        if not deliverer.sending:  # the sender's corrections watcher takes it at its next look
+            await asyncio.to_thread(self.store.release_edit, delivery.key, version)
+            return True
         try:
             reply = await asyncio.to_thread(self.build, delivery)
         except UserError as exc:
@@ -354,18 +362,19 @@ class Scheduler:
         limits: Limits | None = None,
         ready: Callable[[], Awaitable[object]] | None = None,
     ) -> Deliverer:
-        """Register a running platform; its posts go through one paced sender (per token, with
-        the other processes on a shared database), from when ``ready()`` returns."""
-        budget = budget_for(self.store, platform, limits or Limits())
+        """Register a running platform; its posts go through one paced sender, from when
+        ``ready()`` returns: this process's, when it is elected the token's sender among the
+        processes sharing the database (``bot.schedules.sender``)."""
         deliverer = Deliverer(
             platform,
             poster,
             self.store,
             self.prepare,
-            budget=budget,
+            budget=Pacer(limits or Limits()),
             ready=ready,
             tables=self.tables,
             on_outcome=self._outcome,
+            election=election_for(self.store, platform),
         )
         self.deliverers[platform] = deliverer
         return deliverer

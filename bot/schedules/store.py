@@ -159,21 +159,6 @@ flags = Table(
     Column("flagged_at", DateTime(timezone=True), nullable=False),
 )
 
-send_budget = Table(  # pacing.SharedBudget: one timetable per token for every process
-    "send_budget",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("next_at", Float, nullable=False),  # database clock, seconds since the epoch
-)
-
-send_budget_channels = Table(
-    "send_budget_channels",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("channel", String(255), primary_key=True),
-    Column("stamps", Text, nullable=False),  # JSON list of the channel's recent send times
-)
-
 LEASE = timedelta(seconds=15)
 """How long a lease lasts unless renewed: a dead process's rows are taken over within this."""
 
@@ -367,15 +352,21 @@ class Store:
             except IntegrityError:
                 return False
 
-    def lease_edits(self, limit: int = 100) -> list[tuple[Delivery, str]]:
-        """Pending edits nobody holds (a restart's, or a dead process's), leased to this store:
-        two processes never both edit one post."""
+    def lease_edits(
+        self, platforms: Sequence[str] | None = None, limit: int = 100
+    ) -> list[tuple[Delivery, str]]:
+        """Pending edits nobody holds (a restart's, a dead process's, or handed to the sender),
+        of ``platforms`` (all by default), leased to this store: two processes never both edit
+        one post."""
         now = self.clock()
         free = or_(edits.c.lease_until.is_(None), edits.c.lease_until < now)
+        where = [edits.c.state == "pending", free]
+        if platforms is not None:
+            where.append(edits.c.platform.in_(platforms))
         query = (
             select(deliveries, edits.c.version)
             .join(edits, _same_post(edits))
-            .where(edits.c.state == "pending", free)
+            .where(*where)
             .order_by(edits.c.updated_at)
             .limit(limit)
         )
@@ -545,6 +536,39 @@ class Store:
                 )
                 held += int(done.rowcount)
         return held
+
+    def take_over(self, platform: str) -> int:
+        """This store's process just became the platform's sender, so whoever held leases on its
+        pending rows and edits (the old sender) is gone: free them all now, rather than wait
+        out ``LEASE``. How many rows."""
+        with self._tx() as conn:
+            freed = 0
+            for table in (deliveries, edits):
+                done = conn.execute(
+                    update(table)
+                    .where(
+                        table.c.platform == platform,
+                        table.c.state == "pending",
+                        table.c.lease_owner.is_not(None),
+                        table.c.lease_owner != self.owner,
+                    )
+                    .values(lease_owner=None, lease_until=None)
+                )
+                freed += int(done.rowcount) if table is deliveries else 0
+            return freed
+
+    def release_edit(self, key: tuple[str, str, str, str], version: str) -> None:
+        """Hand an edit this store claimed to whichever process sends for its platform."""
+        with self._tx() as conn:
+            conn.execute(
+                update(edits)
+                .where(
+                    *_key(key, edits),
+                    edits.c.version == version,
+                    edits.c.lease_owner == self.owner,
+                )
+                .values(lease_owner=None, lease_until=None)
+            )
 
     def release(self) -> None:
         """On a clean stop: hand back the rows not yet sent, so others need not wait."""

@@ -1,5 +1,4 @@
-"""The send budget: the pure reservation rule, the in-memory Pacer, and the budget shared by
-several processes through PostgreSQL (two instances on one database, an injected clock)."""
+"""The send budget: the pure reservation rule and the in-memory Pacer (the sender's)."""
 
 from __future__ import annotations
 
@@ -10,10 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.schedules.pacing import AHEAD, Pacer, SharedBudget, budget_for, reserve
+from bot.schedules.pacing import AHEAD, Pacer, reserve
 from bot.schedules.spec import Limits
-from bot.schedules.store import Store
-from tests.postgres.harness import Postgres
 
 DISCORD = Limits(per_second=50, channel_count=5, channel_period=5)
 
@@ -105,68 +102,3 @@ async def test_a_busy_channel_holds_up_no_other() -> None:
     await asyncio.wait_for(pacer.acquire("quiet"), 0.25)
     assert not waiting.done()
     await asyncio.wait_for(waiting, 2)
-
-
-@pytest.fixture
-def pg_url(postgres: Postgres) -> str:
-    """The shared budget is PostgreSQL's (a SQLite file serves one process)."""
-    return postgres.create_database()
-
-
-def test_the_budget_is_shared_only_on_postgresql(db_url: str) -> None:
-    store = Store(db_url)
-    budget = budget_for(store, "discord", DISCORD)
-    assert isinstance(budget, SharedBudget if db_url.startswith("postgresql") else Pacer)
-    store.close()
-
-
-def test_two_processes_share_one_budget(pg_url: str) -> None:
-    store = Store(pg_url)
-    now = [1000.0]
-    a = SharedBudget(store.engine, "discord", DISCORD, clock=lambda: now[0])
-    second = Store(pg_url)  # another process's
-    b = SharedBudget(second.engine, "discord", DISCORD, clock=lambda: now[0])
-    other = SharedBudget(store.engine, "matrix", DISCORD, clock=lambda: now[0])
-    sent: list[tuple[str, float]] = []
-    # a and b alternate, a third of the requests into one busy channel: together they must keep
-    # Discord's limits, as if they were one sender.
-    for i in range(120):
-        budget = a if i % 2 else b
-        channel = "busy" if i % 3 == 0 else f"c{i}"
-        while True:
-            grant = budget.reserve(channel)
-            now[0] += grant.wait
-            if grant.granted:
-                sent.append((channel, now[0]))
-                break
-    check_windows(sent, DISCORD)
-    quiet = [t for c, t in sent if c != "busy"]
-    assert quiet[-1] - sent[0][1] < 40  # the busy channel's waits did not stall the rest
-    assert other.reserve("c1").wait == 0  # another token has its own budget
-    # A 429 seen by one process holds the other back too.
-    a.hold_back(2.0)
-    held = b.reserve("fresh")
-    store.close()
-    second.close()
-    assert not held.granted
-    assert held.wait >= 2.0 - AHEAD - 1e-6
-
-
-async def test_shared_budget_paces_concurrent_senders_by_the_database_clock(pg_url: str) -> None:
-    limits = Limits(per_second=100, channel_count=5, channel_period=5)
-    stores = [Store(pg_url) for _ in range(3)]
-    budgets = [SharedBudget(store.engine, "discord", limits) for store in stores]
-    loop = asyncio.get_running_loop()
-    stamps: list[tuple[str, float]] = []
-
-    async def send(budget: SharedBudget, index: int) -> None:
-        await budget.acquire(f"c{index}")
-        stamps.append((f"c{index}", loop.time()))
-
-    start = loop.time()
-    await asyncio.gather(*(send(budgets[i % 3], i) for i in range(60)))
-    elapsed = loop.time() - start
-    for store in stores:
-        store.close()
-    check_windows(stamps, limits)
-    assert 59 / 100 - 0.05 <= elapsed < 59 / 100 + 1.0  # paced to 100/s, not throttled
