@@ -12,13 +12,13 @@ the same deterministic nonce; Discord (``enforce_nonce``) answers a repeated non
 message for a few minutes, so the only window for a duplicate is a crash followed by a restart
 later than that. We prefer that rare duplicate to a silent loss.
 
-Which process sends a row: whichever leases it (``Store.lease``). Every process writes the rows
-of a slot; each ``Deliverer`` takes small batches of pending rows it may lease, renews its
-leases while it holds them, and checks right before each send that the row is still its own.
-Small batches keep the work spread over the processes and bound what a killed one leaves to
-be taken over when its leases run out. Edits (corrections) are leased the same way: the process
-that claimed an edit row holds it, and checks it right before editing. Only the token's
-sender leases and sends (``election``, ``bot.schedules.sender``), at the pace of its ``budget``.
+Which process sends a row: the token's sender (``election``, ``bot.schedules.sender``; a
+process alone on its database always is), paced by its ``budget``. Every process writes the
+rows of a slot; the sender leases small batches of pending rows, renews its leases while it
+holds them, and checks right before each send that the row is still its own — so a sender that
+stalled and lost its role to another cannot send a row twice. Small batches bound what a
+stalled sender holds. Edits (corrections) are leased the same way: the sender holds the edit
+rows it claimed or was handed, and checks them right before editing.
 """
 
 from __future__ import annotations
@@ -177,9 +177,8 @@ class Deliverer:
         self._workers = workers
         self.batch = batch
         """Most rows this process holds unsent (queued or being sent); it leases more when half
-        are sent. Small, so that several processes share a fan-out and a killed one strands few
-        rows: counting only the queue let the workers take every row the moment it was leased,
-        and the first process to be ready leased the whole fan-out."""
+        are sent. Counting only the queue would let the workers take every row the moment it
+        was leased, and the sender lease the whole fan-out at once."""
         self._held = 0
         self.election: Election = election or Alone()
         self._next_try = 0.0

@@ -86,8 +86,20 @@ class Scheduler:
                 log.error("stored schedule %s is invalid and was not loaded: %s", schedule_id, exc)
                 continue
             self.specs[spec.id] = spec
+        await self._adopt_old_ids()
         flagged = await asyncio.to_thread(self.store.flagged)
         self.health.restore([HealthState(sid, 0, why) for sid, why in flagged.items()])
+
+    async def _adopt_old_ids(self) -> None:
+        """A database from a release with shorter ids: each schedule takes over what its old id
+        holds. Two schedules that shared an old id (the reason ids grew): the first takes it,
+        the other starts afresh."""
+        old = await asyncio.to_thread(self.store.old_ids)
+        for spec in list(self.specs.values()):
+            if spec.old_id in old:
+                old.discard(spec.old_id)
+                await asyncio.to_thread(self.store.adopt, spec.old_id, spec.id)
+                log.info("schedule %s was %s (ids are longer now)", spec.id, spec.old_id)
 
     async def start(self, *, run_jobs: bool = True) -> None:
         """Resume unfinished posts, catch up on missed slots, then wait for the next ones.

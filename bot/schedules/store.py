@@ -54,7 +54,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.schedules import migrations
-from bot.schedules.spec import Delivery, State
+from bot.schedules.spec import OLD_ID_HEX, Delivery, State
 
 metadata = MetaData()
 
@@ -225,6 +225,34 @@ class Store:
         with self._tx() as conn:
             rows = conn.execute(select(schedules.c.id, schedules.c.spec).order_by(schedules.c.id))
             return [(row.id, json.loads(row.spec)) for row in rows]
+
+    def old_ids(self) -> set[str]:
+        """Schedule ids of an earlier release (shorter) that marks, flags or the chat schedules
+        still use: none once :meth:`adopt` has run for them."""
+        found: set[str] = set()
+        with self._tx() as conn:
+            for column in (schedules.c.id, marks.c.schedule_id, flags.c.schedule_id):
+                query = select(column).where(func.length(column) == 1 + OLD_ID_HEX)
+                found.update(conn.execute(query).scalars())
+        return found
+
+    def adopt(self, old: str, new: str) -> None:
+        """A schedule's old id becomes its new one everywhere (its stored spec, progress mark,
+        flag and ledger rows), so that an upgrade neither re-posts nor skips a slot. Several
+        processes may run it at once: whichever comes second finds nothing left to move."""
+        with self._tx() as conn:
+            conn.execute(update(schedules).where(schedules.c.id == old).values(id=new))
+            for table in (marks, flags):
+                taken = select(table.c.schedule_id).where(table.c.schedule_id == new)
+                if conn.execute(taken).first() is None:
+                    conn.execute(
+                        update(table).where(table.c.schedule_id == old).values(schedule_id=new)
+                    )
+                else:
+                    conn.execute(delete(table).where(table.c.schedule_id == old))
+            conn.execute(
+                update(deliveries).where(deliveries.c.schedule_id == old).values(schedule_id=new)
+            )
 
     # -- progress marks -----------------------------------------------------------------------
     def last_slot(self, schedule_id: str) -> str | None:
@@ -541,8 +569,8 @@ class Store:
         """This store's process just became the platform's sender, so whoever held leases on its
         pending rows and edits (the old sender) is gone: free them all now, rather than wait
         out ``LEASE``. How many rows."""
+        freed = []
         with self._tx() as conn:
-            freed = 0
             for table in (deliveries, edits):
                 done = conn.execute(
                     update(table)
@@ -554,8 +582,8 @@ class Store:
                     )
                     .values(lease_owner=None, lease_until=None)
                 )
-                freed += int(done.rowcount) if table is deliveries else 0
-            return freed
+                freed.append(int(done.rowcount))
+        return freed[0]
 
     def release_edit(self, key: tuple[str, str, str, str], version: str) -> None:
         """Hand an edit this store claimed to whichever process sends for its platform."""

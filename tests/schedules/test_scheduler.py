@@ -387,3 +387,33 @@ async def test_a_post_that_cannot_be_built_is_marked_failed_with_why(
     assert failed.state == "failed"
     assert failed.error == "digest 'gone-digest' is no longer loaded"
     await scheduler.stop()
+
+
+async def test_a_database_from_before_longer_ids_is_adopted(library: Library, db_url: str) -> None:
+    """Ids grew from 28 to 48 bits: a config schedule's mark, flag and ledger rows and a chat
+    schedule stored under their old ids are found under the new ones, nothing re-posted or
+    skipped; once adopted, no old id is left."""
+    store = Store(db_url)
+    opened.append(store)
+    configured = weekday_8am()
+    chat = weekday_8am("desk", origin="chat")
+    assert configured.old_id == configured.id[:8]
+    assert len(configured.id) == 13
+    store.save_schedule(chat.old_id, chat.to_json())
+    for spec in (configured, chat):
+        store.set_last_slot(spec.old_id, "2024-08-09T05:00:00+00:00")
+    store.flag(configured.old_id, "channel gone")
+    old_row = Delivery("console", "news", "d1", "2024-08-09T05:00Z", configured.old_id, "sent")
+    store.claim(old_row)
+    scheduler = Scheduler(library, store, clock=Clock(KYIV_8AM_FRIDAY))
+    await scheduler.load([configured])
+    assert sorted(scheduler.specs) == sorted([configured.id, chat.id])
+    assert [i for i, _ in store.load_schedules()] == [chat.id]
+    for spec in (configured, chat):
+        assert store.last_slot(spec.id) == "2024-08-09T05:00:00+00:00"
+        assert store.last_slot(spec.old_id) is None
+    assert store.flagged() == {configured.id: "channel gone"}
+    assert [r.schedule_id for r in store.all_deliveries()] == [configured.id]
+    assert store.old_ids() == set()
+    await scheduler.load([configured])  # again: nothing left to move
+    assert store.last_slot(configured.id) == "2024-08-09T05:00:00+00:00"

@@ -174,3 +174,21 @@ async def test_only_the_sender_sends_and_the_next_takes_over_its_leases_at_once(
     assert len(poster_b.nonces) == len(set(poster_b.nonces))
     a.close()
     b.close()
+
+
+def test_an_edit_is_handed_to_the_sender(pg_url: str) -> None:
+    """A process that is not the sender claims a correction's edit (its watcher saw it first)
+    and hands it over: free for the sender's next look, and only for that platform's sender."""
+    a, b = Store(pg_url, owner="a"), Store(pg_url, owner="b")
+    row = Delivery("discord", "c0", "d", "2024-08-09T05:00Z", "s1", "pending")
+    a.claim(row)
+    a.mark(row.key, "sent", message_id="m1", message_ids=["m1"], attempted=True)
+    assert a.claim_edit(row.key, "v1")
+    assert b.lease_edits(["discord"]) == []  # a holds it
+    a.release_edit(row.key, "v1")
+    assert b.lease_edits(["matrix"]) == []
+    assert [(d.key, v) for d, v in b.lease_edits(["discord"])] == [(row.key, "v1")]
+    assert b.holds_edit(row.key, "v1")
+    assert not a.holds_edit(row.key, "v1")
+    a.close()
+    b.close()
