@@ -18,7 +18,7 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict bot
 	$(BIN)/lint-imports
 
-# Debian's Chromium for the desk's browser tests (installed when missing).
+# Debian's Chromium (the desk's browser tests) and PostgreSQL (the store tests), installed when missing.
 system:
 	@bash scripts/system-packages.sh
 

@@ -70,16 +70,13 @@ async def paced(channels: int, library: Library, digest_id: str, tmp: Path) -> N
             await app.discord.ready(timeout=60)
             scheduler = app.scheduler
             deliverer = scheduler.deliverers["discord"]
-            rows = [
-                app.store.claim(
-                    Delivery("discord", str(c.id), digest_id, "bench", "bench", "pending")
-                )[0]
-                for c in fake.channels
-            ]
             before = fake.count_429
             start = time.perf_counter()
-            for row in rows:
-                deliverer.submit(row, scheduler.build(row))
+            for c in fake.channels:
+                app.store.claim(
+                    Delivery("discord", str(c.id), digest_id, "bench", "bench", "pending")
+                )
+            deliverer.wake()  # it leases the pending rows from the ledger
             await deliverer.join()
             seconds = time.perf_counter() - start
             hits, lost, dupes = tally(fake, before)
@@ -139,8 +136,8 @@ async def announcements(
             for n in range(posts):
                 for c in fake.channels:
                     row = Delivery("discord", str(c.id), digest_id, f"bench-{n}", "b", "pending")
-                    claimed, _ = app.store.claim(row)
-                    deliverer.submit(claimed, scheduler.build(claimed))
+                    app.store.claim(row)
+            deliverer.wake()  # the deliverer leases the rows and has the scheduler build them
             await deliverer.join()
             seconds = time.perf_counter() - start
     done = len(fake.publishes)

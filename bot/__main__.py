@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
@@ -45,12 +46,25 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser(
+    run = sub.add_parser(
         "run",
         parents=[common],
         help="start the configured platforms (the console when no token is set)",
         description="Start every platform whose token is in the environment "
-        "(DISCORD_TOKEN, MATRIX_ACCESS_TOKEN); with none, the console sandbox.",
+        "(DISCORD_TOKEN, MATRIX_ACCESS_TOKEN); with none, the console sandbox. Several "
+        "processes may run at once on one DATABASE_URL (PostgreSQL), each with its Discord "
+        "shards: every one posts scheduled posts, each post once.",
+    )
+    run.add_argument(
+        "--shard-count",
+        type=int,
+        metavar="N",
+        help="Discord: the token's number of shards (the same in every process)",
+    )
+    run.add_argument(
+        "--shard-ids",
+        metavar="A[,B…]",
+        help="Discord: the shards this process runs (default: all N)",
     )
     sub.add_parser(
         "console",
@@ -185,6 +199,28 @@ def cmd_console(args: argparse.Namespace) -> int:
     return 0
 
 
+def shard_options(count: int | None, ids: str | None) -> dict[str, object]:
+    """``--shard-count``/``--shard-ids`` as discord.py's ``shard_count``/``shard_ids``."""
+    if count is None:
+        if ids is not None:
+            raise CliError("--shard-ids needs --shard-count (the token's number of shards)")
+        return {}
+    if count < 1:
+        raise CliError(f"--shard-count {count}: there must be at least one shard")
+    if ids is None:
+        return {"shard_count": count}
+    try:
+        chosen = [int(part) for part in ids.split(",")]
+    except ValueError:
+        raise CliError(f"--shard-ids '{ids}': give shard numbers like 0,1") from None
+    wrong = [n for n in chosen if not 0 <= n < count]
+    if wrong:
+        raise CliError(f"--shard-ids: {wrong[0]} is not a shard of 0..{count - 1}")
+    if len(set(chosen)) != len(chosen):
+        raise CliError(f"--shard-ids '{ids}' names a shard twice")
+    return {"shard_count": count, "shard_ids": sorted(chosen)}
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -192,10 +228,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = _config(args)
     _logging(config)
+    shards = shard_options(getattr(args, "shard_count", None), getattr(args, "shard_ids", None))
     try:
         discord, matrix = app.platforms_from_env(config, os.environ)
     except app.PlatformError as exc:
         raise CliError(str(exc)) from None
+    if shards:
+        if discord is None:
+            raise CliError("--shard-count is for Discord: set DISCORD_TOKEN")
+        discord = dataclasses.replace(discord, options={**discord.options, **shards})
     if discord is None and matrix is None:
         # On a host (no terminal) a console that reads EOF and exits 0 is a silent restart
         # loop: fail, saying what to set. A pipe still reaches the console via `console`.
@@ -261,6 +302,7 @@ def _logging(config: Config) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # not a line per plugin and step
 
 
 def cmd_desk(args: argparse.Namespace) -> int:

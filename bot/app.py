@@ -275,7 +275,9 @@ class App:
             for adapter in self.adapters:
                 self._started.append(adapter)  # closed by stop() even if its start fails
                 await adapter.start()
-                self.scheduler.attach(adapter.name, adapter, adapter.limits)
+                # An adapter that connects in the background (Discord) says when it can post.
+                ready = getattr(adapter, "ready", None)
+                self.scheduler.attach(adapter.name, adapter, adapter.limits, ready)
             await self.scheduler.start(run_jobs=self.run_jobs)
             if self.desk_settings is not None:  # the web stack loads only when the desk runs
                 from bot.desk.pipeline_queue import DeskQueue, PipelineQueue

@@ -9,7 +9,7 @@ import pytest
 
 from tests.helpers import ARTICLE, WriteDigest, base_digest, dump
 
-pytest_plugins = ["tests.fakes.plugin", "tests.synapse.plugin"]
+pytest_plugins = ["tests.fakes.plugin", "tests.synapse.plugin", "tests.postgres.plugin"]
 
 
 @pytest.fixture

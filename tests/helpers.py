@@ -150,15 +150,17 @@ def config_for(
     database: Path | None = None,
     notify: Mapping[str, str] | None = None,
     publish_limits: BudgetLimits | None = None,
+    database_url: str | None = None,
 ) -> Config:
-    """A Config for a test: its own digests folder, database and cache under ``state``."""
+    """A Config for a test: its own digests folder, database and cache under ``state``
+    (``database_url``: any database instead, e.g. a PostgreSQL one from ``db_url``)."""
     return Config(
         path=None,
         digests=folder,
         reload_seconds=reload_seconds,
         cache=state / "cache",
         log_level="INFO",
-        database_url=f"sqlite:///{database or state / 'state.sqlite3'}",
+        database_url=database_url or f"sqlite:///{database or state / 'state.sqlite3'}",
         catch_up=timedelta(hours=1),
         schedules=tuple(schedules),
         discord=DiscordSection(discord_limits or Limits(), publish_limits or BudgetLimits()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from bot.schedules.delivery import ChannelGone, Limits
 from bot.schedules.options import AS_CONFIGURED, Placement, Posted
 from bot.schedules.scheduler import Scheduler
 from bot.schedules.spec import ScheduleSpec
-from bot.schedules.store import Store
+from bot.schedules.store import LEASE, Store
 from tests.helpers import WriteDigest, base_digest, dump
 
 DIGEST = "storm-2024-01-08"
@@ -46,12 +46,16 @@ class Desk:
 
 
 async def setup(
-    write_digest: WriteDigest, db: Path, desk: Desk, channels: int = 3
+    write_digest: WriteDigest,
+    db: Path,
+    desk: Desk,
+    channels: int = 3,
+    clock: Callable[[], datetime] | None = None,
 ) -> tuple[Library, Scheduler, Corrector, list[ScheduleSpec]]:
     path = write_digest()
     library = Library(path.parent)
     library.refresh()
-    scheduler = Scheduler(library, Store(f"sqlite:///{db}"))
+    scheduler = Scheduler(library, Store(f"sqlite:///{db}", clock=clock))
     scheduler.attach("console", desk, Limits(per_second=1000, channel_count=100))
     specs = [ScheduleSpec("console", f"news{i}", "0 8 * * mon-fri") for i in range(channels)]
     await scheduler.load(specs)
@@ -154,9 +158,14 @@ async def test_a_restart_in_the_middle_resumes_the_edits_once(
     assert len(await corrector.check()) == 1
     assert desk.edits == []
     scheduler.store.close()
-    # Restarted: the pending edits are resumed, the change is not logged or sent twice.
+    # Restarted once the dead process's edit leases ran out: the pending edits are resumed,
+    # the change is not logged or sent twice.
     fresh = Desk()
-    _, scheduler2, corrector2, _ = await setup(write_digest_again(tmp_path), db, fresh)
+
+    def later() -> datetime:
+        return datetime.now(UTC) + LEASE + timedelta(seconds=1)
+
+    _, scheduler2, corrector2, _ = await setup(write_digest_again(tmp_path), db, fresh, clock=later)
     await settle(scheduler2)
     assert sorted(c for c, _, _ in fresh.edits) == ["news0", "news1", "news2"]
     assert await corrector2.check() == []

@@ -33,6 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.schedules import migrations
+
 Role = Literal["editor", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -79,7 +81,7 @@ class Accounts:
         self.engine: Engine = create_engine(url, future=True)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        migrations.create_all(self.engine, metadata)
         self.hasher = hasher or PasswordHasher()
         # Verifying against this when the name is unknown costs the same as a real check, so
         # the answer's timing does not tell which names exist.

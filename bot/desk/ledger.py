@@ -24,7 +24,8 @@ def rows(store: Store, **filters: str) -> list[Delivery]:
 
 
 def requeue(store: Store, key: tuple[str, str, str, str]) -> Delivery | None:
-    """A failed row back to pending (a retry); None unless it was failed."""
+    """A failed row back to pending and free to lease (a retry: whichever process leases it
+    first sends it); None unless it was failed."""
     platform, channel, digest_id, slot = key
     where: list[Any] = [
         deliveries.c.platform == platform,
@@ -34,5 +35,9 @@ def requeue(store: Store, key: tuple[str, str, str, str]) -> Delivery | None:
         deliveries.c.state == "failed",
     ]
     with store.engine.begin() as conn:
-        done = conn.execute(update(deliveries).where(*where).values(state="pending", error=None))
+        done = conn.execute(
+            update(deliveries)
+            .where(*where)
+            .values(state="pending", error=None, lease_owner=None, lease_until=None)
+        )
     return store.get(key) if done.rowcount else None

@@ -124,13 +124,13 @@ async def retry(request: web.Request) -> web.StreamResponse:
         scheduler = the_desk.scheduler
         sender = scheduler.deliverers.get(row.platform) if scheduler else None
         if scheduler is not None and sender is not None:
-            try:  # built as the scheduler builds every post
-                reply = await asyncio.to_thread(scheduler.build, row)
+            try:  # built now as the scheduler builds every post, to say at once if it cannot
+                await asyncio.to_thread(scheduler.build, row)
             except UserError as exc:
                 await asyncio.to_thread(the_desk.store.mark, row.key, "failed", error=str(exc))
                 await flash(request, f"cannot retry: {exc}", "error")
             else:
-                sender.submit(row, reply)
+                sender.wake()  # the row is free: this process's deliverer leases it now
                 await flash(
                     request, f"retrying {row.digest_id} to {row.platform}:{row.channel} now"
                 )

@@ -38,6 +38,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from bot.schedules import migrations
+
 DraftState = Literal["draft", "approved", "rejected", "expired", "superseded"]
 ALL_STATES: tuple[DraftState, ...] = get_args(DraftState)
 Via = Literal["cli", "console", "discord", "matrix", "desk"]
@@ -244,7 +246,7 @@ class Queue:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        migrations.create_all(engine, metadata)
         self._lock = threading.Lock()
 
     @contextmanager

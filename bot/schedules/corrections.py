@@ -84,10 +84,20 @@ class Corrector:
 
     async def start(self) -> None:
         """Resume edits a restart interrupted, then take stock of the live digests."""
-        for delivery, at in await asyncio.to_thread(self.store.pending_edits):
+        await self.resume()
+        await self.check()
+
+    async def resume(self) -> int:
+        """Lease and queue pending edits nobody holds — a restart's, a dead process's, or one
+        another process handed over — of the platforms this process sends for. Several
+        processes never both edit one post."""
+        resumed = 0
+        sending = self.scheduler.sending()
+        for delivery, at in await asyncio.to_thread(self.store.lease_edits, sending):
             if await self.scheduler.submit_edit(delivery, at):
                 log.info("resuming the correction of %s", delivery.key)
-        await self.check()
+                resumed += 1
+        return resumed
 
     async def serve(self, every: float = 5.0) -> None:
         """``start`` then ``run``: one task beside the platforms (its failures are logged, never
@@ -104,6 +114,7 @@ class Corrector:
         while True:
             await asyncio.sleep(every)
             try:
+                await self.resume()
                 await self.check()
             except Exception:  # keep watching whatever one digest does
                 log.exception("checking digests for corrections failed")

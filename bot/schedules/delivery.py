@@ -11,14 +11,22 @@ in ``/schedule list``; never silently dropped).
 the same deterministic nonce; Discord (``enforce_nonce``) answers a repeated nonce with the first
 message for a few minutes, so the only window for a duplicate is a crash followed by a restart
 later than that. We prefer that rare duplicate to a silent loss.
+
+Which process sends a row: the token's sender (``election``, ``bot.schedules.sender``; a
+process alone on its database always is), paced by its ``budget``. Every process writes the
+rows of a slot; the sender leases small batches of pending rows, renews its leases while it
+holds them, and checks right before each send that the row is still its own — so a sender that
+stalled and lost its role to another cannot send a row twice. Small batches bound what a
+stalled sender holds. Edits (corrections) are leased the same way: the sender holds the edit
+rows it claimed or was handed, and checks them right before editing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -26,12 +34,15 @@ from typing import Protocol, runtime_checkable
 
 from bot.reply import Reply
 from bot.schedules.options import AS_CONFIGURED, Placement, Posted, PostOptions
+from bot.schedules.pacing import Budget, Pacer
+from bot.schedules.sender import Alone, Election
 from bot.schedules.spec import Delivery, Limits
 from bot.schedules.store import Store
 from bot.schedules.tables import StateTables
 from bot.schedules.targets import ChannelFacts
 
 __all__ = [
+    "Budget",
     "ChannelGone",
     "Deliverer",
     "EditJob",
@@ -119,76 +130,64 @@ class EditJob:
     reply: Reply
 
 
-class Pacer:
-    """Spaces requests so none is refused: a global rate and a per-channel sliding window."""
-
-    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limits = limits
-        self.clock = clock
-        self._next_global = 0.0
-        self._channels: dict[str, deque[float]] = {}
-        self._lock = asyncio.Lock()
-
-    def _delay(self, channel: str, now: float) -> float:
-        wait = max(0.0, self._next_global - now)
-        window = self._channels.get(channel)
-        if window is not None:
-            while window and window[0] <= now - self.limits.channel_period:
-                window.popleft()
-            if len(window) >= self.limits.channel_count:
-                wait = max(wait, window[0] + self.limits.channel_period - now)
-        return wait
-
-    async def acquire(self, channel: str) -> None:
-        async with self._lock:
-            while True:
-                now = self.clock()
-                wait = self._delay(channel, now)
-                if wait <= 0:
-                    break
-                await asyncio.sleep(wait)
-            interval = 1.0 / self.limits.per_second
-            # Keep to the timetable: a sleep that overran by a millisecond must not push every
-            # later request back (that drift alone costs ~5 % over a long fan-out); only after
-            # an idle spell does the timetable restart from now.
-            base = self._next_global if self._next_global >= now - interval else now
-            self._next_global = base + interval
-            self._channels.setdefault(channel, deque()).append(now)
-
-    async def penalise(self, seconds: float) -> None:
-        """A 429 came anyway: hold everyone back for ``retry_after``."""
-        self._next_global = max(self._next_global, self.clock() + seconds)
+Build = Callable[[Delivery], Awaitable[tuple[Reply, Placement] | None]]
+"""The post for a leased row and where it goes; None when it cannot be built (the row is then
+marked failed)."""
 
 
 class Deliverer:
-    """One per platform: a queue of (ledger row, built post) and a few workers that send them
-    paced. It only sends and marks: the scheduler builds the post; a gone channel is flagged in
-    the store, where ``/schedule list`` reads it."""
+    """One per platform: leases pending ledger rows, has them built, and a few workers send
+    them paced (and the edits this process claimed). It only sends and marks; a gone channel
+    is flagged in the store, where ``/schedule list`` reads it."""
 
     def __init__(
         self,
         platform: str,
         poster: Poster,
         store: Store,
+        build: Build,
         *,
         limits: Limits | None = None,
+        budget: Budget | None = None,
         workers: int = 32,
+        batch: int = 8,
         max_attempts: int = 5,
         backoff: float = 1.0,
+        poll: float = 1.0,
+        ready: Callable[[], Awaitable[object]] | None = None,
         tables: StateTables | None = None,
         on_outcome: OnOutcome | None = None,
+        election: Election | None = None,
     ) -> None:
         self.platform = platform
         self.poster = poster
         self.store = store
+        self.build = build
         self.tables = tables
         self.on_outcome = on_outcome
-        self.pacer = Pacer(limits or Limits())
+        self.pacer: Budget = budget or Pacer(limits or Limits())
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self.queue: asyncio.Queue[tuple[Delivery, Reply, Placement] | EditJob] = asyncio.Queue()
+        self.poll = poll
+        """Seconds between looks at the ledger for rows others wrote or a dead process left."""
+        self.ready = ready
+        """Returns when the platform can post (Discord: the gateway is READY). Nothing is leased,
+        and no budget spent, before: requests held back until then would all go at once."""
+        self.queue: asyncio.Queue[Delivery | EditJob] = asyncio.Queue()
         self._workers = workers
+        self.batch = batch
+        """Most rows this process holds unsent (queued or being sent); it leases more when half
+        are sent. Counting only the queue would let the workers take every row the moment it
+        was leased, and the sender lease the whole fan-out at once."""
+        self._held = 0
+        self.election: Election = election or Alone()
+        self._next_try = 0.0
+        self._electing: asyncio.Future[bool] | None = None
+        self.sending = isinstance(self.election, Alone)
+        """This process is the platform's sender (``bot.schedules.sender``): only the sender
+        leases rows and sends them; the others only write them."""
         self._tasks: list[asyncio.Task[None]] = []
+        self._wake = asyncio.Event()
         self.rate_limited = 0
 
     def start(self) -> None:
@@ -196,23 +195,108 @@ class Deliverer:
             asyncio.create_task(self._work(), name=f"deliver-{self.platform}-{i}")
             for i in range(self._workers)
         ]
+        self._tasks.append(asyncio.create_task(self._feed(), name=f"lease-{self.platform}"))
+        self._tasks.append(asyncio.create_task(self._renew(), name=f"renew-{self.platform}"))
 
     async def stop(self) -> None:
+        running = bool(self._tasks)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if running:
+            with contextlib.suppress(Exception):  # a dead database: the leases run out instead
+                await asyncio.to_thread(self.store.release)
+            with contextlib.suppress(Exception):
+                if self._electing is not None:
+                    await self._electing
+                await asyncio.to_thread(self.election.resign)
+            self._electing = None
+            self.sending = isinstance(self.election, Alone)
+        while not self.queue.empty():
+            self.queue.get_nowait()
+            self.queue.task_done()
+        self._held = 0
+
+    def wake(self) -> None:
+        """New rows were written: look at the ledger now rather than at the next poll."""
+        self._wake.set()
 
     async def join(self) -> None:
-        await self.queue.join()
-
-    def submit(
-        self, delivery: Delivery, reply: Reply, placement: Placement = AS_CONFIGURED
-    ) -> None:
-        self.queue.put_nowait((delivery, reply, placement))
+        """Until no pending row is left that this process holds or could take."""
+        while True:
+            await self.queue.join()
+            if not await asyncio.to_thread(self.store.waiting, self.platform):
+                return
+            self.wake()
+            await asyncio.sleep(0.02)
 
     def submit_edit(self, job: EditJob) -> None:
+        """Queue an edit whose row this process holds (``Store.claim_edit``/``lease_edits``)."""
         self.queue.put_nowait(job)
+
+    async def _feed(self) -> None:
+        """Keep the queue topped up with leased rows."""
+        batch = max(1, self.batch)
+        while self.ready is not None:
+            try:
+                await self.ready()
+                break
+            except Exception as exc:  # not connected yet: the rows wait in the ledger
+                log.warning("%s cannot post yet (%s); its posts wait", self.platform, exc)
+                await asyncio.sleep(self.poll)
+        while True:
+            room = batch - self._held
+            if self._held <= batch // 2 and await self._elected():
+                try:
+                    rows = await asyncio.to_thread(self.store.lease, self.platform, room)
+                except Exception:  # the database is down: try again at the next poll
+                    log.exception("could not lease %s posts", self.platform)
+                    rows = []
+                self._held += len(rows)
+                for row in rows:
+                    self.queue.put_nowait(row)
+            with contextlib.suppress(TimeoutError):
+                # Not wait_for: on 3.11 it can swallow a cancel that lands as the wake does,
+                # and stop() then waits for this loop forever.
+                async with asyncio.timeout(self.poll):
+                    await self._wake.wait()
+            self._wake.clear()
+
+    async def _elected(self) -> bool:
+        """Is this process the sender (taking the role when it is free)? The one that takes it
+        frees the old sender's leases at once: its lock is free only once its session ended."""
+        was = self.sending
+        now = time.monotonic()
+        if not was and now < self._next_try:  # woken by a tick: the lock waits for the poll
+            return False
+        self._next_try = now + self.poll
+        # Shielded: a stop() landing now waits for the answer, so that a lock the thread takes
+        # after the cancel is still resigned (else this process would hold it unused).
+        self._electing = asyncio.ensure_future(asyncio.to_thread(self.election.take))
+        try:
+            self.sending = await asyncio.shield(self._electing)
+        except Exception:
+            log.exception("could not ask who sends for %s", self.platform)
+            self.sending = False
+        if self.sending and not was:
+            try:
+                freed = await asyncio.to_thread(self.store.take_over, self.platform)
+            except Exception:  # they run out within LEASE anyway
+                log.exception("could not take over the previous %s sender's rows", self.platform)
+            else:
+                if freed:
+                    log.info("took over %d %s posts from the previous sender", freed, self.platform)
+        return self.sending
+
+    async def _renew(self) -> None:
+        """Heartbeat: while this process lives, the rows (and edits) it holds stay its own."""
+        while True:
+            await asyncio.sleep(self.store.lease_time.total_seconds() / 3)
+            try:
+                await asyncio.to_thread(self.store.renew)
+            except Exception:
+                log.exception("could not renew the %s leases", self.platform)
 
     async def _work(self) -> None:
         while True:
@@ -221,7 +305,9 @@ class Deliverer:
                 if isinstance(job, EditJob):
                     await self.send_edit(job)
                 else:
-                    await self.send(*job)
+                    prepared = await self.build(job)
+                    if prepared is not None:
+                        await self.send(job, *prepared)
             except Exception:  # a bug in one post must not stop the others
                 if isinstance(job, EditJob):
                     log.exception("edit of %s crashed", job.delivery.key)
@@ -233,12 +319,16 @@ class Deliverer:
                         "internal error",
                     )
                 else:
-                    log.exception("delivery %s crashed", job[0].key)
+                    log.exception("delivery %s crashed", job.key)
                     await asyncio.to_thread(
-                        self.store.mark, job[0].key, "failed", error="internal error"
+                        self.store.mark, job.key, "failed", error="internal error"
                     )
             finally:
                 self.queue.task_done()
+                if not isinstance(job, EditJob):
+                    self._held -= 1
+                    if self._held <= self.batch // 2:
+                        self.wake()  # half sent: lease the next rows before the workers go idle
 
     async def _placed(self, delivery: Delivery, placement: Placement) -> Placement:
         """Paced by this deliverer, in the digest's thread in this channel (looked up just
@@ -265,6 +355,11 @@ class Deliverer:
         attempts = 0
         placement = await self._placed(delivery, placement)
         while True:
+            # Check the lease first, then send the moment the budget allows: a database round
+            # trip between the two would bunch requests up past the global limit.
+            if not await asyncio.to_thread(self.store.holds, delivery.key):
+                log.info("%s was taken over or finished elsewhere; not sending", delivery.key)
+                return
             await self.pacer.acquire(delivery.channel)
             try:
                 posted = await self.poster.post(delivery.channel, reply, delivery.nonce, placement)
@@ -348,6 +443,9 @@ class Deliverer:
             return
         attempts = 0
         while True:
+            if not await asyncio.to_thread(self.store.holds_edit, delivery.key, version):
+                log.info("edit %s %s was taken over or done elsewhere", delivery.key, version)
+                return
             for _ in ids:
                 await self.pacer.acquire(delivery.channel)
             try:

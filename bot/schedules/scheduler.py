@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +28,8 @@ from bot.reply import Reply
 from bot.schedules.delivery import Deliverer, EditJob, Inspector, Limits, Outcome, Poster
 from bot.schedules.health import Health, HealthState, Notice
 from bot.schedules.options import Placement
+from bot.schedules.pacing import Pacer
+from bot.schedules.sender import election_for
 from bot.schedules.spec import (
     Delivery,
     ScheduleError,
@@ -38,7 +40,7 @@ from bot.schedules.spec import (
 )
 from bot.schedules.store import Store
 from bot.schedules.tables import StateTables
-from bot.schedules.targets import problems
+from bot.schedules.targets import NotSeenHere, problems
 
 log = logging.getLogger(__name__)
 
@@ -84,20 +86,30 @@ class Scheduler:
                 log.error("stored schedule %s is invalid and was not loaded: %s", schedule_id, exc)
                 continue
             self.specs[spec.id] = spec
+        await self._adopt_old_ids()
         flagged = await asyncio.to_thread(self.store.flagged)
         self.health.restore([HealthState(sid, 0, why) for sid, why in flagged.items()])
 
+    async def _adopt_old_ids(self) -> None:
+        """A database from a release with shorter ids: each schedule takes over what its old id
+        holds. Two schedules that shared an old id (the reason ids grew): the first takes it,
+        the other starts afresh."""
+        old = await asyncio.to_thread(self.store.old_ids)
+        for spec in list(self.specs.values()):
+            if spec.old_id in old:
+                old.discard(spec.old_id)
+                await asyncio.to_thread(self.store.adopt, spec.old_id, spec.id)
+                log.info("schedule %s was %s (ids are longer now)", spec.id, spec.old_id)
+
     async def start(self, *, run_jobs: bool = True) -> None:
-        """Resume unfinished posts, catch up on missed slots, then wait for the next ones."""
+        """Resume unfinished posts, catch up on missed slots, then wait for the next ones.
+
+        The deliverers lease unfinished rows themselves (also rows a dead process held)."""
         for deliverer in self.deliverers.values():
             deliverer.start()
         for row in await asyncio.to_thread(self.store.unfinished):
-            sender = self.deliverers.get(row.platform)
-            if sender is None:
+            if row.platform not in self.deliverers:
                 log.warning("pending post %s waits: platform %s not running", row.key, row.platform)
-                continue
-            log.info("resuming unfinished post %s", row.key)
-            await self._submit(sender, row)
         for schedule_id in list(self.specs):
             await self.tick(schedule_id)
         if run_jobs:
@@ -118,6 +130,8 @@ class Scheduler:
                 continue
             try:
                 facts = await deliverer.poster.inspect(spec.channel, spec.options)
+            except NotSeenHere:
+                continue
             except Exception as exc:  # a platform that is not ready: checked at the next post
                 log.warning("schedule %s: could not check its channel: %s", spec.id, exc)
                 continue
@@ -206,7 +220,8 @@ class Scheduler:
         return fresh[:NEW_PER_SLOT]
 
     async def deliver(self, spec: ScheduleSpec, slot: str) -> list[Delivery]:
-        """Write a ledger row per digest for this slot, then hand the unsent ones to a sender."""
+        """Write a ledger row per digest for this slot; whichever process leases a row first
+        (this one's deliverer is woken) sends it."""
         deliverer = self.deliverers.get(spec.platform)
         if deliverer is None:
             log.warning("schedule %s: platform %s is not running", spec.id, spec.platform)
@@ -217,9 +232,10 @@ class Scheduler:
             row = Delivery(spec.platform, spec.channel, digest_id, slot, spec.id, "pending")
             claimed, created = await asyncio.to_thread(self.store.claim, row)
             if not created:
-                continue  # this slot's post already exists: sent, failed or being resumed
-            if await self._submit(deliverer, claimed):
-                queued.append(claimed)
+                continue  # this slot's post already exists: sent, failed, or another process's
+            queued.append(claimed)
+        if queued:
+            deliverer.wake()
         if not queued and spec.post == "latest" and self.library.newest() is None:
             log.warning("schedule %s: no digest loaded, nothing posted for %s", spec.id, slot)
         elif not queued and spec.post == "latest" and not self._digests_for(spec, set()):
@@ -273,8 +289,12 @@ class Scheduler:
             raise ScheduleError(f"platform {spec.platform} is not running here")
         row = Delivery(spec.platform, spec.channel, newest.id, slot, spec.id, "pending")
         claimed, _ = await asyncio.to_thread(self.store.claim, row)
-        await self._submit(deliverer, claimed)
+        deliverer.wake()
         return [claimed]
+
+    def sending(self) -> list[str]:
+        """The platforms this process is the sender for (posts and edits go out from it)."""
+        return [name for name, deliverer in self.deliverers.items() if deliverer.sending]
 
     def ids(self, platform: str | None = None) -> list[str]:
         return sorted(i for i, s in self.specs.items() if platform in (None, s.platform))
@@ -309,29 +329,33 @@ class Scheduler:
         self._built[key] = (digest, reply)
         return reply
 
-    async def _submit(self, deliverer: Deliverer, row: Delivery) -> bool:
-        """Build the row's post and queue it; a post that cannot be built is marked failed."""
+    async def prepare(self, row: Delivery) -> tuple[Reply, Placement] | None:
+        """The leased row's post and where it goes (its schedule's options, the digest's title
+        for a forum post); one that cannot be built is marked failed (None)."""
         try:
             reply = await asyncio.to_thread(self.build, row)
         except UserError as exc:
             await asyncio.to_thread(self.store.mark, row.key, "failed", error=str(exc))
             log.warning("not posted %s: %s", row.key, exc)
-            return False
+            return None
         spec = self.specs.get(row.schedule_id)
         digest = self.library.get(row.digest_id)
         placement = Placement(
             options=spec.options if spec is not None else Placement().options,
             title=digest.title if digest is not None else row.digest_id,
         )
-        deliverer.submit(row, reply, placement)
-        return True
+        return reply, placement
 
     async def submit_edit(self, delivery: Delivery, version: str) -> bool:
-        """Queue the correction of a posted delivery: the post as it would be made now, headed
-        by one line saying what changed (the digest's latest correction)."""
+        """Queue the correction of a posted delivery (its edit row claimed or leased by this
+        process): the post as it would be made now, headed by one line saying what changed (the
+        digest's latest correction)."""
         deliverer = self.deliverers.get(delivery.platform)
         if deliverer is None:
             return False
+        if not deliverer.sending:  # the sender's corrections watcher takes it at its next look
+            await asyncio.to_thread(self.store.release_edit, delivery.key, version)
+            return True
         try:
             reply = await asyncio.to_thread(self.build, delivery)
         except UserError as exc:
@@ -343,15 +367,26 @@ class Scheduler:
         deliverer.submit_edit(EditJob(delivery, version, reply))
         return True
 
-    def attach(self, platform: str, poster: Poster, limits: Limits | None = None) -> Deliverer:
-        """Register a running platform; its posts go through one paced sender."""
+    def attach(
+        self,
+        platform: str,
+        poster: Poster,
+        limits: Limits | None = None,
+        ready: Callable[[], Awaitable[object]] | None = None,
+    ) -> Deliverer:
+        """Register a running platform; its posts go through one paced sender, from when
+        ``ready()`` returns: this process's, when it is elected the token's sender among the
+        processes sharing the database (``bot.schedules.sender``)."""
         deliverer = Deliverer(
             platform,
             poster,
             self.store,
-            limits=limits,
+            self.prepare,
+            budget=Pacer(limits or Limits()),
+            ready=ready,
             tables=self.tables,
             on_outcome=self._outcome,
+            election=election_for(self.store, platform),
         )
         self.deliverers[platform] = deliverer
         return deliverer

@@ -1,26 +1,40 @@
 """State that must survive restarts: schedules added in chat, the delivery ledger, progress marks.
 
 SQLite file by default; any SQLAlchemy URL (PostgreSQL) when ``DATABASE_URL`` is set. Calls are
-blocking and short: async callers run them with ``asyncio.to_thread``.
+blocking and short: async callers run them with ``asyncio.to_thread``. The schema is migrated to
+the newest version when a store opens (``bot.schedules.migrations``).
 
 The ledger is what makes a post happen once: a row keyed (platform, channel, digest, slot) is
 written *before* the send and marked *after* it, so a crash between the two leaves a ``pending``
 row that the next start resumes (with the same nonce), and a ``sent`` row is never sent again.
+
+Several processes may share one database. Writing a row does not make its writer the sender:
+a sender first takes a *lease* on pending rows (``lease``: owner and expiry; ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, a conditional UPDATE everywhere), keeps it fresh while it holds them
+(``renew``) and checks it right before each send (``holds``). A process that dies stops
+renewing, so after ``LEASE`` its rows are free and another process takes them; its half-done
+send is repeated with the same nonce. Leases compare the processes' clocks: keep them in step
+(NTP), as any host running a scheduler does.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import threading
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -29,14 +43,18 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
+    or_,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.schedules.spec import Delivery, State
+from bot.schedules import migrations
+from bot.schedules.spec import OLD_ID_HEX, Delivery, State
 
 metadata = MetaData()
 
@@ -61,6 +79,9 @@ deliveries = Table(
     Column("message_id", String(64)),
     Column("error", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("lease_owner", String(64)),  # the process sending it, while lease_until is ahead
+    Column("lease_until", DateTime(timezone=True)),
+    Index("deliveries_by_state", "state", "platform"),
 )
 
 delivery_messages = Table(
@@ -86,6 +107,8 @@ edits = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("error", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("lease_owner", String(64)),  # the process editing it, while lease_until is ahead
+    Column("lease_until", DateTime(timezone=True)),
 )
 
 snapshots = Table(
@@ -95,6 +118,31 @@ snapshots = Table(
     Column("data", Text, nullable=False),  # JSON of the digest as last seen live
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+publish_uses = Table(  # schedules.tables: the publish budget (Discord announcements)
+    "publish_uses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(255), nullable=False, index=True),
+    Column("at", Float, nullable=False),  # seconds since the epoch
+)
+
+publish_holds = Table(
+    "publish_holds",
+    metadata,
+    Column("channel", String(255), primary_key=True),
+    Column("until", Float, nullable=False),
+)
+
+digest_threads = Table(
+    "digest_threads",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("channel", String(255), primary_key=True),
+    Column("digest_id", String(80), primary_key=True),
+    Column("thread", String(255), nullable=False),
+)
+
 
 marks = Table(
     "marks",
@@ -111,19 +159,42 @@ flags = Table(
     Column("flagged_at", DateTime(timezone=True), nullable=False),
 )
 
+LEASE = timedelta(seconds=15)
+"""How long a lease lasts unless renewed: a dead process's rows are taken over within this."""
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def process_owner() -> str:
+    """A lease owner name unique to this store: host, pid and a random part."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        owner: str | None = None,
+        lease: timedelta = LEASE,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.url = url
+        self.owner = owner or process_owner()
+        self.lease_time = lease
+        self.clock = clock or _now
         self.engine: Engine = create_engine(url, future=True)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        migrations.upgrade(self.engine)
         self._lock = threading.Lock()
+
+    @property
+    def shared(self) -> bool:
+        """True when other processes can share this database (PostgreSQL), not a SQLite file."""
+        return self.engine.dialect.name == "postgresql"
 
     def close(self) -> None:
         self.engine.dispose()
@@ -138,7 +209,9 @@ class Store:
         with self._tx() as conn:
             conn.execute(delete(schedules).where(schedules.c.id == schedule_id))
             conn.execute(
-                insert(schedules).values(id=schedule_id, spec=json.dumps(spec), created_at=_now())
+                insert(schedules).values(
+                    id=schedule_id, spec=json.dumps(spec), created_at=self.clock()
+                )
             )
 
     def remove_schedule(self, schedule_id: str) -> bool:
@@ -153,6 +226,34 @@ class Store:
             rows = conn.execute(select(schedules.c.id, schedules.c.spec).order_by(schedules.c.id))
             return [(row.id, json.loads(row.spec)) for row in rows]
 
+    def old_ids(self) -> set[str]:
+        """Schedule ids of an earlier release (shorter) that marks, flags or the chat schedules
+        still use: none once :meth:`adopt` has run for them."""
+        found: set[str] = set()
+        with self._tx() as conn:
+            for column in (schedules.c.id, marks.c.schedule_id, flags.c.schedule_id):
+                query = select(column).where(func.length(column) == 1 + OLD_ID_HEX)
+                found.update(conn.execute(query).scalars())
+        return found
+
+    def adopt(self, old: str, new: str) -> None:
+        """A schedule's old id becomes its new one everywhere (its stored spec, progress mark,
+        flag and ledger rows), so that an upgrade neither re-posts nor skips a slot. Several
+        processes may run it at once: whichever comes second finds nothing left to move."""
+        with self._tx() as conn:
+            conn.execute(update(schedules).where(schedules.c.id == old).values(id=new))
+            for table in (marks, flags):
+                taken = select(table.c.schedule_id).where(table.c.schedule_id == new)
+                if conn.execute(taken).first() is None:
+                    conn.execute(
+                        update(table).where(table.c.schedule_id == old).values(schedule_id=new)
+                    )
+                else:
+                    conn.execute(delete(table).where(table.c.schedule_id == old))
+            conn.execute(
+                update(deliveries).where(deliveries.c.schedule_id == old).values(schedule_id=new)
+            )
+
     # -- progress marks -----------------------------------------------------------------------
     def last_slot(self, schedule_id: str) -> str | None:
         with self._tx() as conn:
@@ -163,19 +264,12 @@ class Store:
 
     def set_last_slot(self, schedule_id: str, slot: str) -> None:
         with self._tx() as conn:
-            done = conn.execute(
-                update(marks).where(marks.c.schedule_id == schedule_id).values(last_slot=slot)
-            )
-            if not done.rowcount:
-                conn.execute(insert(marks).values(schedule_id=schedule_id, last_slot=slot))
+            _upsert(conn, marks, schedule_id=schedule_id, last_slot=slot)
 
     # -- flags: a channel the bot cannot post to ----------------------------------------------
     def flag(self, schedule_id: str, error: str) -> None:
         with self._tx() as conn:
-            conn.execute(delete(flags).where(flags.c.schedule_id == schedule_id))
-            conn.execute(
-                insert(flags).values(schedule_id=schedule_id, error=error, flagged_at=_now())
-            )
+            _upsert(conn, flags, schedule_id=schedule_id, error=error, flagged_at=self.clock())
 
     def flagged(self) -> dict[str, str]:
         with self._tx() as conn:
@@ -197,7 +291,7 @@ class Store:
                         schedule_id=delivery.schedule_id,
                         state=delivery.state,
                         attempts=0,
-                        updated_at=_now(),
+                        updated_at=self.clock(),
                     )
                 )
                 return delivery, True
@@ -223,7 +317,7 @@ class Store:
         message_ids: Sequence[str] = (),
     ) -> None:
         """``message_ids``: every message the post became (kept per message, for edits)."""
-        values: dict[str, Any] = {"state": state, "updated_at": _now(), "error": error}
+        values: dict[str, Any] = {"state": state, "updated_at": self.clock(), "error": error}
         if message_id is not None:
             values["message_id"] = message_id
         if attempted:
@@ -262,8 +356,10 @@ class Store:
 
     # -- edits (corrections of posted messages) --------------------------------------------------
     def claim_edit(self, key: tuple[str, str, str, str], version: str) -> bool:
-        """Write the edit's row before editing; False when it exists (done, or being resumed)."""
+        """Write the edit's row before editing, leased to this store; False when it exists
+        (done, or another process's / being resumed)."""
         platform, channel, digest_id, slot = key
+        now = self.clock()
         with self._tx() as conn:
             try:
                 conn.execute(
@@ -275,12 +371,67 @@ class Store:
                         version=version,
                         state="pending",
                         attempts=0,
-                        updated_at=_now(),
+                        updated_at=now,
+                        lease_owner=self.owner,
+                        lease_until=now + self.lease_time,
                     )
                 )
                 return True
             except IntegrityError:
                 return False
+
+    def lease_edits(
+        self, platforms: Sequence[str] | None = None, limit: int = 100
+    ) -> list[tuple[Delivery, str]]:
+        """Pending edits nobody holds (a restart's, a dead process's, or handed to the sender),
+        of ``platforms`` (all by default), leased to this store: two processes never both edit
+        one post."""
+        now = self.clock()
+        free = or_(edits.c.lease_until.is_(None), edits.c.lease_until < now)
+        where = [edits.c.state == "pending", free]
+        if platforms is not None:
+            where.append(edits.c.platform.in_(platforms))
+        query = (
+            select(deliveries, edits.c.version)
+            .join(edits, _same_post(edits))
+            .where(*where)
+            .order_by(edits.c.updated_at)
+            .limit(limit)
+        )
+        if self.shared:
+            query = query.with_for_update(of=edits, skip_locked=True)
+        taken: list[tuple[Delivery, str]] = []
+        with self._tx() as conn:
+            for row in conn.execute(query).all():
+                found = _delivery(row._mapping)
+                done = conn.execute(
+                    update(edits)
+                    .where(
+                        *_key(found.key, edits),
+                        edits.c.version == row.version,
+                        edits.c.state == "pending",
+                        free,
+                    )
+                    .values(lease_owner=self.owner, lease_until=now + self.lease_time)
+                )
+                if done.rowcount:
+                    taken.append((found, row.version))
+        return taken
+
+    def holds_edit(self, key: tuple[str, str, str, str], version: str) -> bool:
+        """Right before an edit: is it still pending and ours? Extends the lease if so."""
+        with self._tx() as conn:
+            done = conn.execute(
+                update(edits)
+                .where(
+                    *_key(key, edits),
+                    edits.c.version == version,
+                    edits.c.state == "pending",
+                    edits.c.lease_owner == self.owner,
+                )
+                .values(lease_until=self.clock() + self.lease_time)
+            )
+            return bool(done.rowcount)
 
     def mark_edit(
         self, key: tuple[str, str, str, str], version: str, state: str, error: str | None = None
@@ -289,25 +440,10 @@ class Store:
             conn.execute(
                 update(edits)
                 .where(*_key(key, edits), edits.c.version == version)
-                .values(state=state, error=error, updated_at=_now(), attempts=edits.c.attempts + 1)
+                .values(
+                    state=state, error=error, updated_at=self.clock(), attempts=edits.c.attempts + 1
+                )
             )
-
-    def pending_edits(self) -> list[tuple[Delivery, str]]:
-        """Edits a crash or restart left undone: resumed on start, never dropped."""
-        query = (
-            select(deliveries, edits.c.version)
-            .join(
-                edits,
-                (edits.c.platform == deliveries.c.platform)
-                & (edits.c.channel == deliveries.c.channel)
-                & (edits.c.digest_id == deliveries.c.digest_id)
-                & (edits.c.slot == deliveries.c.slot),
-            )
-            .where(edits.c.state == "pending")
-            .order_by(edits.c.updated_at)
-        )
-        with self._tx() as conn:
-            return [(_delivery(row._mapping), row.version) for row in conn.execute(query)]
 
     def edit_states(self, digest_id: str) -> list[tuple[tuple[str, str, str, str], str, str]]:
         """(delivery key, version, state) of every edit of a digest's posts."""
@@ -327,10 +463,7 @@ class Store:
 
     def save_snapshot(self, digest_id: str, data: str) -> None:
         with self._tx() as conn:
-            conn.execute(delete(snapshots).where(snapshots.c.digest_id == digest_id))
-            conn.execute(
-                insert(snapshots).values(digest_id=digest_id, data=data, updated_at=_now())
-            )
+            _upsert(conn, snapshots, digest_id=digest_id, data=data, updated_at=self.clock())
 
     def unfinished(self, platform: str | None = None) -> list[Delivery]:
         """Rows a crash or a restart left pending: they are resumed, never dropped."""
@@ -367,6 +500,143 @@ class Store:
             rows = conn.execute(select(deliveries).order_by(deliveries.c.updated_at))
             return [_delivery(row._mapping) for row in rows]
 
+    # -- leases: which process sends a pending row ------------------------------------------
+    def _free(self, now: datetime) -> Any:
+        return or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
+
+    def lease(self, platform: str, limit: int) -> list[Delivery]:
+        """Take up to ``limit`` pending rows nobody holds (oldest first) for this store.
+
+        PostgreSQL skips rows another transaction is taking (``SKIP LOCKED``) instead of
+        waiting for them; the conditional UPDATE is what makes a lease exclusive everywhere:
+        of two stores racing for a row, one updates it and the other finds it taken.
+        """
+        now = self.clock()
+        until = now + self.lease_time
+        query = (
+            select(deliveries)
+            .where(
+                deliveries.c.platform == platform,
+                deliveries.c.state == "pending",
+                self._free(now),
+            )
+            .order_by(deliveries.c.updated_at)
+            .limit(limit)
+        )
+        if self.shared:
+            query = query.with_for_update(skip_locked=True)
+        taken: list[Delivery] = []
+        with self._tx() as conn:
+            for row in conn.execute(query).all():
+                found = _delivery(row._mapping)
+                done = conn.execute(
+                    update(deliveries)
+                    .where(*_key(found.key), deliveries.c.state == "pending", self._free(now))
+                    .values(lease_owner=self.owner, lease_until=until)
+                )
+                if done.rowcount:
+                    taken.append(found)
+        return taken
+
+    def holds(self, key: tuple[str, str, str, str]) -> bool:
+        """Right before a send: is the row still pending and ours? Extends the lease if so."""
+        with self._tx() as conn:
+            done = conn.execute(
+                update(deliveries)
+                .where(
+                    *_key(key),
+                    deliveries.c.state == "pending",
+                    deliveries.c.lease_owner == self.owner,
+                )
+                .values(lease_until=self.clock() + self.lease_time)
+            )
+            return bool(done.rowcount)
+
+    def renew(self) -> int:
+        """Extend the lease on every pending row (and edit) this store holds; how many."""
+        held = 0
+        with self._tx() as conn:
+            for table in (deliveries, edits):
+                done = conn.execute(
+                    update(table)
+                    .where(table.c.lease_owner == self.owner, table.c.state == "pending")
+                    .values(lease_until=self.clock() + self.lease_time)
+                )
+                held += int(done.rowcount)
+        return held
+
+    def take_over(self, platform: str) -> int:
+        """This store's process just became the platform's sender, so whoever held leases on its
+        pending rows and edits (the old sender) is gone: free them all now, rather than wait
+        out ``LEASE``. How many rows."""
+        freed = []
+        with self._tx() as conn:
+            for table in (deliveries, edits):
+                done = conn.execute(
+                    update(table)
+                    .where(
+                        table.c.platform == platform,
+                        table.c.state == "pending",
+                        table.c.lease_owner.is_not(None),
+                        table.c.lease_owner != self.owner,
+                    )
+                    .values(lease_owner=None, lease_until=None)
+                )
+                freed.append(int(done.rowcount))
+        return freed[0]
+
+    def release_edit(self, key: tuple[str, str, str, str], version: str) -> None:
+        """Hand an edit this store claimed to whichever process sends for its platform."""
+        with self._tx() as conn:
+            conn.execute(
+                update(edits)
+                .where(
+                    *_key(key, edits),
+                    edits.c.version == version,
+                    edits.c.lease_owner == self.owner,
+                )
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    def release(self) -> None:
+        """On a clean stop: hand back the rows not yet sent, so others need not wait."""
+        with self._tx() as conn:
+            for table in (deliveries, edits):
+                conn.execute(
+                    update(table)
+                    .where(table.c.lease_owner == self.owner, table.c.state == "pending")
+                    .values(lease_owner=None, lease_until=None)
+                )
+
+    def waiting(self, platform: str) -> int:
+        """Pending rows this store holds or could take now (rows others hold are theirs)."""
+        now = self.clock()
+        with self._tx() as conn:
+            count = conn.execute(
+                select(func.count())
+                .select_from(deliveries)
+                .where(
+                    deliveries.c.platform == platform,
+                    deliveries.c.state == "pending",
+                    or_(self._free(now), deliveries.c.lease_owner == self.owner),
+                )
+            ).scalar_one()
+            return int(count)
+
+
+def _upsert(conn: Connection, table: Table, **values: Any) -> None:
+    """Insert the row or overwrite the one with its primary key, in one statement: a read (or
+    delete) then an insert lets two processes both insert, and one fails on the key."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**values)
+    keys = [c.name for c in table.primary_key.columns]
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={name: statement.excluded[name] for name in values if name not in keys},
+        )
+    )
+
 
 def _key(key: tuple[str, str, str, str], table: Table = deliveries) -> Sequence[Any]:
     platform, channel, digest_id, slot = key
@@ -375,6 +645,16 @@ def _key(key: tuple[str, str, str, str], table: Table = deliveries) -> Sequence[
         table.c.channel == channel,
         table.c.digest_id == digest_id,
         table.c.slot == slot,
+    )
+
+
+def _same_post(table: Table) -> Any:
+    """Join condition: ``table``'s rows of the same post (ledger key) as ``deliveries``."""
+    return (
+        (table.c.platform == deliveries.c.platform)
+        & (table.c.channel == deliveries.c.channel)
+        & (table.c.digest_id == deliveries.c.digest_id)
+        & (table.c.slot == deliveries.c.slot)
     )
 
 

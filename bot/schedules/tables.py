@@ -1,5 +1,6 @@
 """What the publish budget and digest threads must remember across restarts, in the same
-database as the ledger (its own tables, created on first use; SQLAlchemy Core as in the store).
+database as the ledger (its tables are the store's: created and migrated with it; SQLAlchemy Core
+as in the store).
 
 Blocking and short, like the store: async callers use ``asyncio.to_thread``.
 """
@@ -11,13 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import (
-    Column,
     Connection,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
     delete,
     insert,
     select,
@@ -25,37 +20,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-metadata = MetaData()
-
-publish_uses = Table(
-    "publish_uses",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("channel", String(255), nullable=False, index=True),
-    Column("at", Float, nullable=False),  # seconds since the epoch
-)
-
-publish_holds = Table(
-    "publish_holds",
-    metadata,
-    Column("channel", String(255), primary_key=True),
-    Column("until", Float, nullable=False),
-)
-
-digest_threads = Table(
-    "digest_threads",
-    metadata,
-    Column("platform", String(16), primary_key=True),
-    Column("channel", String(255), primary_key=True),
-    Column("digest_id", String(80), primary_key=True),
-    Column("thread", String(255), nullable=False),
-)
+from bot.schedules.store import digest_threads, publish_holds, publish_uses
 
 
 class StateTables:
     def __init__(self, engine: Engine) -> None:
+        """``engine``: a ``Store``'s, whose migrations made these tables."""
         self.engine = engine
-        metadata.create_all(engine)
         self._lock = threading.Lock()
 
     @contextmanager

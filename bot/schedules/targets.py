@@ -23,6 +23,12 @@ KIND_NAMES = {
 }
 
 
+class NotSeenHere(Exception):
+    """This process cannot tell: the channel may be in a server whose shard another process
+    runs (that process checks it; a channel that is gone everywhere is flagged at its first
+    post)."""
+
+
 @dataclass(frozen=True)
 class Role:
     id: str

@@ -28,6 +28,10 @@ What it enforces, as real Discord does (each with Discord's status, code and err
 * channel kinds, roles, permissions and app installs — announcement publishing and its budget,
   forum posts and tags, threads, role pings, subcommands, user installs — in
   :mod:`tests.fakes.discord_channels` (a mixin of this class).
+* sharding: any number of gateway connections, each IDENTIFYing with its ``shard``
+  ``[id, count]`` (4010 for an invalid one, 4011 when the count disagrees with the shards
+  already connected); the guild and its events, interactions included, go to the shard
+  ``(guild_id >> 22) % count`` as on Discord; ``/gateway/bot`` recommends ``shard_count``.
 
 Responses carry ``Content-Type: application/json`` exactly (discord.py compares it literally);
 gateway frames are JSON text frames (the ``compress`` query the client sends is recorded and
@@ -328,6 +332,8 @@ class _Session:
     seq: int = 0
     buffer: deque[Json] = field(default_factory=lambda: deque(maxlen=5000))
     conn: _Connection | None = None
+    shard: tuple[int, int] | None = None
+    """IDENTIFY's ``[shard_id, num_shards]``; None for an unsharded client."""
 
 
 @dataclass
@@ -397,6 +403,7 @@ class FakeDiscord(ChannelFeatures):
         interaction_deadline: float = 3.0,
         heartbeat_interval: float = 41.25,
         nonce_window: float = 300.0,
+        shard_count: int = 1,
         host: str = "127.0.0.1",
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
@@ -406,6 +413,7 @@ class FakeDiscord(ChannelFeatures):
         self.interaction_deadline = interaction_deadline
         self.heartbeat_interval = heartbeat_interval
         self.nonce_window = nonce_window
+        self.shard_count = shard_count
         self.host = host
 
         self.application_id = snowflake()
@@ -537,6 +545,24 @@ class FakeDiscord(ChannelFeatures):
     @property
     def resume_count(self) -> int:
         return sum(1 for _, op, _ in self.gateway_log if op == 6)
+
+    @property
+    def identified_shards(self) -> list[tuple[int, int]]:
+        """The ``shard`` of every IDENTIFY that opened a session, in order."""
+        return [session.shard for session in self._sessions.values() if session.shard is not None]
+
+    @property
+    def connected_shards(self) -> list[int]:
+        """Ids of the shards with a live, READY gateway connection."""
+        return sorted(
+            session.shard[0]
+            for session in self._sessions.values()
+            if session.shard is not None and session.conn is not None and session.conn.ready
+        )
+
+    def guild_shard(self, count: int) -> int:
+        """The shard that receives the guild's events when the bot runs ``count`` shards."""
+        return (self.guild_id >> 22) % count
 
     @property
     def connected(self) -> bool:
@@ -693,6 +719,9 @@ class FakeDiscord(ChannelFeatures):
         session = self._session
         if session is None:
             raise RuntimeError("no gateway session: has the client connected?")
+        await self._dispatch_to(session, event, data)
+
+    async def _dispatch_to(self, session: _Session, event: str, data: Json) -> None:
         session.seq += 1
         frame = {"op": 0, "t": event, "s": session.seq, "d": data}
         session.buffer.append(frame)
@@ -788,9 +817,27 @@ class FakeDiscord(ChannelFeatures):
         if data.get("token") != self.token:
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
+        shard = data.get("shard")
+        if shard is not None:
+            valid = (
+                isinstance(shard, list)
+                and len(shard) == 2
+                and all(isinstance(n, int) for n in shard)
+                and 0 <= shard[0] < shard[1]
+            )
+            if not valid:
+                await conn.ws.close(code=4010, message=b"Invalid shard.")
+                return
+            live = {s.shard[1] for s in self._sessions.values() if s.shard and s.conn}
+            if live and live != {shard[1]}:
+                await conn.ws.close(code=4011, message=b"Sharding required.")
+                return
         session = _Session(id=secrets.token_hex(16), intents=int(data.get("intents", 0)))
+        session.shard = (shard[0], shard[1]) if shard is not None else None
+        owns_guild = shard is None or self.guild_shard(shard[1]) == shard[0]
         self._sessions[session.id] = session
-        self._session = session
+        if owns_guild:
+            self._session = session
         session.conn = conn
         session.seq += 1
         ready = {
@@ -800,7 +847,7 @@ class FakeDiscord(ChannelFeatures):
             "d": {
                 "v": API_VERSION,
                 "user": self.bot_user.to_json(),
-                "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+                "guilds": [{"id": str(self.guild_id), "unavailable": True}] if owns_guild else [],
                 "session_id": session.id,
                 "session_type": "normal",
                 "resume_gateway_url": self.resume_gateway_url,
@@ -812,9 +859,12 @@ class FakeDiscord(ChannelFeatures):
                 "_trace": ["fake-discord"],
             },
         }
+        if shard is not None:
+            ready["d"]["shard"] = list(shard)
         await conn.send(ready)
         conn.ready = True
-        await self.dispatch("GUILD_CREATE", self._guild_json())
+        if owns_guild:
+            await self.dispatch("GUILD_CREATE", self._guild_json())
 
     async def _resume(self, conn: _Connection, data: Json) -> None:
         session = self._sessions.get(str(data.get("session_id")))
@@ -826,7 +876,8 @@ class FakeDiscord(ChannelFeatures):
             return
         old = session.conn
         session.conn = conn
-        self._session = session
+        if session.shard is None or self.guild_shard(session.shard[1]) == session.shard[0]:
+            self._session = session
         if old is not None and old is not conn:
             await old.ws.close(code=4000, message=b"resumed elsewhere")
         seen = int(data.get("seq") or 0)
@@ -835,7 +886,7 @@ class FakeDiscord(ChannelFeatures):
                 self.replayed.append(str(frame["t"]))
                 await conn.send(frame)
         conn.ready = True
-        await self.dispatch("RESUMED", {"_trace": ["fake-discord"]})
+        await self._dispatch_to(session, "RESUMED", {"_trace": ["fake-discord"]})
 
     # -- REST plumbing -------------------------------------------------------------------
 
@@ -1095,7 +1146,7 @@ class FakeDiscord(ChannelFeatures):
     async def _get_gateway_bot(self, req: _Incoming) -> Response:
         return 200, {
             "url": self.gateway_url.rstrip("/"),
-            "shards": 1,
+            "shards": self.shard_count,
             "session_start_limit": {
                 "total": 1000,
                 "remaining": 999,

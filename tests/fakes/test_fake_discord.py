@@ -538,6 +538,54 @@ async def test_a_real_client_reconnects_and_resumes(fake: FakeDiscord) -> None:
     assert fake.resume_count == 1
 
 
+async def test_invalid_or_inconsistent_shards_are_refused(fake: FakeDiscord) -> None:
+    async def identify(ws: aiohttp.ClientWebSocketResponse, shard: list[int]) -> None:
+        await ws.send_str(json.dumps({"op": 2, "d": {"token": fake.token, "shard": shard}}))
+
+    for shard in ([2, 2], [-1, 2], [0]):
+        async with raw_gateway(fake, token="") as ws:
+            await identify(ws, shard)
+            closed = await ws.receive(timeout=5)
+            assert closed.type is aiohttp.WSMsgType.CLOSE, shard
+            assert closed.data == 4010, shard
+    async with raw_gateway(fake, token="") as first:
+        await identify(first, [0, 2])
+        ready = await until_event(first, "READY")
+        assert ready["d"]["shard"] == [0, 2]
+        async with raw_gateway(fake, token="") as second:
+            await identify(second, [1, 3])  # the other live shard says there are 2
+            closed = await second.receive(timeout=5)
+            assert closed.type is aiohttp.WSMsgType.CLOSE
+            assert closed.data == 4011
+    assert fake.identified_shards == [(0, 2)]
+
+
+@pytest.mark.fake_discord(shard_count=2)
+async def test_shards_of_several_processes_each_get_their_share(fake: FakeDiscord) -> None:
+    def shard(shard_id: int) -> discord.AutoShardedClient:
+        return discord.AutoShardedClient(
+            intents=discord.Intents.none(),
+            shard_ids=[shard_id],
+            shard_count=2,
+            guild_ready_timeout=0.05,
+        )
+
+    async with serve_client(fake, shard(0)) as zero, serve_client(fake, shard(1)) as one:
+        assert sorted(fake.identified_shards) == [(0, 2), (1, 2)]
+        assert fake.connected_shards == [0, 1]
+        owner = fake.guild_shard(2)
+        clients = {0: zero, 1: one}
+        assert clients[owner].get_guild(fake.guild_id) is not None
+        assert clients[1 - owner].get_guild(fake.guild_id) is None  # the guild is one shard's
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            fake.base_url + "/gateway/bot", headers={"Authorization": f"Bot {fake.token}"}
+        ) as response,
+    ):
+        assert (await response.json())["shards"] == 2
+
+
 async def test_the_fake_listens_on_loopback_only() -> None:
     with pytest.raises(ValueError, match="loopback"):
         FakeDiscord(host="0.0.0.0")

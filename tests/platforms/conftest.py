@@ -54,6 +54,7 @@ async def run_bot(fake: FakeDiscord, library: Library, tmp_path: Path) -> AsyncI
             database: Path | None = None,
             notify: Mapping[str, str] | None = None,
             publish_limits: BudgetLimits | None = None,
+            database_url: str | None = None,
             **options: Any,
         ) -> App:
             options.setdefault("guild_ready_timeout", 0.05)
@@ -66,6 +67,7 @@ async def run_bot(fake: FakeDiscord, library: Library, tmp_path: Path) -> AsyncI
                 database=database,
                 notify=notify,
                 publish_limits=publish_limits,
+                database_url=database_url,
             )
             app = App(
                 config,

@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-async def scheduler(run_bot: RunBot) -> Scheduler:
+async def scheduler(run_bot: RunBot, db_url: str) -> Scheduler:
     """The scheduler of a started bot (through ``App``, as in production)."""
-    app: App = await run_bot()
+    app: App = await run_bot(database_url=db_url)
     return app.scheduler
 
 
@@ -88,17 +88,18 @@ async def test_an_admin_adds_tests_and_removes_a_schedule(
 
 @pytest.mark.fake_discord(channels=tuple(f"room-{i}" for i in range(12)))
 async def test_fan_out_posts_once_per_channel_even_after_a_lost_answer(
-    fake: FakeDiscord, run_bot: RunBot, library: Library, tmp_path: Path
+    fake: FakeDiscord, run_bot: RunBot, library: Library, db_url: str
 ) -> None:
-    db = tmp_path / "fan.sqlite3"
     slot = datetime(2024, 8, 9, 5, 0, tzinfo=UTC)
     specs = [
         ScheduleSpec("discord", str(c.id), "0 8 * * mon-fri", "Europe/Kyiv") for c in fake.channels
     ]
-    store = Store(f"sqlite:///{db}")
+    store = Store(db_url)
     for spec in specs:
         store.set_last_slot(spec.id, (slot - timedelta(minutes=1)).isoformat())
-    app = await run_bot(clock=lambda: slot + timedelta(seconds=5), schedules=specs, database=db)
+    app = await run_bot(
+        clock=lambda: slot + timedelta(seconds=5), schedules=specs, database_url=db_url
+    )
     scheduler = app.scheduler
     await scheduler.deliverers["discord"].join()
     assert all(len(fake.messages_in(c.id)) == 1 for c in fake.channels)
@@ -108,7 +109,7 @@ async def test_fan_out_posts_once_per_channel_even_after_a_lost_answer(
     store.mark(lost.key, "pending")
     await app.stop()
     restarted = await run_bot(
-        clock=lambda: slot + timedelta(minutes=2), schedules=specs, database=db
+        clock=lambda: slot + timedelta(minutes=2), schedules=specs, database_url=db_url
     )
     again = restarted.scheduler
     await again.deliverers["discord"].join()
@@ -121,21 +122,19 @@ async def test_fan_out_posts_once_per_channel_even_after_a_lost_answer(
 
 @pytest.mark.fake_discord(channels=tuple(f"room-{i}" for i in range(30)))
 async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_post_per_channel(
-    fake: FakeDiscord, library: Library, tmp_path: Path
+    fake: FakeDiscord, library: Library, tmp_path: Path, db_url: str
 ) -> None:
     await sync_discord(library, fake.token, None)
     now = datetime.now(UTC)
     slot = now.replace(second=0, microsecond=0)
     cron = f"{slot.minute} {slot.hour} * * *"
     specs = [ScheduleSpec("discord", str(c.id), cron, "UTC") for c in fake.channels]
-    database = tmp_path / "state.sqlite3"
-    store = Store(f"sqlite:///{database}")
+    store = Store(db_url)
     for spec in specs:
         store.set_last_slot(spec.id, (slot - timedelta(seconds=1)).isoformat())
     store.close()
     lines = [
         f"digests: {library.folder}",
-        f"database: {database}",
         "reload_seconds: 0",
         "discord_pacing: {per_second: 6}",
         "schedules:",
@@ -143,7 +142,12 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_post_per_chan
     ]
     config = tmp_path / "config.yaml"
     config.write_text("\n".join(lines) + "\n", "utf-8")
-    env = {**os.environ, "DISCORD_TOKEN": fake.token, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DISCORD_TOKEN": fake.token,
+        "DATABASE_URL": db_url,
+        "PYTHONPATH": str(ROOT),
+    }
     command = [
         sys.executable,
         "-m",

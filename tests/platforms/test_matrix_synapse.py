@@ -122,6 +122,10 @@ class Matrix:
     async def room_with_bot(self, bot: MatrixBot, **options: Any) -> str:
         room = await self.alice.create_room(invite=[bot.user_id], **options)
         await self.alice.wait_joined(room, bot.user_id)
+        for _ in range(200):  # and the bot's own sync has the room (the server knew first)
+            if room in bot.client.rooms:
+                break
+            await asyncio.sleep(0.05)
         return room
 
 

@@ -4,7 +4,6 @@ and every outcome marked in the ledger."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
@@ -35,12 +34,17 @@ class Poster:
         return Posted(f"m{self.calls}")
 
 
-async def deliver(tmp_path: Path, poster: Poster) -> tuple[Store, Delivery]:
-    store = Store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
+async def built(row: Delivery) -> tuple[Reply, Placement]:
+    return REPLY, AS_CONFIGURED
+
+
+async def deliver(db_url: str, poster: Poster) -> tuple[Store, Delivery]:
+    store = Store(db_url)
     row, _ = store.claim(Delivery("console", "news", "kursk", "slot", "s1", "pending"))
-    deliverer = Deliverer("console", poster, store, limits=Limits(1000, 100, 1), backoff=0.001)
-    deliverer.start()
-    deliverer.submit(row, REPLY)
+    deliverer = Deliverer(
+        "console", poster, store, built, limits=Limits(1000, 100, 1), backoff=0.001
+    )
+    deliverer.start()  # it leases the pending row from the ledger
     await asyncio.wait_for(deliverer.join(), 10)
     await deliverer.stop()
     return store, row
@@ -52,28 +56,28 @@ def state(store: Store, row: Delivery) -> Delivery:
     return found
 
 
-async def test_a_post_is_sent_with_its_nonce_and_marked(tmp_path: Path) -> None:
+async def test_a_post_is_sent_with_its_nonce_and_marked(db_url: str) -> None:
     poster = Poster()
-    store, row = await deliver(tmp_path, poster)
+    store, row = await deliver(db_url, poster)
     assert poster.sent == [("news", row.nonce)]
     done = state(store, row)
     assert (done.state, done.message_id, done.attempts) == ("sent", "m1", 1)
     store.close()
 
 
-async def test_a_429_is_honoured_then_retried(tmp_path: Path) -> None:
+async def test_a_429_is_honoured_then_retried(db_url: str) -> None:
     poster = Poster(RateLimited(0.01), RateLimited(0.01))
-    store, row = await deliver(tmp_path, poster)
+    store, row = await deliver(db_url, poster)
     assert poster.calls == 3
     assert state(store, row).state == "sent"
     store.close()
 
 
-async def test_a_poster_that_gave_up_is_not_retried_again(tmp_path: Path) -> None:
+async def test_a_poster_that_gave_up_is_not_retried_again(db_url: str) -> None:
     """Matrix waits out its own 429s: past its bound, one more layer of retries would only
     multiply them."""
     poster = Poster(GaveUp("M_LIMIT_EXCEEDED 12 times"), RuntimeError("must not be reached"))
-    store, row = await deliver(tmp_path, poster)
+    store, row = await deliver(db_url, poster)
     assert poster.calls == 1
     failed = state(store, row)
     assert failed.state == "failed"
@@ -81,18 +85,18 @@ async def test_a_poster_that_gave_up_is_not_retried_again(tmp_path: Path) -> Non
     store.close()
 
 
-async def test_a_gone_channel_is_flagged_in_the_store_and_not_retried(tmp_path: Path) -> None:
+async def test_a_gone_channel_is_flagged_in_the_store_and_not_retried(db_url: str) -> None:
     poster = Poster(ChannelGone("404 Unknown Channel"), RuntimeError("must not be reached"))
-    store, row = await deliver(tmp_path, poster)
+    store, row = await deliver(db_url, poster)
     assert poster.calls == 1
     assert state(store, row).state == "failed"
     assert store.flagged() == {"s1": "cannot post to news: 404 Unknown Channel"}
     store.close()
 
 
-async def test_transient_failures_are_retried_a_bounded_number_of_times(tmp_path: Path) -> None:
+async def test_transient_failures_are_retried_a_bounded_number_of_times(db_url: str) -> None:
     poster = Poster(*[ConnectionResetError("dropped")] * 5)
-    store, row = await deliver(tmp_path, poster)
+    store, row = await deliver(db_url, poster)
     assert poster.calls == 5
     failed = state(store, row)
     assert failed.state == "failed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -67,12 +68,23 @@ def weekday_8am(channel: str = "news", **extra: object) -> ScheduleSpec:
     return ScheduleSpec("console", channel, "0 8 * * mon-fri", "Europe/Kyiv", **extra)  # type: ignore[arg-type]
 
 
+opened: list[Store] = []
+
+
+@pytest.fixture(autouse=True)
+def close_stores() -> Iterator[None]:
+    """Every store a test opened is closed (a PostgreSQL connection left open is a warning)."""
+    yield
+    while opened:
+        opened.pop().close()
+
+
 async def make(
-    library: Library, db: Path, clock: Clock, specs: list[ScheduleSpec], poster: Recorder
+    library: Library, url: str, clock: Clock, specs: list[ScheduleSpec], poster: Recorder
 ) -> Scheduler:
-    scheduler = Scheduler(
-        library, Store(f"sqlite:///{db}"), catch_up=timedelta(hours=1), clock=clock
-    )
+    store = Store(url)
+    opened.append(store)
+    scheduler = Scheduler(library, store, catch_up=timedelta(hours=1), clock=clock)
     deliverer = scheduler.attach("console", poster, Limits(per_second=1000, channel_count=100))
     deliverer.backoff = 0.001
     await scheduler.load(specs)
@@ -133,10 +145,10 @@ def test_durations() -> None:
         parse_duration("soon")
 
 
-async def test_a_slot_posts_once(library: Library, tmp_path: Path) -> None:
+async def test_a_slot_posts_once(library: Library, db_url: str) -> None:
     clock = Clock(KYIV_8AM_FRIDAY - timedelta(hours=1))
     poster = Recorder()
-    scheduler = await make(library, tmp_path / "s.db", clock, [weekday_8am()], poster)
+    scheduler = await make(library, db_url, clock, [weekday_8am()], poster)
     spec_id = weekday_8am().id
     clock.now = KYIV_8AM_FRIDAY + timedelta(seconds=1)
     await scheduler.tick(spec_id)
@@ -151,8 +163,8 @@ async def test_a_slot_posts_once(library: Library, tmp_path: Path) -> None:
     await scheduler.stop()
 
 
-async def test_catch_up_after_downtime(library: Library, tmp_path: Path) -> None:
-    db = tmp_path / "s.db"
+async def test_catch_up_after_downtime(library: Library, db_url: str) -> None:
+    db = db_url
     clock = Clock(KYIV_8AM_FRIDAY - timedelta(days=4))  # Monday 08:00 Kyiv
     poster = Recorder()
     scheduler = await make(library, db, clock, [weekday_8am()], poster)
@@ -169,9 +181,9 @@ async def test_catch_up_after_downtime(library: Library, tmp_path: Path) -> None
 
 
 async def test_restart_mid_fan_out_loses_and_duplicates_nothing(
-    library: Library, tmp_path: Path
+    library: Library, db_url: str
 ) -> None:
-    db = tmp_path / "s.db"
+    db = db_url
     specs = [weekday_8am(f"room{i}") for i in range(6)]
     clock = Clock(KYIV_8AM_FRIDAY - timedelta(minutes=5))
     first = Recorder()
@@ -182,8 +194,10 @@ async def test_restart_mid_fan_out_loses_and_duplicates_nothing(
     await deliverer.stop()
     for spec in specs:
         await scheduler.deliver(spec, "2024-08-09T05:00Z")
-    for _ in range(3):
-        await deliverer.send(*deliverer.queue.get_nowait())
+    for row in scheduler.store.lease("console", 3):
+        prepared = await scheduler.prepare(row)
+        assert prepared is not None
+        await deliverer.send(row, *prepared)
     scheduler.store.close()
 
     second = Recorder()
@@ -197,11 +211,11 @@ async def test_restart_mid_fan_out_loses_and_duplicates_nothing(
     await restarted.stop()
 
 
-async def test_429_is_honoured_and_the_post_retried(library: Library, tmp_path: Path) -> None:
+async def test_429_is_honoured_and_the_post_retried(library: Library, db_url: str) -> None:
     clock = Clock(KYIV_8AM_FRIDAY)
     poster = Recorder()
     poster.failures = [RateLimited(0.01), RateLimited(0.01)]
-    scheduler = await make(library, tmp_path / "s.db", clock, [], poster)
+    scheduler = await make(library, db_url, clock, [], poster)
     spec = await scheduler.add(weekday_8am())
     await scheduler.test(spec.id)
     await settle(scheduler)
@@ -210,11 +224,11 @@ async def test_429_is_honoured_and_the_post_retried(library: Library, tmp_path: 
     await scheduler.stop()
 
 
-async def test_gone_channel_is_flagged_not_retried(library: Library, tmp_path: Path) -> None:
+async def test_gone_channel_is_flagged_not_retried(library: Library, db_url: str) -> None:
     clock = Clock(KYIV_8AM_FRIDAY)
     poster = Recorder()
     poster.failures = [ChannelGone("404 Unknown Channel"), RuntimeError("must not be reached")]
-    scheduler = await make(library, tmp_path / "s.db", clock, [], poster)
+    scheduler = await make(library, db_url, clock, [], poster)
     spec = await scheduler.add(weekday_8am())
     await scheduler.test(spec.id)
     await settle(scheduler)
@@ -226,11 +240,11 @@ async def test_gone_channel_is_flagged_not_retried(library: Library, tmp_path: P
     await scheduler.stop()
 
 
-async def test_transient_failures_retry_then_show_why(library: Library, tmp_path: Path) -> None:
+async def test_transient_failures_retry_then_show_why(library: Library, db_url: str) -> None:
     clock = Clock(KYIV_8AM_FRIDAY)
     poster = Recorder()
     poster.failures = [ConnectionResetError("dropped")] * 5
-    scheduler = await make(library, tmp_path / "s.db", clock, [], poster)
+    scheduler = await make(library, db_url, clock, [], poster)
     spec = await scheduler.add(weekday_8am())
     await scheduler.test(spec.id)
     await settle(scheduler)
@@ -240,11 +254,11 @@ async def test_transient_failures_retry_then_show_why(library: Library, tmp_path
     await scheduler.stop()
 
 
-async def test_post_new_sends_each_digest_once(library: Library, tmp_path: Path) -> None:
+async def test_post_new_sends_each_digest_once(library: Library, db_url: str) -> None:
     clock = Clock(KYIV_8AM_FRIDAY - timedelta(days=1, minutes=1))
     poster = Recorder()
     spec = weekday_8am(post="new")
-    scheduler = await make(library, tmp_path / "s.db", clock, [spec], poster)
+    scheduler = await make(library, db_url, clock, [spec], poster)
     clock.now = KYIV_8AM_FRIDAY - timedelta(days=1)
     await scheduler.tick(spec.id)
     clock.now = KYIV_8AM_FRIDAY
@@ -257,10 +271,10 @@ async def test_post_new_sends_each_digest_once(library: Library, tmp_path: Path)
 ADMIN = Caller("console", "news", "alice", is_admin=True)
 
 
-async def test_schedule_commands(library: Library, tmp_path: Path) -> None:
+async def test_schedule_commands(library: Library, db_url: str) -> None:
     clock = Clock(KYIV_8AM_FRIDAY)
     poster = Recorder()
-    db = tmp_path / "s.db"
+    db = db_url
     scheduler = await make(library, db, clock, [], poster)
     user = Caller("console", "news", "bob", is_admin=False)
     refused = await schedule_command(scheduler, parse('/schedule add cron:"0 8 * * mon"'), user)
@@ -298,12 +312,12 @@ async def test_schedule_commands(library: Library, tmp_path: Path) -> None:
 
 
 async def test_a_flag_stays_across_a_restart_until_a_post_gets_through(
-    library: Library, tmp_path: Path
+    library: Library, db_url: str
 ) -> None:
     clock = Clock(KYIV_8AM_FRIDAY)
     poster = Recorder()
     poster.failures = [ChannelGone("403 Missing Access")]
-    db = tmp_path / "s.db"
+    db = db_url
     scheduler = await make(library, db, clock, [], poster)
     spec = await scheduler.add(weekday_8am())
     await scheduler.test(spec.id)
@@ -321,10 +335,10 @@ async def test_a_flag_stays_across_a_restart_until_a_post_gets_through(
 
 
 async def test_a_test_post_for_a_platform_not_running_claims_nothing(
-    library: Library, tmp_path: Path
+    library: Library, db_url: str
 ) -> None:
     """Otherwise a later start with that platform would send a stale test post."""
-    scheduler = await make(library, tmp_path / "s.db", Clock(KYIV_8AM_FRIDAY), [], Recorder())
+    scheduler = await make(library, db_url, Clock(KYIV_8AM_FRIDAY), [], Recorder())
     elsewhere = await scheduler.add(ScheduleSpec("matrix", "!room:example.org", "0 8 * * mon"))
     with pytest.raises(ScheduleError, match="platform matrix is not running"):
         await scheduler.test(elsewhere.id)
@@ -340,10 +354,10 @@ class MapOf:
         return f"Map of {digest.id}"
 
 
-async def test_the_map_is_a_schedule_option(library: Library, tmp_path: Path) -> None:
+async def test_the_map_is_a_schedule_option(library: Library, db_url: str) -> None:
     clock = Clock(KYIV_8AM_FRIDAY)
     poster = Recorder()
-    scheduler = await make(library, tmp_path / "s.db", clock, [], poster)
+    scheduler = await make(library, db_url, clock, [], poster)
     scheduler.maps = MapOf()
     plain_spec = await scheduler.add(weekday_8am("plain"))
     mapped = await scheduler.add(weekday_8am("mapped", parts=("summary", "places", "map")))
@@ -360,14 +374,44 @@ async def test_the_map_is_a_schedule_option(library: Library, tmp_path: Path) ->
 
 
 async def test_a_post_that_cannot_be_built_is_marked_failed_with_why(
-    library: Library, tmp_path: Path
+    library: Library, db_url: str
 ) -> None:
-    scheduler = await make(library, tmp_path / "s.db", Clock(KYIV_8AM_FRIDAY), [], Recorder())
+    scheduler = await make(library, db_url, Clock(KYIV_8AM_FRIDAY), [], Recorder())
     row = Delivery("console", "news", "gone-digest", "slot", "s1", "pending")
     claimed, _ = scheduler.store.claim(row)
-    assert not await scheduler._submit(scheduler.deliverers["console"], claimed)
+    assert await scheduler.prepare(claimed) is None
     failed = scheduler.store.get(row.key)
     assert failed is not None
     assert failed.state == "failed"
     assert failed.error == "digest 'gone-digest' is no longer loaded"
     await scheduler.stop()
+
+
+async def test_a_database_from_before_longer_ids_is_adopted(library: Library, db_url: str) -> None:
+    """Ids grew from 28 to 48 bits: a config schedule's mark, flag and ledger rows and a chat
+    schedule stored under their old ids are found under the new ones, nothing re-posted or
+    skipped; once adopted, no old id is left."""
+    store = Store(db_url)
+    opened.append(store)
+    configured = weekday_8am()
+    chat = weekday_8am("desk", origin="chat")
+    assert configured.old_id == configured.id[:8]
+    assert len(configured.id) == 13
+    store.save_schedule(chat.old_id, chat.to_json())
+    for spec in (configured, chat):
+        store.set_last_slot(spec.old_id, "2024-08-09T05:00:00+00:00")
+    store.flag(configured.old_id, "channel gone")
+    old_row = Delivery("console", "news", "d1", "2024-08-09T05:00Z", configured.old_id, "sent")
+    store.claim(old_row)
+    scheduler = Scheduler(library, store, clock=Clock(KYIV_8AM_FRIDAY))
+    await scheduler.load([configured])
+    assert sorted(scheduler.specs) == sorted([configured.id, chat.id])
+    assert [i for i, _ in store.load_schedules()] == [chat.id]
+    for spec in (configured, chat):
+        assert store.last_slot(spec.id) == "2024-08-09T05:00:00+00:00"
+        assert store.last_slot(spec.old_id) is None
+    assert store.flagged() == {configured.id: "channel gone"}
+    assert [r.schedule_id for r in store.all_deliveries()] == [configured.id]
+    assert store.old_ids() == set()
+    await scheduler.load([configured])  # again: nothing left to move
+    assert store.last_slot(configured.id) == "2024-08-09T05:00:00+00:00"

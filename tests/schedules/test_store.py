@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +11,8 @@ from bot.schedules.store import Store
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
+def store(db_url: str) -> Iterator[Store]:
+    store = Store(db_url)
     yield store
     store.close()
 
@@ -45,8 +44,8 @@ def test_pending_rows_are_resumed_and_finished_ones_are_not(store: Store) -> Non
     assert store.posted_digests("console", "a") == set()
 
 
-def test_a_flag_survives_a_restart_and_a_sent_post_clears_it(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'state.sqlite3'}"
+def test_a_flag_survives_a_restart_and_a_sent_post_clears_it(db_url: str) -> None:
+    url = db_url
     store = Store(url)
     store.flag("s1", "cannot post to news: 404 Unknown Channel")
     store.flag("s1", "cannot post to news: 403 Missing Access")  # the newest reason wins

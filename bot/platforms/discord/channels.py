@@ -200,8 +200,11 @@ async def post_into(
     discussion thread, published, with its role ping. Raises discord's errors for the caller
     to map (403/404 → gone, 429 → rate limited)."""
     options = placement.options
+    pace = placement.pace
     channel = client.get_channel(channel_id)
-    if channel is None:
+    if channel is None:  # its server is on a shard another process runs: ask Discord
+        if pace is not None:  # a request of its own, within the token's budget
+            await pace(f"{channel_id}:fetch")
         channel = await client.fetch_channel(channel_id)
     mentions = allowed_mentions(options)
     ping = f"<@&{options.role_id}>" if options.role_id else None
@@ -210,7 +213,6 @@ async def post_into(
         return await _into_forum(client, channel, groups, nonce, placement, ping, mentions, name)
     if not isinstance(channel, discord.TextChannel | discord.Thread):
         raise PostRefused(f"#{getattr(channel, 'name', channel_id)} cannot take posts")
-    pace = placement.pace
     sent: list[discord.Message] = []
     for index, group in enumerate(groups):
         if index and pace is not None:

@@ -441,11 +441,18 @@ async def _login(client: DigestBot, token: str) -> None:
         raise DiscordLoginError(f"cannot reach Discord to log in: {exc}") from exc
 
 
+class ShardedDigestBot(DigestBot, discord.AutoShardedClient):
+    """The same bot over some of the token's shards (``shard_ids`` of ``shard_count``): one
+    process per group of shards, all sharing one database. Discord sends each guild's events
+    (its commands) to one shard; scheduled posts go out from whichever process leases them."""
+
+
 class DiscordAdapter:
     """Discord behind the adapter contract (``platforms.base.Adapter``).
 
     ``start`` logs in (a bad token fails here, with a clear message) and connects in a task it
     owns; ``serve`` waits on that task (discord.py reconnects on its own); ``close`` ends it.
+    With ``shard_count`` (and ``shard_ids``) among the options it runs those shards.
     """
 
     name = "discord"
@@ -463,7 +470,8 @@ class DiscordAdapter:
         # A 429 longer than this (a spent publish budget: up to an hour) raises instead of
         # sleeping inside discord.py; the poster and the deliverer honour it.
         options.setdefault("max_ratelimit_timeout", MAX_RATELIMIT_WAIT)
-        self.client = DigestBot(commands, **options)
+        sharded = "shard_count" in options or "shard_ids" in options
+        self.client = (ShardedDigestBot if sharded else DigestBot)(commands, **options)
         self.token = token
         self.limits = limits
         self.poster = DiscordPoster(self.client, publish=publish, tables=tables)

@@ -16,7 +16,7 @@ from bot.schedules.budget import BudgetLimits, PublishBudget
 from bot.schedules.delivery import ChannelGone, RateLimited
 from bot.schedules.options import AS_CONFIGURED, Placement, Posted, PostOptions
 from bot.schedules.tables import StateTables
-from bot.schedules.targets import ChannelFacts
+from bot.schedules.targets import ChannelFacts, NotSeenHere
 
 EMBEDS_MAX = 10
 """Embeds per message; with ``EMBED_TOTAL_MAX`` characters in all of them together."""
@@ -72,7 +72,10 @@ class DiscordPoster:
 
     async def inspect(self, channel: str, options: PostOptions) -> ChannelFacts | None:
         await asyncio.wait_for(self.client.wait_until_ready(), READY_TIMEOUT)
-        return facts(self.client, int(channel), options)
+        found = facts(self.client, int(channel), options)
+        if found is None and _some_shards(self.client):
+            raise NotSeenHere(channel)
+        return found
 
     async def post(
         self, channel: str, reply: Reply, nonce: str, placement: Placement = AS_CONFIGURED
@@ -170,3 +173,10 @@ def messages(pages: Sequence[Page]) -> list[list[Page]]:
         groups[-1].append(page)
         size += page.length()
     return groups
+
+
+def _some_shards(client: discord.Client) -> bool:
+    """Runs only some of the token's shards: servers on the others are not in its cache."""
+    if not isinstance(client, discord.AutoShardedClient) or client.shard_ids is None:
+        return False
+    return set(client.shard_ids) != set(range(client.shard_count or 1))
