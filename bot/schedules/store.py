@@ -143,6 +143,16 @@ digest_threads = Table(
     Column("thread", String(255), nullable=False),
 )
 
+channel_kinds = Table(  # schedules.tables: what the process seeing a channel's server found
+    "channel_kinds",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("channel", String(255), primary_key=True),
+    Column("kind", String(16), nullable=False),  # targets.Kind
+    Column("guild", String(32)),  # its server, where the platform has them
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
 
 marks = Table(
     "marks",

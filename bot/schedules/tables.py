@@ -1,4 +1,5 @@
-"""What the publish budget and digest threads must remember across restarts, in the same
+"""What the publish budget, digest threads and channel kinds must remember across restarts (and
+share between processes), in the same
 database as the ledger (its tables are the store's: created and migrated with it; SQLAlchemy Core
 as in the store).
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     Connection,
@@ -20,7 +23,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from bot.schedules.store import digest_threads, publish_holds, publish_uses
+from bot.schedules.store import _upsert, channel_kinds, digest_threads, publish_holds, publish_uses
+
+
+@dataclass(frozen=True)
+class SeenChannel:
+    """A channel's kind (``targets.Kind``) and server, as the process that sees it found them."""
+
+    kind: str
+    guild: str | None
 
 
 class StateTables:
@@ -92,3 +103,25 @@ class StateTables:
                     platform=platform, channel=channel, digest_id=digest_id, thread=thread
                 )
             )
+
+    # -- a channel's kind, seen by the process whose shard has its server ------------------------
+    def remember_channel(self, platform: str, channel: str, seen: SeenChannel) -> None:
+        with self._tx() as conn:
+            _upsert(
+                conn,
+                channel_kinds,
+                platform=platform,
+                channel=channel,
+                kind=seen.kind,
+                guild=seen.guild,
+                seen_at=datetime.now(UTC),
+            )
+
+    def seen_channel(self, platform: str, channel: str) -> SeenChannel | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(channel_kinds.c.kind, channel_kinds.c.guild).where(
+                    channel_kinds.c.platform == platform, channel_kinds.c.channel == channel
+                )
+            ).first()
+            return SeenChannel(row.kind, row.guild) if row else None

@@ -14,6 +14,7 @@ import discord
 
 from bot.schedules.budget import PublishBudget
 from bot.schedules.options import Placement, Posted, PostOptions
+from bot.schedules.tables import SeenChannel
 from bot.schedules.targets import ChannelFacts, Kind, Role, needed
 
 PERMISSION_NAMES = {
@@ -188,6 +189,29 @@ def _bot_thread(forum: discord.ForumChannel, name: str, me: int) -> discord.Thre
     return next((t for t in forum.threads if t.name == name and t.owner_id == me), None)
 
 
+Postable = (
+    discord.abc.GuildChannel
+    | discord.Thread
+    | discord.abc.PrivateChannel
+    | discord.PartialMessageable
+)
+PARTIAL_TYPES = {"text": discord.ChannelType.text, "announcement": discord.ChannelType.news}
+
+
+def _partial(
+    client: discord.Client, channel_id: int, seen: SeenChannel | None, options: PostOptions
+) -> discord.PartialMessageable | None:
+    """A channel not in this process's cache, to post into without asking Discord for it (a
+    GET per post, doubling a fan-out's requests): only a text or announcement channel whose
+    kind is recorded, and no thread per post (discord.py opens one only on a message whose
+    server it has cached). None: fetch it."""
+    kind = PARTIAL_TYPES.get(seen.kind) if seen is not None else None
+    if seen is None or kind is None or options.thread:
+        return None
+    guild = int(seen.guild) if seen.guild else None
+    return client.get_partial_messageable(channel_id, guild_id=guild, type=kind)
+
+
 async def post_into(
     client: discord.Client,
     channel_id: int,
@@ -195,14 +219,18 @@ async def post_into(
     nonce: str,
     placement: Placement,
     publisher: Publisher | None,
+    seen: SeenChannel | None = None,
 ) -> Posted:
     """One scheduled post, the way its schedule says: into a forum post of the digest, with a
     discussion thread, published, with its role ping. Raises discord's errors for the caller
-    to map (403/404 → gone, 429 → rate limited)."""
+    to map (403/404 → gone, 429 → rate limited). ``seen``: the channel's kind and server as
+    the process that has them cached recorded them (for a channel this one does not cache)."""
     options = placement.options
     pace = placement.pace
-    channel = client.get_channel(channel_id)
-    if channel is None:  # its server is on a shard another process runs: ask Discord
+    channel: Postable | None = client.get_channel(channel_id)
+    if channel is None:  # its server is on a shard another process runs
+        channel = _partial(client, channel_id, seen, options)
+    if channel is None:  # a forum, a thread, an unknown kind or a thread per post: ask Discord
         if pace is not None:  # a request of its own, within the token's budget
             await pace(f"{channel_id}:fetch")
         channel = await client.fetch_channel(channel_id)
@@ -211,7 +239,7 @@ async def post_into(
     name = (placement.title or "Digest")[:THREAD_NAME_MAX]
     if isinstance(channel, discord.ForumChannel):
         return await _into_forum(client, channel, groups, nonce, placement, ping, mentions, name)
-    if not isinstance(channel, discord.TextChannel | discord.Thread):
+    if not isinstance(channel, discord.TextChannel | discord.Thread | discord.PartialMessageable):
         raise PostRefused(f"#{getattr(channel, 'name', channel_id)} cannot take posts")
     sent: list[discord.Message] = []
     for index, group in enumerate(groups):
@@ -226,7 +254,11 @@ async def post_into(
             )
         )
     notes: list[str] = []
-    announcement = isinstance(channel, discord.TextChannel) and channel.is_news()
+    announcement = (
+        channel.type is discord.ChannelType.news
+        if isinstance(channel, discord.PartialMessageable)
+        else isinstance(channel, discord.TextChannel) and channel.is_news()
+    )
     if announcement and options.publish and publisher is not None:
         note = await publisher.publish(sent, pace)
         if note:

@@ -15,12 +15,13 @@ from bot.reply import Reply
 from bot.schedules.budget import BudgetLimits, PublishBudget
 from bot.schedules.delivery import ChannelGone, RateLimited
 from bot.schedules.options import AS_CONFIGURED, Placement, Posted, PostOptions
-from bot.schedules.tables import StateTables
+from bot.schedules.tables import SeenChannel, StateTables
 from bot.schedules.targets import ChannelFacts, NotSeenHere
 
 EMBEDS_MAX = 10
 """Embeds per message; with ``EMBED_TOTAL_MAX`` characters in all of them together."""
 READY_TIMEOUT = 30.0
+PLATFORM = "discord"
 
 
 class DiscordPoster:
@@ -31,7 +32,8 @@ class DiscordPoster:
     the message Discord already made instead of a second one. Posts go the way the schedule
     says (``channels.post_into``): a forum post per digest, published in announcement channels
     within the publish budget (its use kept in ``tables`` so restarts do not forget it), a
-    thread per post, exactly one role pinged.
+    thread per post, exactly one role pinged. Each channel ``inspect`` sees is recorded in
+    ``tables`` with its kind, so a process without its server cached posts without a lookup.
     """
 
     def __init__(
@@ -75,6 +77,10 @@ class DiscordPoster:
         found = facts(self.client, int(channel), options)
         if found is None and _some_shards(self.client):
             raise NotSeenHere(channel)
+        if found is not None and self.tables is not None:  # for a sender without its server
+            guild = getattr(self.client.get_channel(int(channel)), "guild", None)
+            seen = SeenChannel(found.kind, str(guild.id) if guild else None)
+            await asyncio.to_thread(self.tables.remember_channel, PLATFORM, channel, seen)
         return found
 
     async def post(
@@ -87,9 +93,12 @@ class DiscordPoster:
         if rendered.error is not None:
             raise ValueError(f"a scheduled post cannot be an error: {rendered.error}")
         groups = [[to_embed(page) for page in group] for group in messages(rendered.pages)]
+        seen = None
+        if self.tables is not None and self.client.get_channel(int(channel)) is None:
+            seen = await asyncio.to_thread(self.tables.seen_channel, PLATFORM, channel)
         try:
             return await post_into(
-                self.client, int(channel), groups, nonce, placement, self.publisher
+                self.client, int(channel), groups, nonce, placement, self.publisher, seen
             )
         except PostRefused as exc:
             raise ChannelGone(str(exc)) from exc

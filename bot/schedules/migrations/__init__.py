@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 HERE = Path(__file__).resolve().parent
-HEAD = "0004"
+HEAD = "0005"
 """The newest revision in ``versions/``."""
 LOCK_KEY = 0x6469676573  # "diges": any constant shared by every process of this bot
 
