@@ -1,7 +1,6 @@
 """What the publish budget, digest threads and channel kinds must remember across restarts (and
-share between processes), in the same
-database as the ledger (its tables are the store's: created and migrated with it; SQLAlchemy Core
-as in the store).
+share between processes), in the same database as the ledger (its tables are the store's:
+created and migrated with it; SQLAlchemy Core as in the store).
 
 Blocking and short, like the store: async callers use ``asyncio.to_thread``.
 """
