@@ -106,8 +106,10 @@ async def test_a_forum_a_thread_per_post_and_an_unknown_kind_still_look_the_chan
         )
         with_thread = await run.sender.post(str(text), REPLY, "t" * 25, Placement(threaded))
         unknown = await run.sender.post(str(unseen), REPLY, "u" * 25)
-    assert in_forum.thread is not None and fake.messages_in(int(in_forum.thread))
-    assert with_thread.thread is not None and with_thread.note is None
+    assert in_forum.thread is not None
+    assert fake.messages_in(int(in_forum.thread))
+    assert with_thread.thread is not None
+    assert with_thread.note is None
     assert [m.id for m in fake.messages_in(unseen)] == [int(unknown.message_id)]
     assert (lookups(fake, forum), lookups(fake, text), lookups(fake, unseen)) == (1, 1, 1)
 
