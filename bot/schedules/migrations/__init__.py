@@ -59,6 +59,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config(conn), revision)
 
 
+SCHEMA_WAIT_MS = 60_000
+"""How long a SQLite start waits for another process's schema change (milliseconds)."""
+
+
 def create_all(engine: Engine, metadata: MetaData) -> None:
     """Create the missing tables of a module that keeps its own (the pipeline's queue, the
     desk's accounts), one process at a time like a migration: two processes creating a table at
@@ -74,7 +78,13 @@ def _one_at_a_time(engine: Engine) -> Iterator[Connection]:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         elif conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN EXCLUSIVE")  # the others wait (busy_timeout)
+            # The others wait their turn: behind three processes' migrations on a loaded machine
+            # that is longer than the store's usual busy_timeout (5 s), so wait up to a minute.
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={SCHEMA_WAIT_MS}")
+            try:
+                conn.exec_driver_sql("BEGIN EXCLUSIVE")
+            finally:
+                conn.exec_driver_sql("PRAGMA busy_timeout=5000")
         yield conn
 
 
