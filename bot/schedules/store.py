@@ -703,7 +703,8 @@ def _delivery(row: Any) -> Delivery:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=5000")  # first: switching to WAL may wait for a lock
+    # first: switching to WAL may wait for a lock
+    cursor.execute(f"PRAGMA busy_timeout={migrations.BUSY_WAIT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")  # a SIGKILL loses no committed row
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()

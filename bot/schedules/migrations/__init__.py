@@ -59,6 +59,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config(conn), revision)
 
 
+BUSY_WAIT_MS = 5_000
+"""How long a SQLite statement waits for another connection's lock (milliseconds)."""
 SCHEMA_WAIT_MS = 60_000
 """How long a SQLite start waits for another process's schema change (milliseconds)."""
 
@@ -84,7 +86,7 @@ def _one_at_a_time(engine: Engine) -> Iterator[Connection]:
             try:
                 conn.exec_driver_sql("BEGIN EXCLUSIVE")
             finally:
-                conn.exec_driver_sql("PRAGMA busy_timeout=5000")
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
         yield conn
 
 
