@@ -6,7 +6,8 @@ Discord (enforcing 50 requests/s globally and 5 messages per 5 s per channel).
 
 Prints, for the paced delivery queue (``bot.schedules.delivery``: ledger rows, global and
 per-channel pacing; wired by ``bot.app.App`` as in production) and for a naive
-``asyncio.gather`` of ``channel.send`` as the baseline: wall time, its ratio to the floor
+``asyncio.gather`` of ``channel.send`` as the baseline, without and with the client's HTTP
+guard (``bot.platforms.discord.ratelimit``): wall time, its ratio to the floor
 N/50 s, the 429s the fake answered, channels that got nothing (lost) and extra
 messages (duplicates). Target for the paced run: ≤ 1.05 x floor, 0 429s, 0 lost, 0 duplicates.
 
@@ -83,15 +84,18 @@ async def paced(channels: int, library: Library, digest_id: str, tmp: Path) -> N
             report(f"paced queue ({Limits().per_second:g}/s)", seconds, channels, hits, lost, dupes)
 
 
-async def naive(channels: int, library: Library, digest_id: str, tmp: Path) -> None:
+async def naive(channels: int, library: Library, digest_id: str, tmp: Path, guarded: bool) -> None:
+    """Every send at once. ``guarded``: through the client's HTTP guard as built (every request
+    waits until fewer than 50 went in the last second); else through plain discord.py."""
     names = tuple(f"c{i}" for i in range(channels))
     digest = library.get(digest_id)
     assert digest is not None
     embeds = [to_embed(page) for page in render(content.post(digest, ("summary",))).pages][:10]
     async with running_fake(channels=names, rate_limits=RateLimits()) as fake:
-        (tmp / "naive").mkdir()
-        config = config_for(library.folder, tmp / "naive")
-        run = DiscordRun(fake.token, options(fake))
+        folder = tmp / ("naive-guarded" if guarded else "naive")
+        folder.mkdir()
+        config = config_for(library.folder, folder)
+        run = DiscordRun(fake.token, options(fake) | ({} if guarded else {"http_trace": None}))
         async with App(config, library, discord=run, use_maps=False, run_jobs=False) as app:
             await app.discord.ready(timeout=60)
             client = app.discord.client
@@ -104,7 +108,8 @@ async def naive(channels: int, library: Library, digest_id: str, tmp: Path) -> N
             seconds = time.perf_counter() - start
             failed = sum(1 for r in results if isinstance(r, BaseException))
             hits, lost, dupes = tally(fake, before)
-            report("naive asyncio.gather", seconds, channels, hits, lost, dupes)
+            name = "naive gather, guard" if guarded else "naive gather, no guard"
+            report(name, seconds, channels, hits, lost, dupes)
             if failed:
                 kinds = sorted(
                     {
@@ -166,7 +171,8 @@ def main(argv: list[str]) -> None:
     with loopback_only(), tempfile.TemporaryDirectory() as tmp:
         asyncio.run(paced(args.channels, library, newest.id, Path(tmp)))
         if not args.skip_naive:
-            asyncio.run(naive(args.channels, library, newest.id, Path(tmp)))
+            asyncio.run(naive(args.channels, library, newest.id, Path(tmp), guarded=False))
+            asyncio.run(naive(args.channels, library, newest.id, Path(tmp), guarded=True))
         if args.announcements:
             asyncio.run(
                 announcements(

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import logging
 import os
 import signal
-import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from sqlalchemy import create_engine, insert, select
 
 from bot.schedules.spec import ScheduleSpec
 from bot.schedules.store import Store, deliveries, marks, schedules
+from tests.fakes.bot_process import run_shards
 from tests.fakes.discord_server import FakeDiscord, RateLimits, running_fake
 from tests.fakes.netguard import loopback_only
 from tests.fakes.sample_digests import copy_digests
@@ -40,10 +42,13 @@ from tests.postgres.harness import Postgres, start_postgres
 ROOT = Path(__file__).resolve().parents[1]
 GLOBAL_PER_SECOND = 50
 POSTS = "POST /channels/{channel_id}/messages"
+LOOKUP = "GET /channels/{channel_id}"
 
 
-def write_config(folder: Path) -> Path:
+def write_config(folder: Path, per_second: float | None) -> Path:
     lines = [f"digests: {copy_digests(folder / 'digests')}", "reload_seconds: 0"]
+    if per_second is not None:
+        lines += ["discord_pacing:", f"  per_second: {per_second}"]
     config = folder / "config.yaml"
     config.write_text("\n".join(lines) + "\n", "utf-8")
     return config
@@ -102,7 +107,13 @@ def tally(fake: FakeDiscord) -> tuple[int, int]:
 
 
 async def run(
-    server: Postgres, channels: int, processes: int, kill: bool, lead: float, tmp: Path
+    server: Postgres,
+    channels: int,
+    processes: int,
+    kill: bool,
+    lead: float,
+    tmp: Path,
+    per_second: float | None,
 ) -> None:
     url = server.create_database("scale_out")
     names = tuple(f"c{i}" for i in range(channels))
@@ -110,7 +121,7 @@ async def run(
         channels=names, rate_limits=RateLimits(), shard_count=processes
     ) as fake:
         slot = schedule_slot(url, [c.id for c in fake.channels], lead)
-        config = write_config(tmp / ("kill" if kill else "plain"))
+        config = write_config(tmp / ("kill" if kill else "plain"), per_second)
         env = {
             **os.environ,
             "DISCORD_TOKEN": fake.token,
@@ -118,27 +129,9 @@ async def run(
             "PYTHONPATH": str(ROOT),
         }
         logs = [(config.parent / f"bot{i}.log").open("wb") for i in range(processes)]
-        procs = [
-            await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "tests.fakes.bot_process",
-                fake.base_url,
-                fake.gateway_url,
-                "run",
-                "--config",
-                str(config),
-                "--shard-count",
-                str(processes),
-                "--shard-ids",
-                str(index),
-                env=env,
-                cwd=ROOT,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=logs[index],
-            )
-            for index in range(processes)
-        ]
+        procs = await run_shards(
+            fake.base_url, fake.gateway_url, config, processes, env=env, cwd=ROOT, logs=logs
+        )
         killed = ""
         victim: asyncio.subprocess.Process | None = None
         slot_at = time.monotonic() + (slot - datetime.now(UTC)).total_seconds()
@@ -190,7 +183,11 @@ async def run(
             first = died[0]
             tail = (config.parent / f"bot{first}.log").read_text(errors="replace")[-2000:]
             print(f"process {first} exited with {procs[first].returncode}:\n{tail}")
-        sent = [r.at for r in fake.requests_to(POSTS) if r.status == 200]
+        sent = sorted(r.at for r in fake.requests_to(POSTS) if r.status == 200)
+        lookups = len(fake.requests_to(LOOKUP))
+        others = sum(1 for r in fake.requests if r.at >= sent[0] and r.route not in (POSTS, LOOKUP))
+        gaps = sorted(b - a for a, b in itertools.pairwise(sent))[-3:]
+        per_ten = Counter(int((at - slot_at) // 10) for at in sent)
         wall = max(sent) - slot_at
         floor = channels / GLOBAL_PER_SECOND
         lost, dupes = tally(fake)
@@ -204,6 +201,14 @@ async def run(
             f"429s {fake.count_429:3d}{hits}  "
             f"lost {lost}  duplicates {dupes}{killed}"
         )
+        print(
+            f"{'':<26} slot→first post {min(sent) - slot_at:6.2f} s  channel lookups {lookups}  "
+            f"other requests {others}  longest gaps " + ", ".join(f"{g:.2f}" for g in gaps) + " s"
+        )
+        print(
+            f"{'':<26} posts per 10 s from the slot: "
+            + " ".join(str(per_ten[b]) for b in range(max(per_ten) + 1))
+        )
 
 
 def main(argv: list[str]) -> None:
@@ -212,6 +217,11 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--skip-kill", action="store_true")
     parser.add_argument(
+        "--per-second",
+        type=float,
+        help="the sender's timetable (config discord_pacing.per_second; default: the config's)",
+    )
+    parser.add_argument(
         "--lead", type=float, default=60.0, help="seconds from launch to the slot, at least"
     )
     args = parser.parse_args(argv)
@@ -219,8 +229,28 @@ def main(argv: list[str]) -> None:
     server = start_postgres()
     try:
         with loopback_only(), tempfile.TemporaryDirectory() as tmp:
-            asyncio.run(run(server, args.channels, args.processes, False, args.lead, Path(tmp)))
+            asyncio.run(
+                run(
+                    server,
+                    args.channels,
+                    args.processes,
+                    False,
+                    args.lead,
+                    Path(tmp),
+                    args.per_second,
+                )
+            )
             if not args.skip_kill:
-                asyncio.run(run(server, args.channels, args.processes, True, args.lead, Path(tmp)))
+                asyncio.run(
+                    run(
+                        server,
+                        args.channels,
+                        args.processes,
+                        True,
+                        args.lead,
+                        Path(tmp),
+                        args.per_second,
+                    )
+                )
     finally:
         server.stop()

@@ -73,7 +73,7 @@ class _Publish(BaseModel):
 class _Pacing(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    per_second: float = Field(default=48.0, gt=0, le=50)
+    per_second: float = Field(default=50.0, gt=0, le=50)
     channel_count: int = Field(default=5, ge=1)
     channel_period: float = Field(default=5.0, gt=0)
 

@@ -34,7 +34,11 @@ class PublishBudget:
     def restore(
         self, uses: Iterable[tuple[str, float]], holds: Iterable[tuple[str, float]]
     ) -> None:
-        """Reload persisted usage (any order; old entries are dropped)."""
+        """Replace the usage with the persisted one (any order; old entries are dropped): the
+        store holds every process's uses, this one's included, so reloading twice (at start,
+        and again on becoming the sender) counts nothing twice."""
+        self._uses.clear()
+        self._holds.clear()
         for channel, at in sorted(uses, key=lambda use: use[1]):
             self._uses.setdefault(channel, deque()).append(at)
         for channel, until in holds:

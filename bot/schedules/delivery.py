@@ -60,6 +60,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+HANDOVER = 1.05
+"""Seconds between becoming the sender and the first send: Discord's one-second window of
+requests, in which the previous sender's last ones still count (and a margin)."""
+
 
 class RateLimited(Exception):
     def __init__(self, retry_after: float) -> None:
@@ -94,6 +98,15 @@ class Inspector(Protocol):
     """A platform that can say what a channel is (its kind, tags, the bot's permissions)."""
 
     async def inspect(self, channel: str, options: PostOptions) -> ChannelFacts | None: ...
+
+
+@runtime_checkable
+class Restores(Protocol):
+    """A poster whose own limits outlast a process (Discord's publish budget, kept in the
+    store): reloaded when this process becomes the sender, so that it goes on from what the
+    previous sender spent instead of from what it knew at its own start."""
+
+    async def restore(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -158,6 +171,7 @@ class Deliverer:
         tables: StateTables | None = None,
         on_outcome: OnOutcome | None = None,
         election: Election | None = None,
+        handover: float = HANDOVER,
     ) -> None:
         self.platform = platform
         self.poster = poster
@@ -181,6 +195,8 @@ class Deliverer:
         was leased, and the sender lease the whole fan-out at once."""
         self._held = 0
         self.election: Election = election or Alone()
+        self.handover = handover
+        """Seconds a process that became the sender waits before it sends (``HANDOVER``)."""
         self._next_try = 0.0
         self._electing: asyncio.Future[bool] | None = None
         self.sending = isinstance(self.election, Alone)
@@ -287,6 +303,16 @@ class Deliverer:
             else:
                 if freed:
                     log.info("took over %d %s posts from the previous sender", freed, self.platform)
+            if isinstance(self.poster, Restores):
+                try:
+                    await self.poster.restore()
+                except Exception:  # posts still go; a spent budget then meets a 429 and holds
+                    log.exception(
+                        "could not reload the %s limits the last sender used", self.platform
+                    )
+            # The last sender's requests of its last second still count against the token's
+            # limit, and this process never saw them: let them age out before the first send.
+            await asyncio.sleep(self.handover)
         return self.sending
 
     async def _renew(self) -> None:

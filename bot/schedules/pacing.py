@@ -15,7 +15,9 @@ request at a time waits for the timetable (the others queue behind it).
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -23,7 +25,7 @@ from typing import Protocol
 from bot.schedules.spec import Limits
 
 AHEAD = 0.05
-"""Seconds ahead of now a send time may be reserved (about two slots at 48/s)."""
+"""Seconds ahead of now a send time may be reserved (about two slots at 50/s)."""
 
 
 @dataclass(frozen=True)
@@ -113,3 +115,74 @@ class Pacer:
 
     async def penalise(self, seconds: float) -> None:
         self._next_global = max(self._next_global, self.clock() + seconds)
+
+
+class WindowState:
+    """The rule behind :class:`Window`, pure: the callers keep the time.
+
+    A request is *open* from the moment it is sent until its answer arrives, and counts for one
+    ``period`` after that. A request may go only while fewer than ``limit`` count. Why that is
+    enough, however the requests are delayed on the way: take any ``period``-long stretch of
+    the server's clock and the requests that arrived in it; let R be the one among them sent
+    last, at ``s``. Each of the others was sent before ``s`` and arrived after ``s - period``
+    (R arrived after ``s``, and the stretch is ``period`` long), so its answer came after
+    ``s - period`` too: when R was sent, each of them was open or had been answered within one
+    ``period``. So R saw them all counted, and the stretch holds at most ``limit`` requests.
+    The only cost is throughput: ``limit / (period + round trip)`` instead of ``limit /
+    period``.
+    """
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit = limit
+        self.period = period
+        self.open = 0
+        self.answered: deque[float] = deque()
+
+    def admit(self, now: float) -> float:
+        """0: the request may go now (it is counted open). Otherwise how long to wait before
+        asking again; ``math.inf`` when only an answer (``close``) can change the count."""
+        while self.answered and self.answered[0] + self.period <= now:
+            self.answered.popleft()
+        if self.open + len(self.answered) < self.limit:
+            self.open += 1
+            return 0.0
+        if not self.answered:
+            return math.inf
+        return self.answered[0] + self.period - now
+
+    def close(self, now: float) -> None:
+        """The answer to an open request came (or it failed: if it reached the server, it did so
+        before now)."""
+        self.open -= 1
+        self.answered.append(now)
+
+
+class Window:
+    """Discord's global limit held across every request a client makes (not only scheduled
+    posts: lookups, publishing, thread creation), by the rule of :class:`WindowState`.
+
+    ``enter`` before a request goes, ``leave`` when its answer (or failure) is in. Requests are
+    let through in the order they asked. The default period is Discord's second plus 10 ms, a
+    margin for two clocks that tick at slightly different rates.
+    """
+
+    def __init__(
+        self, limit: int = 50, period: float = 1.01, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.state = WindowState(limit, period)
+        self.clock = clock
+        self._turn = asyncio.Lock()
+        self._answer = asyncio.Event()
+
+    async def enter(self) -> None:
+        async with self._turn:
+            while (wait := self.state.admit(self.clock())) > 0:
+                self._answer.clear()
+                if math.isinf(wait):
+                    await self._answer.wait()
+                else:
+                    await asyncio.sleep(wait)
+
+    def leave(self) -> None:
+        self.state.close(self.clock())
+        self._answer.set()

@@ -6,20 +6,25 @@ kind still fetch it, and a channel gone since it was seen is still flagged."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import discord
 import pytest
 
+from bot.commands.registry import Commands
+from bot.digest.library import Library
+from bot.platforms.discord.client import DiscordAdapter
 from bot.platforms.discord.poster import DiscordPoster
 from bot.reply import Line, Reply, Section
 from bot.schedules.delivery import ChannelGone
 from bot.schedules.options import Placement, PostOptions
 from bot.schedules.store import Store
 from bot.schedules.tables import SeenChannel, StateTables
+from tests.fakes.discord_payloads import channel_json
 from tests.fakes.discord_server import FakeDiscord, serve_client
 
 FORUMS = {"world-news": ("ukraine",)}
@@ -124,3 +129,39 @@ async def test_a_channel_gone_since_it_was_seen_is_still_flagged(
         with pytest.raises(ChannelGone, match="404"):
             await run.sender.post(gone, REPLY, "g" * 25)
     assert lookups(fake, int(gone)) == 0
+
+
+async def recorded_as(tables: StateTables, channel: int, kind: str) -> None:
+    """Until the channel's recorded kind is ``kind`` (the gateway event is handled as it comes)."""
+    for _ in range(200):
+        seen = await asyncio.to_thread(tables.seen_channel, "discord", str(channel))
+        if seen is not None and seen.kind == kind:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"channel {channel} is recorded as {seen}, not {kind}")
+
+
+@pytest.mark.fake_discord(channels=("digests", "chat"))
+async def test_a_channel_made_an_announcement_channel_is_recorded_as_one_at_once(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    """The process that sees the server follows a channel's change of kind (CHANNEL_UPDATE),
+    so the sender publishes there from the next post on, not from the next restart."""
+    store = Store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
+    tables = StateTables(store.engine)
+    adapter = DiscordAdapter(Commands(Library(tmp_path)), fake.token, tables=tables)
+    text, chat = fake.channel_id("digests"), fake.channel_id("chat")
+    try:
+        async with serve_client(fake, adapter.client):
+            await adapter.inspect(str(text), PostOptions())
+            await recorded_as(tables, text, "text")
+            for channel in (text, chat):
+                at = next(i for i, c in enumerate(fake.channels) if c.id == channel)
+                fake.channels[at] = replace(fake.channels[at], type=5)
+                await fake.dispatch(
+                    "CHANNEL_UPDATE", channel_json(fake.guild_id, fake.channels[at])
+                )
+            await recorded_as(tables, text, "announcement")
+            assert tables.seen_channel("discord", str(chat)) is None  # no schedule's: not written
+    finally:
+        store.close()

@@ -20,6 +20,7 @@ from bot.app import sync_discord
 from bot.digest.library import Library
 from bot.schedules.spec import ScheduleSpec
 from bot.schedules.store import Store, deliveries
+from tests.fakes.bot_process import run_shards
 from tests.fakes.discord_server import FakeDiscord
 from tests.postgres.harness import Postgres
 
@@ -82,26 +83,10 @@ async def test_four_processes_one_sender_and_the_next_finishes_a_killed_senders_
 
     request.addfinalizer(show_logs)
     files = [log.open("wb") for log in logs]
-    procs = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.fakes.bot_process",
-            fake.base_url,
-            fake.gateway_url,
-            "run",
-            "--config",
-            str(config),
-            "--shard-count",
-            str(PROCESSES),
-            "--shard-ids",
-            str(index),
-            env=env,
-            cwd=tmp_path,  # not the repository: its ./config.yaml reads ./digests
-            stderr=log,
-        )
-        for index, log in enumerate(files)
-    ]
+    # cwd: not the repository, whose ./config.yaml reads ./digests
+    procs = await run_shards(
+        fake.base_url, fake.gateway_url, config, PROCESSES, env=env, cwd=tmp_path, logs=files
+    )
     for log in files:  # the children hold their own copies
         log.close()
     try:

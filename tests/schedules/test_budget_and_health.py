@@ -127,3 +127,19 @@ def test_a_digests_thread_is_remembered(tmp_path: Path) -> None:
     assert tables.thread_of("discord", "1", "d") == "100"
     assert tables.thread_of("discord", "2", "d") is None
     store.close()
+
+
+def test_reloading_the_usage_replaces_it() -> None:
+    """A process reloads the budget at start and again when it becomes the sender: the second
+    load must not count the first's uses twice, nor keep what the store no longer holds."""
+    clock = Clock()
+    budget = PublishBudget(BudgetLimits(per_channel=3, period=3600), clock)
+    uses = [("news", clock.now - 60)]
+    budget.restore(uses, [])
+    budget.restore(uses, [])
+    assert budget.remaining("news") == 2
+    budget.restore(
+        [("news", clock.now - 30), ("news", clock.now - 20)], [("alerts", clock.now + 9)]
+    )
+    assert budget.remaining("news") == 1
+    assert budget.remaining("alerts") == 0

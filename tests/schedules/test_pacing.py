@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
+import math
 from collections.abc import Sequence
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.schedules.pacing import AHEAD, Pacer, reserve
+from bot.schedules.pacing import AHEAD, Pacer, Window, WindowState, reserve
 from bot.schedules.spec import Limits
 
 DISCORD = Limits(per_second=50, channel_count=5, channel_period=5)
@@ -102,3 +104,94 @@ async def test_a_busy_channel_holds_up_no_other() -> None:
     await asyncio.wait_for(pacer.acquire("quiet"), 0.25)
     assert not waiting.done()
     await asyncio.wait_for(waiting, 2)
+
+
+# -- the window guard: counted from send until a period after the answer ------------------------
+
+
+def through_window(delays: Sequence[tuple[float, float]], limit: int, period: float) -> list[float]:
+    """Requests sent as soon as ``WindowState`` lets them, one after another; each takes ``up``
+    seconds to reach the server and ``back`` for its answer to return. Their arrival times."""
+    state = WindowState(limit, period)
+    answers: list[float] = []
+    now, arrivals = 0.0, []
+    for up, back in delays:
+        while True:
+            while answers and answers[0] <= now:
+                state.close(heapq.heappop(answers))
+            wait = state.admit(now)
+            if wait == 0:
+                break
+            next_answer = answers[0] if answers else math.inf
+            now = next_answer if math.isinf(wait) else min(now + wait, next_answer)
+        arrivals.append(now + up)
+        heapq.heappush(answers, now + up + back)
+    return arrivals
+
+
+def most_in_a_window(arrivals: Sequence[float], period: float) -> int:
+    """The most arrivals in any stretch (t - period, t] (the fake Discord's count). Two arrivals
+    exactly one period apart are apart: 1e-9 absorbs the float rounding of that tie."""
+    times = sorted(arrivals)
+    most, start = 0, 0
+    for end, t in enumerate(times):
+        while times[start] <= t - period + 1e-9:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+delay = st.floats(min_value=0.0, max_value=0.4, allow_nan=False)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(delay, delay), min_size=60, max_size=400))
+def test_no_second_of_arrivals_exceeds_the_limit_however_requests_are_held_up(
+    delays: list[tuple[float, float]],
+) -> None:
+    arrivals = through_window(delays, limit=50, period=1.0)
+    assert len(arrivals) == len(delays)
+    assert most_in_a_window(arrivals, 1.0) <= 50
+
+
+def test_the_timetable_alone_bursts_when_requests_are_held_up() -> None:
+    """Why the guard exists: requests leaving evenly at 48/s, of which a few were held up 60 ms
+    on the way (a busy event loop), arrive 51 in one second. The guard keeps them at 50."""
+    spaced = [i / 48 for i in range(200)]
+    held = [t + (0.06 if 96 <= i < 99 else 0.0) for i, t in enumerate(spaced)]
+    assert most_in_a_window(held, 1.0) > 50
+    up = [(0.06 if 96 <= i < 99 else 0.0, 0.001) for i in range(200)]
+    assert most_in_a_window(through_window(up, 50, 1.0), 1.0) <= 50
+
+
+def test_the_guard_costs_only_the_round_trip() -> None:
+    """1,000 requests with a 10 ms round trip: 50 per (1 s + 10 ms), not fewer."""
+    arrivals = through_window([(0.005, 0.005)] * 1000, limit=50, period=1.0)
+    rate = len(arrivals) / (arrivals[-1] - arrivals[0] + 1.01)
+    assert 50 / 1.02 < rate <= 50 / 1.0
+
+
+def test_a_full_window_waits_for_an_answer_or_for_time() -> None:
+    state = WindowState(limit=2, period=1.0)
+    assert state.admit(0.0) == 0
+    assert state.admit(0.0) == 0
+    assert state.admit(0.1) == math.inf  # both in flight: only an answer changes anything
+    state.close(0.3)
+    assert state.admit(0.4) == pytest.approx(0.9)  # counted until 0.3 + 1.0
+    assert state.admit(1.3) == 0
+
+
+async def test_window_lets_requests_through_in_order_and_holds_the_rest() -> None:
+    window = Window(limit=2, period=0.2)
+    await window.enter()
+    await window.enter()
+    third = asyncio.ensure_future(window.enter())
+    await asyncio.sleep(0.05)
+    assert not third.done()  # both still in flight
+    window.leave()
+    await asyncio.sleep(0.05)
+    assert not third.done()  # answered, but counted for the period
+    await asyncio.wait_for(third, 1)
+    window.leave()
+    window.leave()
+    assert window.state.open == 0

@@ -415,3 +415,65 @@ async def test_a_database_from_before_longer_ids_is_adopted(library: Library, db
     assert store.old_ids() == set()
     await scheduler.load([configured])  # again: nothing left to move
     assert store.last_slot(configured.id) == "2024-08-09T05:00:00+00:00"
+
+
+async def test_processes_ticking_one_slot_of_many_schedules_post_each_once(
+    library: Library, db_url: str
+) -> None:
+    """Three processes tick the same 300 schedules at the same slot, at the same time (as every
+    process does at 08:00): one row per channel is written and each channel gets one post."""
+    specs = [weekday_8am(f"room{i}") for i in range(300)]
+    clock = Clock(KYIV_8AM_FRIDAY - timedelta(minutes=5))
+    posters = [Recorder() for _ in range(3)]
+    schedulers = [await make(library, db_url, clock, specs, poster) for poster in posters]
+    clock.now = KYIV_8AM_FRIDAY + timedelta(seconds=1)
+    await asyncio.gather(*(s.tick_many([spec.id for spec in specs]) for s in schedulers))
+    for scheduler in schedulers:
+        await settle(scheduler)
+    rows = schedulers[0].store.all_deliveries()
+    assert len(rows) == 300
+    assert {r.state for r in rows} == {"sent"}
+    posted = sorted(channel for p in posters for channel, _, _ in p.sent)
+    assert posted == sorted(spec.channel for spec in specs)
+    for scheduler in schedulers:
+        await scheduler.stop()
+
+
+async def test_two_schedules_of_one_channel_never_both_post_a_digest(
+    library: Library, db_url: str
+) -> None:
+    """Two slots of one channel handled in one batch (07:30 caught up at 08:00): the digest the
+    first schedule posts counts as posted for the second, as it would a moment later."""
+    early = ScheduleSpec("console", "news", "30 7 * * *", "Europe/Kyiv", post="new")
+    late = ScheduleSpec("console", "news", "0 8 * * *", "Europe/Kyiv", post="new")
+    clock = Clock(KYIV_8AM_FRIDAY - timedelta(hours=1))
+    poster = Recorder()
+    scheduler = await make(library, db_url, clock, [early, late], poster)
+    clock.now = KYIV_8AM_FRIDAY + timedelta(seconds=1)
+    await scheduler.tick_many([early.id, late.id])
+    await settle(scheduler)
+    titles = [title for _, title, _ in poster.sent]
+    assert titles
+    assert len(titles) == len(set(titles)) == len(library.all())
+    await scheduler.stop()
+
+
+async def test_schedules_with_one_cron_share_one_wake_up(library: Library, tmp_path: Path) -> None:
+    """10,000 channels at 08:00 are one APScheduler job, not 10,000; it goes with the last."""
+    scheduler = Scheduler(library, Store(f"sqlite:///{tmp_path / 'state.sqlite3'}"))
+    opened.append(scheduler.store)
+    scheduler.attach("console", Recorder(), Limits(per_second=1000, channel_count=100))
+    await scheduler.start()
+    assert scheduler._aps is not None
+    shared = [
+        await scheduler.add(ScheduleSpec("console", f"room{i}", "0 8 * * *", origin="chat"))
+        for i in range(3)
+    ]
+    await scheduler.add(ScheduleSpec("console", "other", "0 9 * * *", origin="chat"))
+    assert len(scheduler._aps.get_jobs()) == 2
+    await scheduler.remove(shared[0].id)
+    assert len(scheduler._aps.get_jobs()) == 2
+    for spec in shared[1:]:
+        await scheduler.remove(spec.id)
+    assert len(scheduler._aps.get_jobs()) == 1
+    await scheduler.stop()

@@ -192,3 +192,44 @@ def test_an_edit_is_handed_to_the_sender(pg_url: str) -> None:
     assert not a.holds_edit(row.key, "v1")
     a.close()
     b.close()
+
+
+class Turn:
+    """An election the test decides."""
+
+    def __init__(self) -> None:
+        self.mine = False
+
+    def take(self) -> bool:
+        return self.mine
+
+    def resign(self) -> None:
+        self.mine = False
+
+
+class Restoring(Recorder):
+    """A poster with limits kept in the store (Discord's publish budget)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.restored = 0
+
+    async def restore(self) -> None:
+        self.restored += 1
+
+
+async def test_a_process_that_becomes_the_sender_reloads_what_the_last_one_spent(
+    tmp_path: object,
+) -> None:
+    store = Store(f"sqlite:///{tmp_path}/state.sqlite3")
+    poster, turn = Restoring(), Turn()
+    deliverer = Deliverer("discord", poster, store, one_line, poll=0.02, election=turn)
+    deliverer.start()
+    await asyncio.sleep(0.1)
+    assert poster.restored == 0  # not the sender: nothing to reload
+    turn.mine = True
+    await until(lambda: deliverer.sending)
+    await asyncio.sleep(0.1)
+    assert poster.restored == 1  # once, on becoming the sender, not at every look
+    await deliverer.stop()
+    store.close()

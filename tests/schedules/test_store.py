@@ -76,3 +76,31 @@ def test_the_nonce_is_deterministic_and_fits_discord(store: Store) -> None:
     assert row().nonce == row().nonce
     assert row().nonce != row("other").nonce
     assert len(row().nonce) <= 25
+
+
+def test_claim_many_creates_only_rows_that_do_not_exist(store: Store) -> None:
+    first, _ = store.claim(row("news"))
+    store.mark(first.key, "sent", message_id="m1", attempted=True)
+    rows = [row("news"), row("sport"), row("sport"), row("world")]
+    created = store.claim_many(rows)
+    assert sorted(r.channel for r in created) == ["sport", "world"]  # one each, news untouched
+    assert store.get(row("news").key) == store.get(first.key)
+    news = store.get(row("news").key)
+    assert news is not None
+    assert news.state == "sent"
+    assert news.message_id == "m1"
+    assert store.claim_many(rows) == []  # a second writer (another process) creates nothing
+    assert store.posted_by_channel("console", ["news", "sport", "elsewhere"]) == {
+        "news": {"kursk"},
+        "sport": {"kursk"},
+    }
+
+
+def test_marks_of_many_schedules_are_read_and_moved_together(store: Store) -> None:
+    ids = [f"s{i}" for i in range(1200)]  # more than one statement's chunk
+    store.set_last_slot("s7", "2024-08-01T00:00:00+00:00")
+    assert store.last_slots(ids) == {"s7": "2024-08-01T00:00:00+00:00"}
+    store.set_last_slots(ids, "2024-08-09T05:00:00+00:00")
+    marks = store.last_slots(ids)
+    assert len(marks) == 1200
+    assert set(marks.values()) == {"2024-08-09T05:00:00+00:00"}

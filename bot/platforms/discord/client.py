@@ -22,7 +22,7 @@ import contextlib
 import io
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -38,10 +38,12 @@ from bot.platforms.discord.channels import facts
 from bot.platforms.discord.commands import app_command
 from bot.platforms.discord.pages import NO_PINGS, PageTurner, filename, to_embed
 from bot.platforms.discord.poster import DiscordPoster, messages
+from bot.platforms.discord.ratelimit import global_limit
 from bot.platforms.discord.render import render
 from bot.reply import Reply
 from bot.schedules.budget import BudgetLimits
 from bot.schedules.options import AS_CONFIGURED, Placement, Posted, PostOptions
+from bot.schedules.pacing import Window
 from bot.schedules.spec import Limits
 from bot.schedules.tables import StateTables
 from bot.schedules.targets import ChannelFacts
@@ -125,6 +127,8 @@ class DigestBot(discord.Client):
         """The review queue, when drafts are reviewed in a channel here."""
         self.reviewer_role = reviewer_role
         self.tree = _Tree(self)
+        self.channel_changed: Callable[[discord.abc.GuildChannel], Awaitable[None]] | None = None
+        """Told of each changed channel (the poster keeps recorded channel kinds current)."""
         self._thinking: set[int] = set()
         """Interactions showing "thinking…" (deferred, answer not yet edited in)."""
         for spec in commands.specs():
@@ -160,6 +164,16 @@ class DigestBot(discord.Client):
                 ", ".join(f"/{name}" for name in stale),
                 f" --guild {self.guild_id}" if self.guild_id else "",
             )
+
+    async def on_guild_channel_update(
+        self, _before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        if self.channel_changed is None:
+            return
+        try:
+            await self.channel_changed(after)
+        except Exception:  # the database is away: the next start or /schedule add records it
+            log.exception("could not record the change of channel %s", after.id)
 
     async def on_ready(self) -> None:
         user = self.user
@@ -470,11 +484,14 @@ class DiscordAdapter:
         # A 429 longer than this (a spent publish budget: up to an hour) raises instead of
         # sleeping inside discord.py; the poster and the deliverer honour it.
         options.setdefault("max_ratelimit_timeout", MAX_RATELIMIT_WAIT)
+        # Every request of the token's, held under Discord's global limit as it arrives.
+        options.setdefault("http_trace", global_limit(Window()))
         sharded = "shard_count" in options or "shard_ids" in options
         self.client = (ShardedDigestBot if sharded else DigestBot)(commands, **options)
         self.token = token
         self.limits = limits
         self.poster = DiscordPoster(self.client, publish=publish, tables=tables)
+        self.client.channel_changed = self.poster.channel_changed
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -525,6 +542,10 @@ class DiscordAdapter:
 
     async def inspect(self, channel: str, options: PostOptions) -> ChannelFacts | None:
         return await self.poster.inspect(channel, options)
+
+    async def restore(self) -> None:
+        """The publish budget as the store has it (this process became the token's sender)."""
+        await self.poster.restore()
 
     async def edit(self, channel: str, message_ids: Sequence[str], reply: Reply) -> list[str]:
         return await self.poster.edit(channel, message_ids, reply)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.platforms.discord.channels import PostRefused, Publisher, facts, post_into
+from bot.platforms.discord.channels import PostRefused, Publisher, facts, kind_of, post_into
 from bot.platforms.discord.pages import NO_PINGS, to_embed
 from bot.platforms.discord.render import EMBED_TOTAL_MAX, Page, render
 from bot.reply import Reply
@@ -82,6 +82,19 @@ class DiscordPoster:
             seen = SeenChannel(found.kind, str(guild.id) if guild else None)
             await asyncio.to_thread(self.tables.remember_channel, PLATFORM, channel, seen)
         return found
+
+    async def channel_changed(self, channel: discord.abc.GuildChannel) -> None:
+        """A channel of a server this process sees was changed (a text channel made an
+        announcement channel, say): its recorded kind follows at once, so the sender, which may
+        not see the server, posts to it (and publishes) the new way. Only channels already
+        recorded — a schedule's — are written."""
+        if self.tables is None:
+            return
+        key = str(channel.id)
+        recorded = await asyncio.to_thread(self.tables.seen_channel, PLATFORM, key)
+        seen = SeenChannel(kind_of(channel), str(channel.guild.id))
+        if recorded is not None and recorded != seen:
+            await asyncio.to_thread(self.tables.remember_channel, PLATFORM, key, seen)
 
     async def post(
         self, channel: str, reply: Reply, nonce: str, placement: Placement = AS_CONFIGURED
