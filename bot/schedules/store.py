@@ -198,6 +198,8 @@ class Store:
         self.engine: Engine = create_engine(url, future=True)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._closed = False
+        event.listen(self.engine, "checkin", self._checked_in)
         migrations.upgrade(self.engine)
         self._lock = threading.Lock()
 
@@ -207,7 +209,15 @@ class Store:
         return self.engine.dialect.name == "postgresql"
 
     def close(self) -> None:
+        self._closed = True
         self.engine.dispose()
+
+    def _checked_in(self, dbapi_connection: Any, _record: Any) -> None:
+        """A connection handed back after ``close``: a call still running in a worker thread
+        when its task was cancelled at shutdown. The closed pool would keep it open until the
+        garbage collector found it; it is closed now instead."""
+        if self._closed:
+            dbapi_connection.close()
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gc
+import threading
+import warnings
 from collections.abc import Iterator
 
 import pytest
 
 from bot.schedules.spec import Delivery
 from bot.schedules.store import Store
+from tests.postgres.harness import Postgres
 
 
 @pytest.fixture
@@ -104,3 +108,30 @@ def test_marks_of_many_schedules_are_read_and_moved_together(store: Store) -> No
     marks = store.last_slots(ids)
     assert len(marks) == 1200
     assert set(marks.values()) == {"2024-08-09T05:00:00+00:00"}
+
+
+def test_a_connection_still_in_use_at_close_is_closed_when_it_comes_back(
+    postgres: Postgres,
+) -> None:
+    """A task cancelled at shutdown leaves its database call running in a worker thread; the
+    store is closed meanwhile. The connection that thread hands back after the close must be
+    closed, not parked in the old pool until the garbage collector finds it open."""
+    store = Store(postgres.create_database())
+    holding, release = threading.Event(), threading.Event()
+
+    def slow_call() -> None:
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+            holding.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=slow_call)
+    worker.start()
+    assert holding.wait(5)
+    store.close()
+    release.set()
+    worker.join(5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
