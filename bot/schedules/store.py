@@ -198,7 +198,12 @@ class Store:
         self.engine: Engine = create_engine(url, future=True)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._closed = False
+        self._out: set[Any] = set()
+        """The pool's records of the connections checked out now: those still out at ``close``
+        come back to a disposed pool (records are per pool, never reused by the next)."""
+        self._orphans: set[Any] = set()
+        self._pool_lock = threading.Lock()  # the pool's events come from worker threads
+        event.listen(self.engine, "checkout", self._checked_out)
         event.listen(self.engine, "checkin", self._checked_in)
         migrations.upgrade(self.engine)
         self._lock = threading.Lock()
@@ -209,14 +214,23 @@ class Store:
         return self.engine.dialect.name == "postgresql"
 
     def close(self) -> None:
-        self._closed = True
+        with self._pool_lock:
+            self._orphans |= self._out
         self.engine.dispose()
 
-    def _checked_in(self, dbapi_connection: Any, _record: Any) -> None:
-        """A connection handed back after ``close``: a call still running in a worker thread
-        when its task was cancelled at shutdown. The closed pool would keep it open until the
-        garbage collector found it; it is closed now instead."""
-        if self._closed:
+    def _checked_out(self, _dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        with self._pool_lock:
+            self._out.add(record)
+
+    def _checked_in(self, dbapi_connection: Any, record: Any) -> None:
+        """A connection that was out when the store was closed — a call still running in a
+        worker thread when its task was cancelled at shutdown — comes back to the disposed
+        pool, which would keep it open until the garbage collector found it: closed now."""
+        with self._pool_lock:
+            self._out.discard(record)
+            orphan = record in self._orphans
+            self._orphans.discard(record)
+        if orphan and dbapi_connection is not None:  # None: invalidated, nothing left open
             dbapi_connection.close()
 
     @contextmanager
