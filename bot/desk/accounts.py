@@ -23,9 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
     delete,
-    event,
     insert,
     select,
     update,
@@ -34,6 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.schedules import migrations
+from bot.schedules.engine import Database
 
 Role = Literal["editor", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -78,9 +77,8 @@ def check_name(name: str) -> str:
 
 class Accounts:
     def __init__(self, url: str, hasher: PasswordHasher | None = None) -> None:
-        self.engine: Engine = create_engine(url, future=True)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._database = Database(url)
+        self.engine: Engine = self._database.engine
         migrations.create_all(self.engine, metadata)
         self.hasher = hasher or PasswordHasher()
         # Verifying against this when the name is unknown costs the same as a real check, so
@@ -89,7 +87,7 @@ class Accounts:
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        self.engine.dispose()
+        self._database.close()
 
     def add(self, name: str, role: str, password: str) -> User:
         check_name(name)
@@ -190,10 +188,3 @@ class Throttle:
 
     def succeeded(self, key: str) -> None:
         self._failures.pop(key, None)
-
-
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()

@@ -40,9 +40,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
     delete,
-    event,
     func,
     insert,
     or_,
@@ -54,6 +52,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.schedules import migrations
+from bot.schedules.engine import Database
 from bot.schedules.spec import OLD_ID_HEX, Delivery, State
 
 metadata = MetaData()
@@ -195,16 +194,8 @@ class Store:
         self.owner = owner or process_owner()
         self.lease_time = lease
         self.clock = clock or _now
-        self.engine: Engine = create_engine(url, future=True)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._out: set[Any] = set()
-        """The pool's records of the connections checked out now: those still out at ``close``
-        come back to a disposed pool (records are per pool, never reused by the next)."""
-        self._orphans: set[Any] = set()
-        self._pool_lock = threading.Lock()  # the pool's events come from worker threads
-        event.listen(self.engine, "checkout", self._checked_out)
-        event.listen(self.engine, "checkin", self._checked_in)
+        self._database = Database(url)
+        self.engine: Engine = self._database.engine
         migrations.upgrade(self.engine)
         self._lock = threading.Lock()
 
@@ -214,24 +205,7 @@ class Store:
         return self.engine.dialect.name == "postgresql"
 
     def close(self) -> None:
-        with self._pool_lock:
-            self._orphans |= self._out
-        self.engine.dispose()
-
-    def _checked_out(self, _dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        with self._pool_lock:
-            self._out.add(record)
-
-    def _checked_in(self, dbapi_connection: Any, record: Any) -> None:
-        """A connection that was out when the store was closed — a call still running in a
-        worker thread when its task was cancelled at shutdown — comes back to the disposed
-        pool, which would keep it open until the garbage collector found it: closed now."""
-        with self._pool_lock:
-            self._out.discard(record)
-            orphan = record in self._orphans
-            self._orphans.discard(record)
-        if orphan and dbapi_connection is not None:  # None: invalidated, nothing left open
-            dbapi_connection.close()
+        self._database.close()
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
@@ -807,12 +781,3 @@ def _delivery(row: Any) -> Delivery:
         error=row["error"],
         updated_at=row["updated_at"],
     )
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # first: switching to WAL may wait for a lock
-    cursor.execute(f"PRAGMA busy_timeout={migrations.BUSY_WAIT_MS}")
-    cursor.execute("PRAGMA journal_mode=WAL")  # a SIGKILL loses no committed row
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.close()
