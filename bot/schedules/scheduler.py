@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,7 @@ from bot.digest.library import Library
 from bot.digest.model import Digest
 from bot.reply import Reply
 from bot.schedules.delivery import Deliverer, EditJob, Inspector, Limits, Outcome, Poster
+from bot.schedules.filters import Only
 from bot.schedules.health import Health, HealthState, Notice
 from bot.schedules.options import Placement
 from bot.schedules.pacing import Pacer
@@ -242,14 +244,24 @@ class Scheduler:
                 self.store.set_last_slots, [s.id for s in specs], now.isoformat()
             )
 
-    def _digests_for(self, spec: ScheduleSpec, posted: set[str]) -> list[str]:
-        """Newest first; only digests that pass the schedule's filter (``only:``)."""
+    def _digests_for(
+        self,
+        spec: ScheduleSpec,
+        posted: set[str],
+        passing: dict[Only, list[Digest]] | None = None,
+    ) -> list[str]:
+        """Newest first; only digests that pass the schedule's filter (``only:``). ``passing``
+        keeps each filter's digests across the schedules of one batch: a year of digests is
+        filtered once per filter, not once per channel."""
         only = spec.options.only
-        passing = [d for d in reversed(self.library.all()) if only.matches(d)]
+        passing = {} if passing is None else passing
+        if only not in passing:
+            passing[only] = [d for d in reversed(self.library.all()) if only.matches(d)]
+        digests = passing[only]
         if spec.post == "latest":
-            return [passing[0].id] if passing else []
-        fresh = [d.id for d in passing if d.id not in posted]
-        return fresh[:NEW_PER_SLOT]
+            return [digests[0].id] if digests else []
+        fresh = (d.id for d in digests if d.id not in posted)
+        return list(itertools.islice(fresh, NEW_PER_SLOT))
 
     async def deliver(self, spec: ScheduleSpec, slot: str) -> list[Delivery]:
         """Write a ledger row per digest for this slot; whichever process leases a row first
@@ -274,9 +286,10 @@ class Scheduler:
                 posted.update(((platform, channel), ids) for channel, ids in found.items())
         planned: list[Delivery] = []
         quiet: list[tuple[ScheduleSpec, str]] = []
+        passing: dict[Only, list[Digest]] = {}
         for spec, slot in due:
             seen = posted.setdefault((spec.platform, spec.channel), set())
-            digest_ids = self._digests_for(spec, seen)
+            digest_ids = self._digests_for(spec, seen, passing)
             if not digest_ids:
                 quiet.append((spec, slot))
             for digest_id in digest_ids:

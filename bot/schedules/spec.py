@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -129,7 +128,7 @@ class ScheduleSpec:
         if set(self.parts) == {"map"}:
             raise ScheduleError("part 'map' goes with summary, figures or places, not alone")
 
-    @cached_property  # a frozen value: 10,000 schedules of one slot ask for it often
+    @functools.cached_property  # a frozen value: 10,000 schedules of one slot ask for it often
     def id(self) -> str:
         """Stable across restarts: the same schedule always has the same id. 48 bits: among
         20,000 schedules two share an id about once in a million (with 28 they often did, and
