@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, insert, select
 
 from bot.schedules.spec import ScheduleSpec
 from bot.schedules.store import Store, deliveries, marks, schedules
-from tests.fakes.bot_process import run_shards
+from tests.fakes.bot_process import run_shards, stop_all
 from tests.fakes.discord_server import FakeDiscord, RateLimits, running_fake
 from tests.fakes.netguard import loopback_only
 from tests.fakes.sample_digests import copy_digests
@@ -167,11 +167,7 @@ async def run(
                 await asyncio.sleep(0.5)
             await asyncio.sleep(2.0)  # anything extra would arrive now
         finally:
-            for proc in procs:
-                if proc.returncode is None:
-                    proc.terminate()
-            for proc in procs:
-                await proc.wait()
+            await stop_all(procs)
             for log in logs:
                 log.close()
         died = [

@@ -18,6 +18,7 @@ from bot.digest.library import Library
 from bot.schedules.scheduler import Scheduler
 from bot.schedules.spec import ScheduleSpec, slot_key
 from bot.schedules.store import Store
+from tests.fakes.bot_process import slot_due_now
 from tests.fakes.discord_limits import embed_length
 from tests.fakes.discord_server import FakeDiscord, FakeMessage
 from tests.helpers import RunBot
@@ -95,8 +96,7 @@ async def test_fan_out_posts_once_per_channel_even_after_a_lost_answer(
         ScheduleSpec("discord", str(c.id), "0 8 * * mon-fri", "Europe/Kyiv") for c in fake.channels
     ]
     store = Store(db_url)
-    for spec in specs:
-        store.set_last_slot(spec.id, (slot - timedelta(minutes=1)).isoformat())
+    store.set_last_slots([s.id for s in specs], (slot - timedelta(minutes=1)).isoformat())
     app = await run_bot(
         clock=lambda: slot + timedelta(seconds=5), schedules=specs, database_url=db_url
     )
@@ -125,23 +125,7 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_post_per_chan
     fake: FakeDiscord, library: Library, tmp_path: Path, db_url: str
 ) -> None:
     await sync_discord(library, fake.token, None)
-    now = datetime.now(UTC)
-    slot = now.replace(second=0, microsecond=0)
-    cron = f"{slot.minute} {slot.hour} * * *"
-    specs = [ScheduleSpec("discord", str(c.id), cron, "UTC") for c in fake.channels]
-    store = Store(db_url)
-    for spec in specs:
-        store.set_last_slot(spec.id, (slot - timedelta(seconds=1)).isoformat())
-    store.close()
-    lines = [
-        f"digests: {library.folder}",
-        "reload_seconds: 0",
-        "discord_pacing: {per_second: 6}",
-        "schedules:",
-        *(f"  - {{platform: discord, channel: '{s.channel}', cron: '{cron}'}}" for s in specs),
-    ]
-    config = tmp_path / "config.yaml"
-    config.write_text("\n".join(lines) + "\n", "utf-8")
+    config = slot_due_now(db_url, library.folder, [c.id for c in fake.channels], tmp_path)
     env = {
         **os.environ,
         "DISCORD_TOKEN": fake.token,
@@ -171,7 +155,9 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_post_per_chan
         first.send_signal(signal.SIGKILL)
         await first.wait()
     killed_at = total()
-    assert killed_at < len(specs), "the fan-out finished before the kill: nothing was tested"
+    assert killed_at < len(fake.channels), (
+        "the fan-out finished before the kill: nothing was tested"
+    )
 
     second = await asyncio.create_subprocess_exec(
         *command, env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
@@ -185,7 +171,7 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_post_per_chan
         second.terminate()
         await second.wait()
     counts = [len(fake.messages_in(c.id)) for c in fake.channels]
-    assert counts == [1] * len(specs), counts
+    assert counts == [1] * len(fake.channels), counts
     assert fake.count_429 == 0
 
 

@@ -10,7 +10,6 @@ import asyncio
 import os
 import signal
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,9 +17,8 @@ from sqlalchemy import select
 
 from bot.app import sync_discord
 from bot.digest.library import Library
-from bot.schedules.spec import ScheduleSpec
 from bot.schedules.store import Store, deliveries
-from tests.fakes.bot_process import run_shards
+from tests.fakes.bot_process import run_shards, slot_due_now, stop_all
 from tests.fakes.discord_server import FakeDiscord
 from tests.postgres.harness import Postgres
 
@@ -54,22 +52,9 @@ async def test_four_processes_one_sender_and_the_next_finishes_a_killed_senders_
 ) -> None:
     await sync_discord(library, fake.token, None)
     url = postgres.create_database()
-    slot = datetime.now(UTC).replace(second=0, microsecond=0)
-    cron = f"{slot.minute} {slot.hour} * * *"
-    specs = [ScheduleSpec("discord", str(c.id), cron, "UTC") for c in fake.channels]
     store = Store(url)
     request.addfinalizer(store.close)  # also when it fails: no connections leak into later tests
-    for spec in specs:  # due now: each process's start-up catches the slot up
-        store.set_last_slot(spec.id, (slot - timedelta(seconds=1)).isoformat())
-    lines = [
-        f"digests: {library.folder}",
-        "reload_seconds: 0",
-        "discord_pacing: {per_second: 6}",
-        "schedules:",
-        *(f"  - {{platform: discord, channel: '{s.channel}', cron: '{cron}'}}" for s in specs),
-    ]
-    config = tmp_path / "config.yaml"
-    config.write_text("\n".join(lines) + "\n", "utf-8")
+    config = slot_due_now(url, library.folder, [c.id for c in fake.channels], tmp_path)
     env = {**os.environ, "DISCORD_TOKEN": fake.token, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
 
     def posted() -> int:
@@ -105,11 +90,7 @@ async def test_four_processes_one_sender_and_the_next_finishes_a_killed_senders_
         await fake.wait_for(lambda: posted() == len(CHANNELS), 90, "every channel")
         await asyncio.sleep(1.0)  # anything extra would arrive now
     finally:
-        for proc in procs:
-            if proc.returncode is None:
-                proc.terminate()
-        for proc in procs:
-            await proc.wait()
+        await stop_all(procs)
     assert sorted(fake.identified_shards) == [(i, PROCESSES) for i in range(PROCESSES)]
     counts = [len(fake.messages_in(c.id)) for c in fake.channels]
     assert counts == [1] * len(CHANNELS), counts
